@@ -1,0 +1,91 @@
+"""The API a course's check files are written in.
+
+A check is a pytest test decorated with :func:`check`, which gives it points and a bilingual
+title. It receives the ``nb`` fixture (a :class:`grader.remote.Notebook`) and asks the
+student's side for observations with ``nb.run(probe, *args)``; a *probe* is a plain function
+``probe(ns, *args)`` whose source is sent to the kernel, so it must import what it needs (``np``,
+``torch``, ``math`` and ``random`` are provided) and hold no expected values. Expected values are
+computed here, on the trusted side. A failed expectation calls :func:`fail` with a message and a
+hint in both languages::
+
+    @check(points=2, title=T("길이", "Length"))
+    def test_len(nb, data_root):
+        got = nb.run(probe_len, str(data_root))
+        if got != 10000:
+            fail(T("...", "`__len__` returned {got}; the test split has 10000 images").format(got=got),
+                 hint=T("...", "Which batch files does the test split read?"))
+
+Device-parametrised checks take a ``device`` argument: they run once with ``"cpu"`` and once
+with ``"cuda"``, the latter "not run: no CUDA" where the kernel sees no GPU.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, NoReturn, TypeVar
+
+from .i18n import T
+from .wire import Opaque
+
+__all__ = ["CheckFailed", "CheckMeta", "Opaque", "T", "check", "check_meta", "describe", "fail"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+_ATTRIBUTE = "__grader_check__"
+
+
+@dataclass(frozen=True)
+class CheckMeta:
+    points: float
+    title: T
+
+
+class CheckFailed(AssertionError):
+    """A check's verdict that the student's answer is wrong, with what to tell them."""
+
+    def __init__(self, message: T, hint: T | None = None) -> None:
+        super().__init__(message.en)
+        self.message = message
+        self.hint = hint
+
+
+def check(*, points: float, title: T) -> Callable[[F], F]:
+    """Mark a pytest test as a graded check worth ``points``."""
+    if points < 0:
+        raise ValueError("points must not be negative")
+
+    def mark(function: F) -> F:
+        setattr(function, _ATTRIBUTE, CheckMeta(points=float(points), title=title))
+        return function
+
+    return mark
+
+
+def check_meta(function: Callable[..., Any]) -> CheckMeta | None:
+    return getattr(function, _ATTRIBUTE, None)
+
+
+def fail(message: T, hint: T | None = None) -> NoReturn:
+    """End the check as failed, telling the student what was expected and what came back."""
+    __tracebackhide__ = True
+    raise CheckFailed(message, hint)
+
+
+def describe(value: Any, limit: int = 80) -> str:
+    """A short, safe description of a value that came back from the student's side."""
+    torch = _torch()
+    if torch is not None and isinstance(value, torch.Tensor):
+        return f"tensor(shape={tuple(value.shape)}, dtype={value.dtype})"
+    if type(value).__module__ == "numpy" and hasattr(value, "shape") and hasattr(value, "dtype"):
+        return f"ndarray(shape={tuple(value.shape)}, dtype={value.dtype})"
+    if isinstance(value, Opaque):
+        return f"<{value.type_name}>"
+    if type(value).__module__.startswith("PIL."):
+        return f"PIL.Image(mode={value.mode}, size={value.size})"
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _torch() -> Any:
+    import sys
+
+    return sys.modules.get("torch")

@@ -1,0 +1,37 @@
+"""The one frozen configuration object, built at the edge (the CLI) and passed down."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .course import Course
+
+__all__ = ["GradeConfig", "Limits"]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one notebook's kernel may use. Each breach becomes a status, never a crash."""
+
+    cell_timeout: float = 60.0  # seconds of wall time per cell
+    notebook_timeout: float = 300.0  # seconds of wall time for all the notebook's cells
+    probe_timeout: float = 30.0  # seconds for one call into student code from a check
+    output_bytes: int = 1_000_000  # stream + rich output kept per notebook; the rest is dropped
+    memory_bytes: int = 4 * 1024**3  # address space of the kernel (RLIMIT_AS)
+    processes: int = 256  # RLIMIT_NPROC for the kernel's user (in the sandbox)
+    file_bytes: int = 256 * 1024**2  # the largest file the kernel may write (RLIMIT_FSIZE)
+    open_files: int = 1024  # RLIMIT_NOFILE
+
+
+@dataclass(frozen=True)
+class GradeConfig:
+    course: Course
+    data_root: Path  # the data set the notebooks read (real CIFAR-10 or the generated one)
+    work_dir: Path  # the grader's own scratch (generated check data, kernel scratch folders)
+    hidden: bool = False  # run hidden checks too (instructor grading)
+    lang: str = "en"
+    limits: Limits = field(default_factory=Limits)
+    kernel: str = "fresh"  # "fresh": a new kernel process per notebook; "forkserver": forked
+    sandbox: str = "auto"  # "auto": bubblewrap where it runs; "bwrap": required; "none"
+    protected_paths: tuple[Path, ...] = ()  # never visible to a kernel (outputs, gradebook...)

@@ -1,0 +1,159 @@
+"""The course manifest (``course.toml``): which exercises exist, their titles, points and checks.
+
+The engine knows nothing else about a course. Paths in the manifest are relative to the
+folder that holds it (the student-facing ``exercises/``); hidden checks live under the
+solutions folder that the manifest names, which students never receive.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from .errors import CourseError
+from .i18n import T
+
+__all__ = ["Course", "Exercise", "find_course", "load_course"]
+
+MANIFEST = "course.toml"
+
+
+@dataclass(frozen=True)
+class Exercise:
+    id: str
+    title: T
+    notebook: str  # the student notebook's file name
+    points: float
+    public_checks: tuple[Path, ...]
+    hidden_checks: tuple[Path, ...]
+    solution: Path | None  # the reference notebook, where the solutions folder is present
+
+    def check_files(self, *, hidden: bool) -> tuple[Path, ...]:
+        return self.public_checks + (self.hidden_checks if hidden else ())
+
+
+@dataclass(frozen=True)
+class Course:
+    root: Path  # the folder holding course.toml (the exercises)
+    title: T
+    exercises: tuple[Exercise, ...]
+    solutions_dir: Path | None
+    data_env: str  # the environment variable that carries the data root into a kernel
+    data_generator: str  # "file.py:function", relative to root; prepares a data root
+    cuda_counts: bool  # whether CUDA-only checks count towards the score
+
+    def exercise(self, exercise_id: str) -> Exercise:
+        for exercise in self.exercises:
+            if exercise.id == exercise_id:
+                return exercise
+        known = ", ".join(e.id for e in self.exercises)
+        raise CourseError(f"{self.root / MANIFEST}: no exercise {exercise_id!r} (known: {known})")
+
+    @property
+    def has_hidden_checks(self) -> bool:
+        return any(e.hidden_checks for e in self.exercises)
+
+    def data_preparer(self) -> Callable[[Path], Any]:
+        """The course's own function that makes sure a data root holds the data set."""
+        file_name, _, function = self.data_generator.partition(":")
+        path = self.root / file_name
+        spec = importlib.util.spec_from_file_location(f"course_data_{path.stem}", path)
+        if spec is None or spec.loader is None or not path.is_file():
+            raise CourseError(f"{self.root / MANIFEST}: data generator {path} does not exist")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        try:
+            return getattr(module, function)
+        except AttributeError:
+            raise CourseError(f"{path}: has no function {function!r} (named in {MANIFEST})") from None
+
+
+def _title(data: Any, where: str) -> T:
+    if not isinstance(data, dict) or not {"ko", "en"} <= set(data):
+        raise CourseError(f"{where}: a title needs both 'ko' and 'en'")
+    return T(str(data["ko"]), str(data["en"]))
+
+
+def _paths(base: Path, names: Any, where: str) -> tuple[Path, ...]:
+    if names is None:
+        return ()
+    if isinstance(names, str):
+        names = [names]
+    paths = tuple((base / name).resolve() for name in names)
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        raise CourseError(f"{where}: check file(s) not found: {', '.join(missing)}")
+    return paths
+
+
+def load_course(path: Path) -> Course:
+    """Read and validate a manifest (a ``course.toml`` or the folder that holds one)."""
+    path = Path(path)
+    manifest = path / MANIFEST if path.is_dir() else path
+    try:
+        data = tomllib.loads(manifest.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CourseError(f"{manifest}: no course manifest here") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise CourseError(f"{manifest}: not valid TOML: {exc}") from None
+    root = manifest.parent.resolve()
+    course = data.get("course", {})
+    solutions = course.get("solutions")
+    solutions_dir = (root / solutions).resolve() if solutions else None
+    if solutions_dir is not None and not solutions_dir.is_dir():
+        solutions_dir = None  # a student's copy of the course: public checks only
+    exercises = []
+    seen: set[str] = set()
+    for index, entry in enumerate(data.get("exercises", [])):
+        where = f"{manifest} [[exercises]] #{index + 1}"
+        try:
+            exercise_id = str(entry["id"])
+            notebook = str(entry["notebook"])
+            points = float(entry["points"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise CourseError(f"{where}: needs id, notebook and points ({exc})") from None
+        if exercise_id in seen:
+            raise CourseError(f"{where}: exercise id {exercise_id!r} appears twice")
+        seen.add(exercise_id)
+        hidden = ()
+        solution = None
+        if solutions_dir is not None:
+            hidden = _paths(solutions_dir, entry.get("hidden_checks"), where)
+            candidate = solutions_dir / notebook
+            solution = candidate if candidate.is_file() else None
+        exercises.append(Exercise(
+            id=exercise_id,
+            title=_title(entry.get("title"), where),
+            notebook=notebook,
+            points=points,
+            public_checks=_paths(root, entry.get("public_checks"), where),
+            hidden_checks=hidden,
+            solution=solution,
+        ))
+    if not exercises:
+        raise CourseError(f"{manifest}: lists no exercises")
+    data_section = data.get("data", {})
+    return Course(
+        root=root,
+        title=_title(course.get("title", {"ko": "", "en": ""}), f"{manifest} [course]"),
+        exercises=tuple(exercises),
+        solutions_dir=solutions_dir,
+        data_env=str(data_section.get("env", "COURSE_DATA_ROOT")),
+        data_generator=str(data_section.get("generator", "")),
+        cuda_counts=bool(course.get("cuda_counts", False)),
+    )
+
+
+def find_course(start: Path) -> Path:
+    """The manifest a command means when none is given: here, in ``exercises/``, or above."""
+    for folder in (start, *start.parents):
+        for candidate in (folder / MANIFEST, folder / "exercises" / MANIFEST):
+            if candidate.is_file():
+                return candidate
+    bundled = Path(__file__).resolve().parent.parent / "exercises" / MANIFEST
+    if bundled.is_file():
+        return bundled
+    raise CourseError(f"no {MANIFEST} found in {start} or above; pass --course")

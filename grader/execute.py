@@ -1,0 +1,229 @@
+"""Execute one notebook in a fresh kernel, and keep that kernel alive for the checks.
+
+nbclient runs the cells with a per-cell timeout and a budget for the whole notebook, keeps going
+past a failing cell (later cells may still define things), and caps the output it keeps. A
+cell that never finishes, a kernel that dies, a cell that raises: each becomes a
+:class:`~grader.results.CellError` and a status, never a crash of the grader.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import shutil
+import tempfile
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import nbformat
+from jupyter_client.blocking import BlockingKernelClient
+from jupyter_core.utils import run_sync
+from nbclient import NotebookClient
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from traitlets import Integer
+
+from .config import GradeConfig
+from .errors import KernelError
+from .i18n import T
+from .kernels import kernel_env, new_kernel_manager, runtime_dir
+from .remote import KernelNotebook, MissingNotebook, Notebook
+from .results import CellError, ExerciseStatus
+
+__all__ = ["Execution", "running_notebook", "strip_ansi", "trim_source"]
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+TRUNCATED = T("[출력이 너무 길어 {limit} 바이트 이후는 잘렸습니다]", "[output truncated after {limit} bytes]")
+
+
+def strip_ansi(text: str) -> str:
+    return _ANSI.sub("", text)
+
+
+def trim_source(source: str, lines: int = 12, width: int = 160) -> str:
+    """A short excerpt of a cell: its first lines, each cut to ``width``."""
+    kept = [line if len(line) <= width else line[: width - 1] + "…" for line in source.splitlines()[:lines]]
+    if len(source.splitlines()) > lines:
+        kept.append("…")
+    return "\n".join(kept)
+
+
+@dataclass
+class Execution:
+    """What running the notebook's cells produced."""
+
+    status: ExerciseStatus = ExerciseStatus.GRADED
+    cell_errors: list[CellError] = field(default_factory=list)
+    problems: list[T] = field(default_factory=list)
+    wall_s: float = 0.0
+    cell_s: float = 0.0
+    output_truncated: bool = False
+    kernel_wedged: bool = False  # it ignored an interrupt: no check can use it
+    notebook: Any = None  # the executed NotebookNode, outputs capped
+
+
+class GradingClient(NotebookClient):
+    """nbclient with a cap on the output it keeps for one notebook."""
+
+    output_limit = Integer(1_000_000).tag(config=True)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.output_used = 0
+        self.truncated = False
+
+    def output(self, outs: list, msg: dict, display_id: str | None, cell_index: int) -> Any:
+        size = len(json.dumps(msg.get("content", {}), default=str))
+        if self.output_used + size > self.output_limit:
+            if not self.truncated:
+                self.truncated = True
+                outs.append(nbformat.v4.new_output(
+                    "stream", name="stderr", text=TRUNCATED.format(limit=self.output_limit).en + "\n"))
+            return None
+        self.output_used += size
+        return super().output(outs, msg, display_id, cell_index)
+
+
+def _cell_error(index: int, cell: Any) -> CellError | None:
+    for output in cell.get("outputs", []):
+        if output.get("output_type") == "error":
+            return CellError(
+                index=index,
+                kind="error",
+                ename=str(output.get("ename", ""))[:200],
+                evalue=strip_ansi(str(output.get("evalue", "")))[:2000],
+                traceback=strip_ansi("\n".join(output.get("traceback", [])))[-8000:],
+                source=trim_source(cell.source),
+                cell_id=str(cell.get("id", "")),
+            )
+    return None
+
+
+def _kernel_answers(client: BlockingKernelClient, seconds: float) -> bool:
+    """Whether an idle kernel answers a trivial request within ``seconds`` (after an interrupt)."""
+    msg_id = client.execute("pass", silent=True, store_history=False)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            reply = client.get_shell_msg(timeout=0.25)
+        except Exception:  # queue.Empty
+            continue
+        if reply.get("parent_header", {}).get("msg_id") == msg_id:
+            return True
+    return False
+
+
+def _run_cells(client: GradingClient, probe_client: BlockingKernelClient, config: GradeConfig) -> Execution:
+    limits = config.limits
+    execution = Execution()
+    started = time.monotonic()
+    deadline = started + limits.notebook_timeout
+    for index, cell in enumerate(client.nb.cells):
+        if cell.cell_type != "code" or not cell.source.strip():
+            continue
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            execution.status = ExerciseStatus.TIMEOUT
+            execution.cell_errors.append(CellError(
+                index=index, kind="timeout", ename="NotebookTimeout",
+                evalue=f"the notebook's {limits.notebook_timeout:g} s budget ran out before this cell",
+                source=trim_source(cell.source), cell_id=str(cell.get("id", ""))))
+            break
+        client.timeout = max(1, math.ceil(min(limits.cell_timeout, remaining)))
+        cell_started = time.monotonic()
+        try:
+            client.execute_cell(cell, index)
+        except CellTimeoutError:
+            execution.cell_s += time.monotonic() - cell_started
+            execution.cell_errors.append(CellError(
+                index=index, kind="timeout", ename="CellTimeout",
+                evalue=f"the cell did not finish within {client.timeout} s",
+                source=trim_source(cell.source), cell_id=str(cell.get("id", ""))))
+            run_sync(client.km.interrupt_kernel)()
+            if not _kernel_answers(probe_client, 5.0):
+                # The student's code ignores interrupts: nothing after this cell can run.
+                execution.status = ExerciseStatus.TIMEOUT
+                execution.kernel_wedged = True
+                break
+            continue
+        except DeadKernelError:
+            execution.cell_s += time.monotonic() - cell_started
+            execution.status = ExerciseStatus.KERNEL_DIED
+            execution.cell_errors.append(CellError(
+                index=index, kind="kernel_died", ename="KernelDied",
+                evalue="the kernel process exited while this cell ran",
+                source=trim_source(cell.source), cell_id=str(cell.get("id", ""))))
+            break
+        execution.cell_s += time.monotonic() - cell_started
+        error = _cell_error(index, cell)
+        if error is not None:
+            execution.cell_errors.append(error)
+    execution.wall_s = time.monotonic() - started
+    execution.output_truncated = client.truncated
+    if client.truncated:
+        execution.problems.append(T(
+            "출력이 너무 많아 {limit} 바이트 이후는 보관하지 않았습니다.",
+            "The notebook printed too much; output past {limit} bytes was dropped.",
+        ).format(limit=config.limits.output_bytes))
+    execution.notebook = client.nb
+    return execution
+
+
+@contextmanager
+def running_notebook(notebook: Any, config: GradeConfig) -> Iterator[tuple[Execution, Notebook]]:
+    """Run ``notebook``'s cells in a fresh kernel; yield the outcome and a handle for checks.
+
+    The kernel lives until the ``with`` block ends, then is killed (a graceful shutdown of a
+    torch-loaded kernel costs seconds and buys nothing here).
+    """
+    scratch_parent = config.work_dir / "scratch"
+    scratch_parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix="kernel-", dir=scratch_parent))
+    runtime = runtime_dir()
+    km = new_kernel_manager(runtime)
+    client = GradingClient(
+        notebook,
+        km=km,
+        allow_errors=True,
+        interrupt_on_timeout=False,
+        record_timing=False,
+        startup_timeout=120,
+        output_limit=config.limits.output_bytes,
+    )
+    probe_client: BlockingKernelClient | None = None
+    try:
+        try:
+            run_sync(km.start_kernel)(env=kernel_env(config, scratch), cwd=str(scratch))
+            client.start_new_kernel_client()
+        except Exception as exc:  # noqa: BLE001 - any start failure is the grader's problem
+            raise KernelError(f"the kernel could not start: {type(exc).__name__}: {exc}") from exc
+        probe_client = BlockingKernelClient(connection_file=km.connection_file)
+        probe_client.load_connection_file()
+        probe_client.start_channels(iopub=False, stdin=False, hb=False, control=False)
+        execution = _run_cells(client, probe_client, config)
+        alive = run_sync(km.is_alive)()
+        if alive and not execution.kernel_wedged and execution.status is not ExerciseStatus.KERNEL_DIED:
+            backend: Notebook = KernelNotebook(
+                probe_client,
+                is_alive=run_sync(km.is_alive),
+                interrupt=run_sync(km.interrupt_kernel),
+                default_timeout=config.limits.probe_timeout,
+            )
+        else:
+            backend = MissingNotebook(f"notebook status: {execution.status.value}")
+        yield execution, backend
+    finally:
+        if probe_client is not None:
+            probe_client.stop_channels()
+        if client.kc is not None:
+            client.kc.stop_channels()
+        try:
+            if km.has_kernel:
+                run_sync(km.shutdown_kernel)(now=True)
+        finally:
+            run_sync(km.cleanup_resources)()
+            shutil.rmtree(scratch, ignore_errors=True)
+            shutil.rmtree(runtime, ignore_errors=True)

@@ -1,0 +1,103 @@
+"""The unit of work: grade one submission → its result.
+
+Bulk grading is a scheduler around :func:`grade_submission`; nothing here knows about other
+submissions, the gradebook or the reports.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from . import __version__
+from .config import GradeConfig
+from .course import Exercise
+from .execute import running_notebook
+from .i18n import T
+from .load import LoadedNotebook, load_submission
+from .plugin import GradingContext
+from .remote import MissingNotebook, Notebook
+from .results import ExerciseResult, ExerciseStatus, SubmissionResult
+from .runner import run_checks
+
+__all__ = ["grade_exercise", "grade_submission", "prepare_data"]
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def prepare_data(config: GradeConfig) -> Path:
+    """Make sure the data root holds the course's data set (real, or generated once)."""
+    preparer = config.course.data_preparer()
+    return Path(preparer(config.data_root))
+
+
+def _context(config: GradeConfig, exercise: Exercise) -> GradingContext:
+    return GradingContext(
+        exercise_id=exercise.id,
+        data_root=config.data_root,
+        work_dir=config.work_dir / "checks",
+        lang=config.lang,
+    )
+
+
+def _checks(config: GradeConfig, exercise: Exercise, notebook: Notebook) -> tuple[list, float]:
+    started = time.monotonic()
+    checks = run_checks(config.course, exercise, notebook, _context(config, exercise), hidden=config.hidden)
+    return checks, time.monotonic() - started
+
+
+def grade_exercise(exercise: Exercise, loaded: LoadedNotebook | None, config: GradeConfig) -> ExerciseResult:
+    """Execute one exercise's notebook and run its checks against the live kernel."""
+    if loaded is None or loaded.notebook is None:
+        status = ExerciseStatus.MISSING if loaded is None else ExerciseStatus.INVALID
+        checks, check_s = _checks(config, exercise, MissingNotebook(status.value))
+        return ExerciseResult(
+            exercise_id=exercise.id, title=exercise.title, status=status, checks=checks,
+            notebook=loaded.relative if loaded else "",
+            problems=[loaded.problem] if loaded and loaded.problem else [], check_s=check_s)
+    with running_notebook(loaded.notebook, config) as (execution, backend):
+        checks, check_s = _checks(config, exercise, backend)
+    return ExerciseResult(
+        exercise_id=exercise.id,
+        title=exercise.title,
+        status=execution.status,
+        checks=checks,
+        notebook=loaded.relative,
+        cell_errors=execution.cell_errors,
+        problems=execution.problems,
+        wall_s=execution.wall_s,
+        cell_s=execution.cell_s,
+        check_s=check_s,
+    )
+
+
+def grade_submission(path: Path, config: GradeConfig, *, submission_id: str | None = None,
+                     exercises: list[str] | None = None) -> SubmissionResult:
+    """Grade a notebook or a folder of notebooks against the course in ``config``.
+
+    A single notebook is graded as its own exercise only; a folder is graded against every
+    exercise of the course (or those in ``exercises``), a missing notebook scoring zero.
+    """
+    started = _now()
+    submission = load_submission(path, config.course, submission_id=submission_id)
+    wanted = [config.course.exercise(e) for e in exercises] if exercises else list(config.course.exercises)
+    if submission.single_file:
+        wanted = [e for e in wanted if e.id in submission.notebooks]
+        if not wanted:
+            submission.problems.append(T(
+                f"{Path(path).name}: 코스의 어느 실습과도 맞지 않습니다.",
+                f"{Path(path).name}: matches no exercise of the course."))
+    results = [grade_exercise(e, submission.notebooks.get(e.id), config) for e in wanted]
+    return SubmissionResult(
+        submission_id=submission.id,
+        exercises=results,
+        source=str(path),
+        grader_version=__version__,
+        started_at=started,
+        finished_at=_now(),
+        problems=submission.problems,
+        hidden_checks=config.hidden,
+    )

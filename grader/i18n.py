@@ -1,0 +1,91 @@
+"""Bilingual text: every message a student or instructor reads exists in Korean and English."""
+
+from __future__ import annotations
+
+import locale
+from dataclasses import dataclass
+from typing import Mapping
+
+__all__ = ["LANGUAGES", "T", "default_language", "ui"]
+
+LANGUAGES = ("ko", "en")
+
+
+@dataclass(frozen=True)
+class T:
+    """One piece of text in both languages; ``format`` fills both alike."""
+
+    ko: str
+    en: str
+
+    def __call__(self, lang: str) -> str:
+        return self.ko if lang == "ko" else self.en
+
+    def format(self, **values: object) -> "T":
+        return T(self.ko.format(**values), self.en.format(**values))
+
+    def __add__(self, other: "T") -> "T":
+        return T(self.ko + other.ko, self.en + other.en)
+
+    def to_dict(self) -> dict[str, str]:
+        return {"ko": self.ko, "en": self.en}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, str] | None) -> "T | None":
+        if not data:
+            return None
+        return cls(ko=str(data.get("ko") or data.get("en") or ""), en=str(data.get("en") or ""))
+
+    @classmethod
+    def same(cls, text: str) -> "T":
+        """Text that reads the same in both languages (a name, a number, a traceback)."""
+        return cls(text, text)
+
+
+def default_language(env: Mapping[str, str]) -> str:
+    """Korean when the user's locale says so, English otherwise (read at the CLI edge)."""
+    for key in ("LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"):
+        value = env.get(key, "")
+        if value:
+            return "ko" if value.lower().startswith("ko") else "en"
+    code = locale.getlocale()[0] or ""
+    return "ko" if code.lower().startswith("ko") else "en"
+
+
+# Words the engine itself shows (statuses, table headings, report sections).
+_UI: dict[str, T] = {
+    "passed": T("통과", "passed"),
+    "failed": T("실패", "failed"),
+    "error": T("오류", "error"),
+    "timeout": T("시간 초과", "timeout"),
+    "not_run": T("실행 안 됨", "not run"),
+    "check": T("검사", "check"),
+    "status": T("상태", "status"),
+    "points": T("점수", "points"),
+    "message": T("메시지", "message"),
+    "hint": T("힌트", "hint"),
+    "total": T("합계", "total"),
+    "score": T("점수", "score"),
+    "exercise": T("실습", "exercise"),
+    "hidden": T("숨은 검사", "hidden check"),
+    "public": T("공개 검사", "public check"),
+    "failing_cells": T("오류가 난 셀", "Cells that failed"),
+    "cell": T("셀", "cell"),
+    "missing": T("제출되지 않음", "not submitted"),
+    "graded": T("채점됨", "graded"),
+    "invalid": T("읽을 수 없음", "unreadable"),
+    "kernel_died": T("커널 종료됨", "kernel died"),
+    "device": T("장치", "device"),
+    "student_report": T("채점 결과", "Grading report"),
+    "problems": T("제출물 문제", "Problems with the submission"),
+    "all_passed": T("모든 검사를 통과했습니다.", "Every check passed."),
+    "some_failed": T("통과하지 못한 검사가 있습니다.", "Some checks did not pass."),
+    "output": T("출력", "output"),
+    "generated": T("생성 시각", "generated"),
+    "tampered": T("수정된 제공 셀", "Edited given cells"),
+}
+
+
+def ui(key: str, lang: str) -> str:
+    """An engine word in ``lang``."""
+    return _UI[key](lang)

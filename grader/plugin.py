@@ -1,0 +1,211 @@
+"""The pytest plugin that runs a course's checks and turns each outcome into a CheckResult.
+
+Shaped like pytest's own ``junitxml``: fixtures for the checks (``nb``, ``grading``, ``device``),
+RNG isolation around each check, and a collector listening to the reports. The student's side
+only ever produces data; every status here is decided on the trusted side.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .checks import CheckFailed, check_meta
+from .errors import CourseError, KernelDied, NotDefined, ProbeTimeout, StudentError, WireError
+from .i18n import T
+from .remote import Notebook
+from .results import CellError, CheckResult, CheckStatus
+
+__all__ = ["CheckPlugin", "GradingContext"]
+
+DEVICES = ("cpu", "cuda")
+
+
+@dataclass(frozen=True)
+class GradingContext:
+    """What a check may know about the run: where data lives, and for which exercise."""
+
+    exercise_id: str
+    data_root: Path  # the data set the notebook was given
+    work_dir: Path  # a folder for data the checks generate (readable by kernels)
+    lang: str = "en"
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+MSG_NOT_IMPLEMENTED = T(
+    "`{where}`이(가) 아직 구현되지 않았습니다 (NotImplementedError).",
+    "`{where}` is not implemented yet (NotImplementedError).",
+)
+HINT_NOT_IMPLEMENTED = T(
+    "`# YOUR CODE HERE` 아래의 `raise NotImplementedError`를 여러분의 코드로 바꾸세요.",
+    "Replace `raise NotImplementedError` under `# YOUR CODE HERE` with your code.",
+)
+MSG_RAISED = T("여러분의 코드에서 예외가 발생했습니다: {ename}: {evalue}",
+               "Your code raised {ename}: {evalue}")
+MSG_NOT_DEFINED = T(
+    "`{name}`이(가) 정의되어 있지 않습니다. 정의하는 셀이 오류 없이 실행되었나요?",
+    "`{name}` is not defined. Did the cell that defines it run without an error?",
+)
+MSG_TIMEOUT = T("{seconds:g}초 안에 답이 오지 않았습니다 (무한 루프?).",
+                "No answer within {seconds:g} s (an endless loop?).")
+MSG_KERNEL_DIED = T("노트북의 커널이 종료되어 검사를 실행할 수 없습니다: {reason}",
+                    "The notebook's kernel is gone, so this check could not run: {reason}")
+MSG_UNREADABLE = T("여러분의 코드가 돌려준 값을 읽을 수 없습니다: {reason}",
+                   "The value your code returned could not be read: {reason}")
+MSG_NO_CUDA = T("실행 안 됨: CUDA 없음", "not run: no CUDA")
+MSG_INTERNAL = T("채점기 내부 오류로 이 검사를 실행하지 못했습니다: {reason}",
+                 "This check could not run because of an internal grader error: {reason}")
+
+
+def _where(item: pytest.Item) -> str:
+    return item.originalname if hasattr(item, "originalname") else item.name
+
+
+class CheckPlugin:
+    """Collects one exercise's check outcomes; registered per ``pytest.main`` call."""
+
+    def __init__(self, *, notebook: Notebook, context: GradingContext,
+                 hidden_files: frozenset[Path], cuda_counts: bool) -> None:
+        self.notebook = notebook
+        self.context = context
+        self.hidden_files = hidden_files
+        self.cuda_counts = cuda_counts
+        self.results: dict[str, CheckResult] = {}
+        self.order: list[str] = []
+        self.collection_errors: list[str] = []
+        self._started: dict[str, float] = {}
+
+    # -- fixtures -------------------------------------------------------------------------
+    @pytest.fixture
+    def nb(self) -> Notebook:
+        return self.notebook
+
+    @pytest.fixture
+    def grading(self) -> GradingContext:
+        return self.context
+
+    @pytest.fixture
+    def data_root(self) -> Path:
+        return self.context.data_root
+
+    @pytest.fixture(autouse=True)
+    def _isolated_rng(self) -> Any:
+        # Each check starts from the same seeds and leaves no trace for the next one.
+        import numpy as np
+        import torch
+
+        state = (random.getstate(), np.random.get_state(), torch.random.get_rng_state())
+        random.seed(0)
+        np.random.seed(0)
+        torch.manual_seed(0)
+        yield
+        random.setstate(state[0])
+        np.random.set_state(state[1])
+        torch.random.set_rng_state(state[2])
+
+    # -- hooks ----------------------------------------------------------------------------
+    def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
+        if "device" in metafunc.fixturenames:
+            metafunc.parametrize("device", DEVICES, ids=DEVICES)
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.collection_errors.append(f"{report.nodeid}: {report.longreprtext[-2000:]}")
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        for item in items:
+            meta = check_meta(getattr(item, "function", None))
+            if meta is None:
+                self.collection_errors.append(f"{item.nodeid}: a check needs @check(points=..., title=...)")
+                continue
+            device = self._device(item)
+            self.order.append(item.nodeid)
+            self.results[item.nodeid] = CheckResult(
+                id=f"{self.context.exercise_id}::{item.name}",
+                title=meta.title,
+                status=CheckStatus.PASSED,
+                points=0.0,
+                max_points=meta.points,
+                hidden=Path(str(item.path)).resolve() in self.hidden_files,
+                device=device,
+                counts=device != "cuda" or self.cuda_counts,
+            )
+
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        self._started[item.nodeid] = time.perf_counter()
+        if self._device(item) == "cuda" and not self.notebook.cuda_available():
+            pytest.skip(MSG_NO_CUDA.en)
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo) -> Any:
+        outcome = yield
+        report = outcome.get_result()
+        result = self.results.get(item.nodeid)
+        if result is None:
+            return
+        if call.when == "teardown":
+            result.duration_s = time.perf_counter() - self._started.get(item.nodeid, time.perf_counter())
+            if result.status is CheckStatus.PASSED:
+                result.points = result.max_points
+            return
+        if report.passed or result.status is not CheckStatus.PASSED:
+            return  # keep the first thing that went wrong
+        if report.skipped:
+            reason = _skip_reason(call)
+            result.status = CheckStatus.NOT_RUN
+            result.message = MSG_NO_CUDA if reason == MSG_NO_CUDA.en else T.same(reason)
+            return
+        self._classify(result, call.excinfo, _where(item))
+
+    @staticmethod
+    def _device(item: pytest.Item) -> str | None:
+        callspec = getattr(item, "callspec", None)
+        return callspec.params.get("device") if callspec else None
+
+    @staticmethod
+    def _classify(result: CheckResult, excinfo: Any, where: str) -> None:
+        error = excinfo.value if excinfo is not None else None
+        if isinstance(error, CheckFailed):
+            result.status, result.message, result.hint = CheckStatus.FAILED, error.message, error.hint
+        elif isinstance(error, StudentError) and error.not_implemented:
+            result.status = CheckStatus.FAILED
+            result.message = MSG_NOT_IMPLEMENTED.format(where=error.where or where.removeprefix("test_"))
+            result.hint = HINT_NOT_IMPLEMENTED
+        elif isinstance(error, StudentError):
+            result.status = CheckStatus.ERROR
+            result.message = MSG_RAISED.format(ename=error.ename, evalue=error.evalue[:300])
+            result.error = CellError(index=-1, kind="error", ename=error.ename,
+                                     evalue=error.evalue, traceback=error.traceback)
+        elif isinstance(error, NotDefined):
+            result.status = CheckStatus.NOT_RUN
+            result.message = MSG_NOT_DEFINED.format(name=error.name)
+        elif isinstance(error, ProbeTimeout):
+            result.status = CheckStatus.TIMEOUT
+            result.message = MSG_TIMEOUT.format(seconds=error.seconds)
+        elif isinstance(error, KernelDied):
+            result.status = CheckStatus.NOT_RUN
+            result.message = MSG_KERNEL_DIED.format(reason=str(error))
+        elif isinstance(error, WireError):
+            result.status = CheckStatus.FAILED
+            result.message = MSG_UNREADABLE.format(reason=str(error)[:200])
+        elif isinstance(error, AssertionError):
+            result.status = CheckStatus.FAILED
+            result.message = T.same(str(error)[:500] or "assertion failed")
+        else:
+            result.status = CheckStatus.ERROR
+            result.message = MSG_INTERNAL.format(reason=f"{type(error).__name__}: {str(error)[:300]}")
+
+    def ordered_results(self) -> list[CheckResult]:
+        if self.collection_errors:
+            raise CourseError("check files could not be collected:\n" + "\n".join(self.collection_errors))
+        return [self.results[node] for node in self.order]
+
+
+def _skip_reason(call: pytest.CallInfo) -> str:
+    value = call.excinfo.value if call.excinfo is not None else None
+    return str(getattr(value, "msg", "") or value or "skipped")

@@ -1,0 +1,111 @@
+"""The kernel's side of a check: run one probe against the student's namespace, answer as data.
+
+This module is imported *inside the student's kernel* (and, for the in-notebook self-check, in
+the student's own process). It runs a probe function sent by a check, seeds the random number
+generators for it and restores them afterwards, and leaves the wire-encoded answer in ``LAST``
+for the trusted side to read. Nothing here is trusted: the grader treats ``LAST`` as an
+observation to validate, never as a verdict.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+import traceback
+from typing import Any, Callable
+
+from . import wire
+
+__all__ = ["LAST", "MISSING_NAME", "Namespace", "NameMissing", "call", "run_source"]
+
+LAST = ""
+PROBE_SEED = 0
+MISSING_NAME = "missing"
+
+
+class NameMissing(Exception):
+    """Raised by :class:`Namespace` for a name the student has not defined."""
+
+
+class Namespace:
+    """Read access to the student's globals that says clearly when a name is missing."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self._values = values
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._values:
+            raise NameMissing(name)
+        return self._values[name]
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._values
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self._values.get(name, default)
+
+
+def _rng_state() -> tuple[Any, ...]:
+    numpy = sys.modules.get("numpy")
+    torch = sys.modules.get("torch")
+    return (
+        random.getstate(),
+        numpy.random.get_state() if numpy else None,
+        torch.random.get_rng_state() if torch else None,
+    )
+
+
+def _seed() -> None:
+    random.seed(PROBE_SEED)
+    if "numpy" in sys.modules:
+        sys.modules["numpy"].random.seed(PROBE_SEED)
+    if "torch" in sys.modules:
+        sys.modules["torch"].manual_seed(PROBE_SEED)
+
+
+def _restore(state: tuple[Any, ...]) -> None:
+    random.setstate(state[0])
+    if state[1] is not None:
+        sys.modules["numpy"].random.set_state(state[1])
+    if state[2] is not None:
+        sys.modules["torch"].random.set_rng_state(state[2])
+
+
+def call(probe: Callable[..., Any], user_ns: dict[str, Any], args_json: str) -> str:
+    """Run ``probe(ns, *args)``; return the wire-encoded envelope (also kept in ``LAST``)."""
+    global LAST
+    state = _rng_state()
+    try:
+        _seed()
+        args = wire.decode(args_json)
+        envelope = {"kind": "value", "value": probe(Namespace(user_ns), *args)}
+    except NameMissing as exc:
+        envelope = {"kind": MISSING_NAME, "name": str(exc.args[0] if exc.args else "")}
+    except KeyboardInterrupt:
+        raise  # the grader's interrupt on timeout: let the kernel report it
+    except BaseException as exc:  # noqa: BLE001 - SystemExit in student code is an answer too
+        envelope = {
+            "kind": "raised",
+            "ename": type(exc).__name__,
+            "evalue": str(exc)[:2000],
+            "traceback": "".join(traceback.format_exception(exc))[-8000:],
+        }
+    finally:
+        _restore(state)
+    try:
+        LAST = wire.encode(envelope)
+    except Exception as exc:  # noqa: BLE001 - e.g. too deep: report it as the student's value
+        LAST = wire.encode({"kind": "raised", "ename": "UnencodableValue", "evalue": str(exc)[:500]})
+    return LAST
+
+
+def run_source(source: str, name: str, args_json: str) -> None:
+    """Define the probe from its source and call it on the running IPython's namespace."""
+    scope: dict[str, Any] = {"__name__": "grader_probe", "math": __import__("math"), "random": random}
+    # Probes may use the libraries a notebook of the course has loaded, without importing them.
+    for alias, module in (("np", "numpy"), ("torch", "torch")):
+        if module in sys.modules:
+            scope[alias] = sys.modules[module]
+    exec(compile(source, "<grader probe>", "exec"), scope)  # noqa: S102 - source from the trusted side
+    shell = sys.modules["IPython"].get_ipython()
+    call(scope[name], shell.user_ns, args_json)

@@ -1,0 +1,181 @@
+"""The notebook a check talks to: one API, two back ends.
+
+``KernelNotebook`` sends a probe's source and wire-encoded arguments to a live kernel and reads
+the answer from the execute reply (never from the kernel's output, never as pickle).
+``LocalNotebook`` runs the same probe in-process against a namespace, for the self-check
+inside a student's own notebook, where there is no adversary. Both decode the answer through
+:mod:`grader.wire`, so a check sees the same values either way.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import textwrap
+import time
+from typing import Any, Callable, Protocol
+
+from . import probe as probe_runtime
+from . import wire
+from .errors import KernelDied, NotDefined, ProbeTimeout, StudentError, WireError
+
+__all__ = ["KernelNotebook", "LocalNotebook", "MissingNotebook", "Notebook"]
+
+Probe = Callable[..., Any]
+
+
+class Notebook(Protocol):
+    """What a check can do with a student's notebook."""
+
+    def run(self, probe: Probe, *args: Any, timeout: float | None = None) -> Any:
+        """``probe(ns, *args)`` evaluated on the student's side; its value, as data."""
+
+    def cuda_available(self) -> bool:
+        """Whether the student's side can use CUDA."""
+
+
+def _open_envelope(payload: str) -> Any:
+    envelope = wire.decode(payload)
+    if type(envelope) is not dict:
+        raise WireError("answer is not an envelope")
+    kind = envelope.get("kind")
+    if kind == "value":
+        return envelope.get("value")
+    if kind == probe_runtime.MISSING_NAME:
+        raise NotDefined(str(envelope.get("name", "?")))
+    if kind == "raised":
+        raise StudentError(
+            str(envelope.get("ename", "Exception"))[:200],
+            str(envelope.get("evalue", ""))[:2000],
+            str(envelope.get("traceback", ""))[-8000:],
+        )
+    raise WireError(f"unknown answer kind {str(kind)[:40]!r}")
+
+
+def _cuda_probe(ns: Any) -> bool:
+    import torch
+
+    return bool(torch.cuda.is_available())
+
+
+class LocalNotebook:
+    """The student's namespace in this very process (self-check inside the notebook)."""
+
+    def __init__(self, namespace: dict[str, Any]) -> None:
+        self.namespace = namespace
+
+    def run(self, probe: Probe, *args: Any, timeout: float | None = None) -> Any:
+        return _open_envelope(probe_runtime.call(probe, self.namespace, wire.encode(list(args))))
+
+    def cuda_available(self) -> bool:
+        return bool(self.run(_cuda_probe))
+
+
+class MissingNotebook:
+    """Stands in for a notebook that was not submitted: every probe finds nothing."""
+
+    def __init__(self, reason: str = "") -> None:
+        self.reason = reason
+
+    def run(self, probe: Probe, *args: Any, timeout: float | None = None) -> Any:
+        raise KernelDied(self.reason or "no notebook")
+
+    def cuda_available(self) -> bool:
+        return False
+
+
+def probe_source(probe: Probe) -> tuple[str, str]:
+    """The source and name to send: the probe function alone, undecorated."""
+    return textwrap.dedent(inspect.getsource(probe)), probe.__name__
+
+
+class KernelNotebook:
+    """A live kernel, reached over its shell channel with a blocking client of our own."""
+
+    def __init__(self, client: Any, *, is_alive: Callable[[], bool], interrupt: Callable[[], None],
+                 default_timeout: float = 60.0) -> None:
+        self.client = client  # jupyter_client BlockingKernelClient, shell channel started
+        self.is_alive = is_alive
+        self.interrupt = interrupt
+        self.default_timeout = default_timeout
+        self.calls = 0
+        self.dead = False
+        self._cuda: bool | None = None
+
+    def run(self, probe: Probe, *args: Any, timeout: float | None = None) -> Any:
+        if self.dead:
+            raise KernelDied("the kernel is no longer running")
+        source, name = probe_source(probe)
+        code = (
+            "__import__('grader.probe', fromlist=['run_source']).run_source("
+            f"{source!r}, {name!r}, {wire.encode(list(args))!r})"
+        )
+        reply = self._request(code, timeout if timeout is not None else self.default_timeout)
+        content = reply["content"]
+        if content.get("status") != "ok":
+            # The probe catches everything but an interrupt; the student's code may have
+            # broken the runtime itself, which is its own doing.
+            raise StudentError(str(content.get("ename", "Error")), str(content.get("evalue", "")))
+        answer = content.get("user_expressions", {}).get("answer", {})
+        if answer.get("status") != "ok":
+            raise WireError("the kernel did not return an answer")
+        return _open_envelope(self._literal(answer.get("data", {}).get("text/plain", "")))
+
+    @staticmethod
+    def _literal(text: Any) -> str:
+        # IPython shows the answer as the repr of a str; read it back as a string literal only.
+        if not isinstance(text, str) or len(text) > wire.MAX_PAYLOAD + 1024 or text[:1] not in "'\"":
+            raise WireError("the kernel's answer is not a string")
+        try:
+            value = ast.literal_eval(text)
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            raise WireError("the kernel's answer is not a string literal") from None
+        if type(value) is not str:
+            raise WireError("the kernel's answer is not a string")
+        return value
+
+    def _request(self, code: str, timeout: float) -> dict[str, Any]:
+        self.calls += 1
+        msg_id = self.client.execute(
+            code,
+            silent=False,
+            store_history=False,
+            allow_stdin=False,
+            user_expressions={"answer": "__import__('grader.probe', fromlist=['LAST']).LAST"},
+        )
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self._give_up(msg_id, timeout)
+            try:
+                reply = self.client.get_shell_msg(timeout=min(remaining, 1.0))
+            except Exception:  # queue.Empty: no answer yet; is the kernel still there?
+                if not self.is_alive():
+                    self.dead = True
+                    raise KernelDied("the kernel died while the check was running") from None
+                continue
+            if reply.get("parent_header", {}).get("msg_id") == msg_id:
+                return reply
+
+    def _give_up(self, msg_id: str, timeout: float) -> None:
+        """Interrupt a probe that ran out of time; a kernel that will not stop is declared dead."""
+        self.interrupt()
+        grace = time.monotonic() + 5.0
+        while time.monotonic() < grace:
+            try:
+                reply = self.client.get_shell_msg(timeout=0.5)
+            except Exception:
+                continue
+            if reply.get("parent_header", {}).get("msg_id") == msg_id:
+                raise ProbeTimeout(timeout)
+        self.dead = True
+        raise ProbeTimeout(timeout)
+
+    def cuda_available(self) -> bool:
+        if self._cuda is None:
+            try:
+                self._cuda = self.run(_cuda_probe) is True
+            except Exception:  # noqa: BLE001 - no answer means no CUDA we can rely on
+                self._cuda = False
+        return self._cuda

@@ -1,0 +1,69 @@
+"""Self-contained HTML reports: jinja2 with autoescape, inline CSS and SVG, no network.
+
+Student output, messages and tracebacks are untrusted text: autoescaping turns all of it into
+text, never markup. Hidden checks show their title and message, never their source.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from .i18n import ui
+from .results import CheckStatus, ExerciseResult, SubmissionResult
+
+__all__ = ["environment", "exercise_table_html", "render_student_report", "write_student_report"]
+
+STATUS_COLOURS = {
+    CheckStatus.PASSED: "#1a7f37",
+    CheckStatus.FAILED: "#cf222e",
+    CheckStatus.ERROR: "#bc4c00",
+    CheckStatus.TIMEOUT: "#8250df",
+    CheckStatus.NOT_RUN: "#6e7781",
+}
+
+
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("grader", "templates"),
+        autoescape=True,  # every template, whatever its name: student text is never markup
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals["ui"] = ui
+    env.globals["colour"] = lambda status: STATUS_COLOURS[CheckStatus(status)]
+    env.filters["pts"] = _points
+    return env
+
+
+def _points(value: float) -> str:
+    return f"{value:g}"
+
+
+def score_ring(score: float, maximum: float, size: int = 96) -> dict[str, Any]:
+    """Geometry for an inline SVG ring showing ``score`` of ``maximum``."""
+    fraction = 0.0 if maximum <= 0 else max(0.0, min(1.0, score / maximum))
+    radius = size / 2 - 8
+    circumference = 2 * 3.141592653589793 * radius
+    return {"size": size, "r": radius, "c": circumference, "dash": circumference * fraction,
+            "percent": round(100 * fraction)}
+
+
+def render_student_report(result: SubmissionResult, lang: str = "en") -> str:
+    template = environment().get_template("student.html.j2")
+    return template.render(result=result, lang=lang, ring=score_ring(result.score, result.max_score),
+                           Status=CheckStatus)
+
+
+def write_student_report(result: SubmissionResult, path: Path, lang: str = "en") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_student_report(result, lang), encoding="utf-8")
+    return path
+
+
+def exercise_table_html(result: ExerciseResult, lang: str = "en") -> str:
+    template = environment().get_template("exercise_table.html.j2")
+    return template.render(exercise=result, lang=lang, Status=CheckStatus)

@@ -1,0 +1,57 @@
+"""Run one exercise's checks (pytest, in this trusted process) against a notebook back end."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import sys
+from pathlib import Path
+
+import pytest
+
+from .course import Course, Exercise
+from .errors import CourseError
+from .plugin import CheckPlugin, GradingContext
+from .remote import Notebook
+from .results import CheckResult
+
+__all__ = ["run_checks"]
+
+_INI = Path(__file__).with_name("checks_pytest.ini")
+
+
+def run_checks(course: Course, exercise: Exercise, notebook: Notebook, context: GradingContext,
+               *, hidden: bool) -> list[CheckResult]:
+    """Every check of ``exercise`` (public, and hidden when asked), in file and definition order."""
+    files = exercise.check_files(hidden=hidden)
+    if not files:
+        return []
+    for folder in sorted({str(f.parent) for f in files}):
+        # Check files may share a helper module that sits beside them.
+        if folder not in sys.path:
+            sys.path.insert(0, folder)
+    plugin = CheckPlugin(
+        notebook=notebook,
+        context=context,
+        hidden_files=frozenset(exercise.hidden_checks),
+        cuda_counts=course.cuda_counts,
+    )
+    args = [
+        *map(str, files),
+        "-c", str(_INI),
+        "--rootdir", str(course.root),
+        "--import-mode=importlib",
+        "-p", "no:cacheprovider",
+        "-p", "no:randomly",
+        "-p", "no:xdist",
+        "--capture=no",
+        "-q",
+        "--no-header",
+        "-W", "ignore::pytest.PytestAssertRewriteWarning",
+    ]
+    sink = io.StringIO()
+    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+        code = pytest.main(args, plugins=[plugin])
+    if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR):
+        raise CourseError(f"pytest could not run the checks of {exercise.id}:\n{sink.getvalue()[-3000:]}")
+    return plugin.ordered_results()
