@@ -142,7 +142,7 @@ def _batch(name: str, n: int, rng: np.random.Generator, first_index: int) -> dic
 
 
 def generate(root: str | os.PathLike, *, seed: int = 0,
-             train_sizes: Sequence[int] = (200, 200, 200, 200, 200), test_size: int = 200) -> Path:
+             train_sizes: Sequence[int] = (200, 200, 200, 200, 200), test_size: int = 250) -> Path:
     """Write a complete data set under ``root/cifar-10-batches-py`` (replacing what is there)."""
     if len(train_sizes) != 5:
         raise ValueError("CIFAR-10 has five training batches")

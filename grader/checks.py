@@ -75,6 +75,8 @@ def describe(value: Any, limit: int = 80) -> str:
     torch = _torch()
     if torch is not None and isinstance(value, torch.Tensor):
         return f"tensor(shape={tuple(value.shape)}, dtype={value.dtype})"
+    if type(value).__module__ == "numpy" and getattr(value, "shape", None) == ():
+        return f"numpy.{type(value).__name__}({value})"
     if type(value).__module__ == "numpy" and hasattr(value, "shape") and hasattr(value, "dtype"):
         return f"ndarray(shape={tuple(value.shape)}, dtype={value.dtype})"
     if isinstance(value, Opaque):

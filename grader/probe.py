@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 from . import wire
 
-__all__ = ["LAST", "MISSING_NAME", "Namespace", "NameMissing", "call", "run_source"]
+__all__ = ["LAST", "MISSING_NAME", "Namespace", "NameMissing", "call", "define", "run_source"]
 
 LAST = ""
 PROBE_SEED = 0
@@ -99,13 +99,18 @@ def call(probe: Callable[..., Any], user_ns: dict[str, Any], args_json: str) -> 
     return LAST
 
 
-def run_source(source: str, name: str, args_json: str) -> None:
-    """Define the probe from its source and call it on the running IPython's namespace."""
+def define(source: str, name: str) -> Callable[..., Any]:
+    """The probe function defined from its source, in a scope of its own."""
     scope: dict[str, Any] = {"__name__": "grader_probe", "math": __import__("math"), "random": random}
     # Probes may use the libraries a notebook of the course has loaded, without importing them.
     for alias, module in (("np", "numpy"), ("torch", "torch")):
         if module in sys.modules:
             scope[alias] = sys.modules[module]
     exec(compile(source, "<grader probe>", "exec"), scope)  # noqa: S102 - source from the trusted side
+    return scope[name]
+
+
+def run_source(source: str, name: str, args_json: str) -> None:
+    """Define the probe from its source and call it on the running IPython's namespace."""
     shell = sys.modules["IPython"].get_ipython()
-    call(scope[name], shell.user_ns, args_json)
+    call(define(source, name), shell.user_ns, args_json)

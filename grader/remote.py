@@ -65,7 +65,9 @@ class LocalNotebook:
         self.namespace = namespace
 
     def run(self, probe: Probe, *args: Any, timeout: float | None = None) -> Any:
-        return _open_envelope(probe_runtime.call(probe, self.namespace, wire.encode(list(args))))
+        # Defined from its source, as in a kernel: a probe sees the same names either way.
+        function = probe_runtime.define(*probe_source(probe))
+        return _open_envelope(probe_runtime.call(function, self.namespace, wire.encode(list(args))))
 
     def cuda_available(self) -> bool:
         return bool(self.run(_cuda_probe))

@@ -1,0 +1,79 @@
+"""Golden cases: hand-written right and wrong answers, and exactly which checks each must fail.
+
+Each case in ``tests/data/golden/<exercise>/<name>.py`` is a snippet that redefines one or more
+of the student's names; its first line says what must happen::
+
+    # expect: test_len_train, test_hidden_lengths      (exactly these checks do not pass)
+    # expect: nothing                                  (a correct alternative: every check passes)
+
+The snippet runs on top of the reference solution's namespace, and the exercise's public and
+hidden checks run against it in-process (the self-check back end: the checks are what is
+under test here; the kernel back end is covered by the end-to-end tests).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from grader.assign import BEGIN
+from grader.plugin import GradingContext
+from grader.remote import LocalNotebook
+from grader.results import CheckStatus
+from grader.runner import run_checks
+
+GOLDEN = Path(__file__).resolve().parent / "data" / "golden"
+CASES = sorted(GOLDEN.glob("*/*.py"))
+
+
+def expected_failures(case: Path) -> set[str]:
+    first = case.read_text(encoding="utf-8").splitlines()[0]
+    assert first.startswith("# expect:"), f"{case}: the first line must be '# expect: ...'"
+    names = first.removeprefix("# expect:").strip()
+    return set() if names == "nothing" else {n.strip() for n in names.split(",")}
+
+
+def solution_namespace(notebook: Path, data_root: Path) -> dict:
+    """The reference solution's definitions: its code cells up to the self-check, in-process."""
+    namespace: dict = {"__name__": "__main__"}
+    cwd = os.getcwd()
+    os.environ["CIFAR10_ROOT"] = str(data_root)
+    os.chdir(notebook.parent.parent / "exercises")
+    try:
+        for cell in nbformat.read(notebook, as_version=4).cells:
+            if cell.cell_type == "code" and "run_selfcheck" not in cell.source:
+                exec(compile(cell.source, f"<{notebook.name}>", "exec"), namespace)  # noqa: S102
+    finally:
+        os.chdir(cwd)
+    return namespace
+
+
+@pytest.mark.parametrize("case", CASES, ids=[f"{c.parent.name}/{c.stem}" for c in CASES])
+def test_golden_case(case: Path, course, data_root, session_dir) -> None:
+    exercise = course.exercise(case.parent.name)
+    namespace = solution_namespace(exercise.solution, data_root)
+    exec(compile(case.read_text(encoding="utf-8"), str(case), "exec"), namespace)  # noqa: S102
+    context = GradingContext(exercise_id=exercise.id, data_root=data_root, work_dir=session_dir / "golden")
+    results = run_checks(course, exercise, LocalNotebook(namespace), context, hidden=True)
+    counted = [r for r in results if r.counts]
+    failing = {r.id.split("::")[1].split("[")[0] for r in counted if r.status is not CheckStatus.PASSED}
+    details = {r.id: (r.status.value, r.message.en if r.message else "") for r in counted
+               if r.status is not CheckStatus.PASSED}
+    assert failing == expected_failures(case), details
+
+
+def test_every_exercise_has_golden_cases(course) -> None:
+    exercises_with_cases = {c.parent.name for c in CASES}
+    missing = [e.id for e in course.exercises if e.id not in exercises_with_cases]
+    assert not missing, f"exercises without golden cases: {missing}"
+
+
+def test_golden_snippets_redefine_only_solution_names(course) -> None:
+    # A case must exercise the student's names, not patch the checks' helpers.
+    for case in CASES:
+        solution = course.exercise(case.parent.name).solution
+        text = solution.read_text(encoding="utf-8")
+        assert BEGIN in text, f"{solution}: no solution region"
