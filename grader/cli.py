@@ -189,6 +189,85 @@ def data(course_path: str | None, data_root: str | None) -> None:
         raise Failure(error) from None
 
 
+@cli.command(epilog=EXIT_CODES_HELP)
+@click.argument("submissions", type=click.Path(exists=True, dir_okay=True))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True,
+              help="Folder for the gradebook, OUT/index.html and a report per student.")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Worker processes grading at once. Default: the machine's cores.")
+@click.option("--force", is_flag=True, help="Regrade every submission, even those unchanged since the last run.")
+@click.option("--quiet", is_flag=True, help="No progress bar or table: print one JSON summary line.")
+@click.option("--gradebook", "gradebook_path", type=click.Path(dir_okay=False),
+              help="The SQLite gradebook. Default: OUT/gradebook.sqlite.")
+@click.option("--public-only", is_flag=True, help="Skip the hidden checks.")
+@common_options
+def bulk(submissions: str, out_dir: str, workers: int | None, force: bool, quiet: bool,
+         gradebook_path: str | None, public_only: bool, course_path: str | None, lang: str | None,
+         data_root: str | None, work_dir: str | None, cell_timeout: float, notebook_timeout: float) -> None:
+    """Grade a whole class: SUBMISSIONS is a folder (a folder or zip per student, or an LMS
+    export) or a zip of one. Every finished submission is committed to the gradebook at once:
+    run the same command again after a crash and it resumes where it stopped."""
+    from .bulk import BulkOptions, grade_class, print_summary, rich_progress
+    from .grade import prepare_data
+
+    lang = lang or default_language(os.environ)
+    out = Path(out_dir).resolve()
+    book = Path(gradebook_path).resolve() if gradebook_path else None
+    options = BulkOptions(out_dir=out, gradebook=book, workers=workers or 0, force=force)
+    console = Console(highlight=False, stderr=quiet)
+    try:
+        course = _course(course_path)
+        config = build_config(course=course, hidden=not public_only and course.has_hidden_checks, lang=lang,
+                              data_root=data_root, work_dir=work_dir, cell_timeout=cell_timeout,
+                              notebook_timeout=notebook_timeout, protected=(out, *([book] if book else [])))
+        prepare_data(config)
+        if quiet:
+            summary = grade_class(Path(submissions), config, options)
+        else:
+            with rich_progress(console) as progress:
+                summary = grade_class(Path(submissions), config, options, progress=progress)
+    except GraderError as error:
+        raise Failure(error) from None
+    except ValueError as error:  # an input that is neither a folder nor a zip
+        raise click.BadParameter(str(error), param_hint="SUBMISSIONS") from None
+    if quiet:
+        click.echo(summary.line())
+    else:
+        print_summary(summary, lang, console)
+
+
+@cli.command(epilog=EXIT_CODES_HELP)
+@click.argument("out_dir", metavar="DIR", type=click.Path(exists=True, file_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["csv", "canvas", "gradescope", "junit"]), required=True,
+              help="csv: one row per student; canvas: Canvas's gradebook import; gradescope: "
+                   "DIR/export/gradescope/<student>/results.json; junit: JUnit XML.")
+@click.option("--gradebook", "gradebook_path", type=click.Path(exists=True, dir_okay=False),
+              help="The SQLite gradebook. Default: DIR/gradebook.sqlite.")
+@click.option("--to", "dest", type=click.Path(file_okay=False), help="Output folder. Default: DIR/export.")
+@click.option("--canvas-column", help="The Canvas assignment column heading, e.g. 'Practicals (12345)'.")
+@click.option("--course", "course_path", type=click.Path(exists=True), help="The course manifest or its folder.")
+@click.option("--lang", type=click.Choice(["ko", "en"]), default="en", show_default=True,
+              help="Language of the check names and messages written.")
+def export(out_dir: str, fmt: str, gradebook_path: str | None, dest: str | None, canvas_column: str | None,
+           course_path: str | None, lang: str) -> None:
+    """Publish the gradebook of a bulk run in DIR as CSV, Canvas CSV, Gradescope results.json or JUnit XML."""
+    from .exports import export as write_export
+    from .gradebook import Gradebook
+
+    book = Path(gradebook_path) if gradebook_path else Path(out_dir) / "gradebook.sqlite"
+    if not book.is_file():
+        raise click.BadParameter(f"{book}: no gradebook here (run 'grader bulk' first)", param_hint="DIR")
+    try:
+        course = _course(course_path)
+        with Gradebook(book) as gradebook:
+            rows = gradebook.rows()
+    except GraderError as error:
+        raise Failure(error) from None
+    written = write_export(rows, course, fmt, Path(dest) if dest else Path(out_dir) / "export", lang=lang,
+                           canvas_column=canvas_column)
+    click.echo(f"{fmt}: {len(rows)} students → {written}")
+
+
 def main() -> None:
     try:
         cli(prog_name="grader")

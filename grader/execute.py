@@ -36,6 +36,7 @@ from .results import CellError, ExerciseStatus
 __all__ = ["Execution", "running_notebook", "strip_ansi", "trim_source"]
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+INTERRUPT_GRACE_S = 10.0  # how long an interrupted kernel has to come back (a loaded machine is slow)
 TRUNCATED = T("[출력이 너무 길어 {limit} 바이트 이후는 잘렸습니다]", "[output truncated after {limit} bytes]")
 
 
@@ -143,7 +144,7 @@ def _run_cells(client: GradingClient, probe_client: BlockingKernelClient, config
                 evalue=f"the cell did not finish within {client.timeout} s",
                 source=trim_source(cell.source), cell_id=str(cell.get("id", ""))))
             run_sync(client.km.interrupt_kernel)()
-            if not _kernel_answers(probe_client, 5.0):
+            if not _kernel_answers(probe_client, INTERRUPT_GRACE_S):
                 # The student's code ignores interrupts: nothing after this cell can run.
                 execution.status = ExerciseStatus.TIMEOUT
                 execution.kernel_wedged = True

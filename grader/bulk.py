@@ -1,0 +1,347 @@
+"""Grade a whole class: find the submissions, farm them out to worker processes, keep the gradebook.
+
+The coordinator (this process) is the only gradebook writer: every result a worker sends back is
+committed at once, so a killed run resumes where it stopped. Workers are started with the
+``forkserver`` context (never a plain fork of a process that may hold threads) and each grades
+one submission at a time with the unit of work, :func:`grader.grade.grade_submission`, importing
+torch once for its whole life. A worker that dies, or a submission that breaks the grader or
+runs past its budget, becomes an ``error`` row for that student; the run goes on with a fresh
+worker.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import importlib
+import json
+import multiprocessing
+import os
+import time
+import traceback
+from collections import Counter, deque
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from .archives import Entry, discover, safe_name
+from .config import GradeConfig
+from .gradebook import Gradebook, Row, Status, config_fingerprint, content_hash
+from .i18n import T
+from .results import SubmissionResult
+
+__all__ = ["BulkOptions", "BulkSummary", "grade_class", "print_summary", "rich_progress", "student_report_path"]
+
+DEFAULT_UNIT = "grader.grade:grade_submission"
+Progress = Callable[[int, int, str, str], None]  # (finished, total, student id, status)
+
+
+@dataclass(frozen=True)
+class BulkOptions:
+    out_dir: Path
+    gradebook: Path | None = None  # default: OUT/gradebook.sqlite
+    workers: int = 0  # 0: one per core
+    force: bool = False  # regrade even unchanged submissions
+    unit: str = DEFAULT_UNIT  # "module:function" with grade_submission's signature (tests use a fake)
+    submission_timeout: float | None = None  # default: from the notebook budget and the exercise count
+    reports: bool = True  # write per-student reports and OUT/index.html
+
+    @property
+    def gradebook_path(self) -> Path:
+        return self.gradebook or self.out_dir / "gradebook.sqlite"
+
+
+@dataclass
+class BulkSummary:
+    total: int  # students found in the input
+    graded: int  # graded by this run
+    skipped: int  # unchanged since an earlier run
+    statuses: dict[str, int] = field(default_factory=dict)  # over the whole gradebook
+    mean_percent: float = 0.0
+    wall_s: float = 0.0
+    gradebook: str = ""
+    index: str = ""
+
+    def line(self) -> str:
+        """The machine-readable one-line summary (``--quiet``)."""
+        return json.dumps(dataclasses.asdict(self), sort_keys=True, ensure_ascii=False)
+
+
+def student_report_path(out_dir: Path, student_id: str) -> Path:
+    return out_dir / "students" / safe_name(student_id) / "report.html"
+
+
+def _load_unit(spec: str) -> Callable[..., SubmissionResult]:
+    module, _, name = spec.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def _worker(conn: Connection, config: GradeConfig, unit: str) -> None:
+    """A worker's life: receive (student id, path), grade, send the result's dict back."""
+    grade = _load_unit(unit)
+    while True:
+        try:
+            task = conn.recv()
+        except (EOFError, OSError):  # the coordinator is gone: so are we
+            return
+        if task is None:
+            return
+        student_id, path = task
+        try:
+            result = grade(Path(path), config, submission_id=student_id)
+            message: tuple[str, Any] = ("ok", result.to_dict())
+        except Exception:  # noqa: BLE001 - one broken submission must not end the worker
+            message = ("error", traceback.format_exc(limit=8)[-4000:])
+        try:
+            conn.send(message)
+        except (BrokenPipeError, OSError):
+            return
+
+
+@dataclass
+class _Slot:
+    index: int
+    process: Any = None
+    conn: Connection | None = None
+    entry: Entry | None = None
+    started: float = 0.0
+
+
+class _Pool:
+    """Worker processes, each with its own pipe; restarted one by one when one dies."""
+
+    def __init__(self, size: int, config: GradeConfig, unit: str, work: Path) -> None:
+        self._context = multiprocessing.get_context("forkserver")
+        self._config = config
+        self._unit = unit
+        self._work = work
+        self.slots = [_Slot(i) for i in range(size)]
+        for slot in self.slots:
+            self._start(slot)
+
+    def _start(self, slot: _Slot) -> None:
+        # Each worker has its own scratch: generated check data and kernel folders never race.
+        config = dataclasses.replace(self._config, work_dir=self._work / f"worker-{slot.index}")
+        parent, child = self._context.Pipe()
+        slot.process = self._context.Process(target=_worker, args=(child, config, self._unit), daemon=True,
+                                             name=f"grader-worker-{slot.index}")
+        slot.process.start()
+        child.close()
+        slot.conn, slot.entry = parent, None
+
+    def restart(self, slot: _Slot) -> None:
+        self._stop(slot, kill=True)
+        self._start(slot)
+
+    def _stop(self, slot: _Slot, *, kill: bool) -> None:
+        if slot.conn is not None:
+            if not kill:
+                try:
+                    slot.conn.send(None)
+                except OSError:
+                    pass
+            slot.conn.close()
+        if slot.process is not None:
+            if kill:
+                slot.process.terminate()
+            slot.process.join(5)
+            if slot.process.is_alive():
+                slot.process.kill()
+                slot.process.join(5)
+
+    def close(self) -> None:
+        for slot in self.slots:
+            self._stop(slot, kill=slot.entry is not None)
+
+
+def _sources(entry: Entry) -> list[tuple[str, Path]]:
+    base = entry.path if entry.path is not None and entry.path.is_dir() else None
+    named = []
+    for source in entry.sources:
+        try:
+            name = str(source.relative_to(base)) if base and source.is_relative_to(base) else source.name
+        except ValueError:
+            name = source.name
+        if source.is_file():
+            named.append((name, source))
+    return named
+
+
+def _with_layout_problems(result: SubmissionResult, entry: Entry) -> SubmissionResult:
+    result.meta.update(entry.meta)
+    ignored = entry.meta.get("ignored_files") or []
+    if ignored:
+        listed = ", ".join(ignored[:10]) + (" …" if len(ignored) > 10 else "")
+        result.problems.append(T(f"노트북이 아니어서 채점하지 않은 파일: {listed}",
+                                 f"files that are not notebooks, so were not graded: {listed}"))
+    return result
+
+
+def _error_row(entry: Entry, digest: str, error: str) -> Row:
+    return Row(entry.student_id, digest, Status.ERROR, error=error, meta=entry.meta)
+
+
+def grade_class(source: Path, config: GradeConfig, options: BulkOptions, *,
+                progress: Progress | None = None) -> BulkSummary:
+    """Grade every submission under ``source`` into the gradebook; write the reports."""
+    started = time.monotonic()
+    out = options.out_dir.resolve()
+    work = config.work_dir / "bulk" / hashlib.sha256(str(out).encode()).hexdigest()[:12]
+    entries = discover(Path(source), work)
+    fingerprint = config_fingerprint(config)
+    digests = {e.student_id: content_hash(_sources(e), fingerprint) for e in entries}
+    graded_now: list[str] = []
+    with Gradebook(options.gradebook_path) as book:
+        known = {} if options.force else book.hashes()
+        todo = [e for e in entries if known.get(e.student_id) != digests[e.student_id]]
+        finished = len(entries) - len(todo)
+
+        def done(row: Row) -> None:
+            nonlocal finished
+            book.record(row)
+            graded_now.append(row.student_id)
+            finished += 1
+            if progress:
+                progress(finished, len(entries), row.student_id, row.status.value)
+
+        if progress:
+            progress(finished, len(entries), "", "")
+        readable = []
+        for entry in todo:
+            if entry.path is None:
+                problem = entry.problem or T.same("unreadable")
+                done(Row(entry.student_id, digests[entry.student_id], Status.UNREADABLE,
+                         error=f"{problem.en}\n{problem.ko}", meta=entry.meta))
+            else:
+                readable.append(entry)
+        if readable:
+            _schedule(readable, config, options, work, digests, done)
+        rows = book.rows()
+    index = ""
+    if options.reports:
+        from .classreport import write_class_report
+        from .report import write_student_report
+
+        for row in rows:
+            report = student_report_path(out, row.student_id)
+            if row.result is not None and (row.student_id in graded_now or not report.exists()):
+                write_student_report(row.result, report, config.lang)
+        index = str(write_class_report(rows, out / "index.html", config.course, lang=config.lang,
+                                       report_href=lambda sid: str(student_report_path(out, sid).relative_to(out))))
+    scored = [r for r in rows if r.max_score > 0]
+    return BulkSummary(
+        total=len(entries), graded=len(graded_now), skipped=len(entries) - len(graded_now),
+        statuses=dict(Counter(r.status.value for r in rows)),
+        mean_percent=round(100 * sum(r.score / r.max_score for r in scored) / len(scored), 2) if scored else 0.0,
+        wall_s=round(time.monotonic() - started, 2), gradebook=str(options.gradebook_path), index=index)
+
+
+def _budget(config: GradeConfig, options: BulkOptions) -> float:
+    if options.submission_timeout is not None:
+        return options.submission_timeout
+    return config.limits.notebook_timeout * 1.5 * max(1, len(config.course.exercises)) + 120
+
+
+def _schedule(entries: list[Entry], config: GradeConfig, options: BulkOptions, work: Path,
+              digests: dict[str, str], done: Callable[[Row], None]) -> None:
+    pending = deque(entries)
+    size = max(1, min(options.workers or os.cpu_count() or 1, len(entries)))
+    budget = _budget(config, options)
+    pool = _Pool(size, config, options.unit, work)
+    try:
+        while pending or any(s.entry for s in pool.slots):
+            for slot in pool.slots:
+                if slot.entry is None and pending:
+                    entry = pending.popleft()
+                    try:
+                        assert slot.conn is not None
+                        slot.conn.send((entry.student_id, str(entry.path)))
+                        slot.entry, slot.started = entry, time.monotonic()
+                    except OSError:  # the idle worker died: give the task back and replace it
+                        pending.appendleft(entry)
+                        pool.restart(slot)
+            busy = [s for s in pool.slots if s.entry is not None]
+            wait([s.conn for s in busy] + [s.process.sentinel for s in busy], timeout=1.0)
+            for slot in busy:
+                _collect(slot, pool, budget, digests, done)
+    finally:
+        pool.close()
+
+
+def _collect(slot: _Slot, pool: _Pool, budget: float, digests: dict[str, str], done: Callable[[Row], None]) -> None:
+    entry = slot.entry
+    assert entry is not None and slot.conn is not None
+    digest = digests[entry.student_id]
+    message = None
+    try:
+        if slot.conn.poll():
+            message = slot.conn.recv()
+    except (EOFError, OSError):
+        message = None
+    if message is not None:
+        slot.entry = None
+        kind, payload = message
+        if kind == "ok":
+            result = _with_layout_problems(SubmissionResult.from_dict(payload), entry)
+            done(Row.from_result(result, digest, entry.meta))
+        else:
+            done(_error_row(entry, digest, "the grader failed on this submission:\n" + payload))
+        return
+    if not slot.process.is_alive():
+        code = slot.process.exitcode
+        slot.entry = None
+        pool.restart(slot)
+        done(_error_row(entry, digest, f"the grading worker died (exit code {code}) on this submission"))
+    elif time.monotonic() - slot.started > budget:
+        slot.entry = None
+        pool.restart(slot)
+        done(_error_row(entry, digest, f"grading this submission took longer than {budget:g} s; it was stopped"))
+
+
+@contextmanager
+def rich_progress(console: Any) -> Iterator[Progress]:
+    """A rich progress bar (done / total, rate per minute, ETA) fed by :func:`grade_class`."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bar, TextColumn, TimeRemainingColumn
+
+    started = time.monotonic()
+    first: list[int] = []  # submissions already done when the run started (resumed ones)
+    with Bar(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+             TextColumn("{task.fields[rate]}"), TimeRemainingColumn(), TextColumn("{task.fields[last]}"),
+             console=console, transient=False) as bar:
+        task = bar.add_task("grading", total=None, rate="", last="")
+
+        def update(finished: int, total: int, student: str, status: str) -> None:
+            if not first:
+                first.append(finished)
+            minutes = (time.monotonic() - started) / 60
+            rate = (finished - first[0]) / minutes if minutes > 0 else 0.0
+            bar.update(task, completed=finished, total=total, rate=f"{rate:.1f}/min",
+                       last=f"{student} {status}".strip()[:40])
+
+        yield update
+
+
+def print_summary(summary: BulkSummary, lang: str, console: Any) -> None:
+    """The final table: how many of each status, what this run did, where the results are."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from .classreport import WORDS
+
+    table = Table(title=T("채점 요약", "Grading summary")(lang), title_justify="left")
+    table.add_column(WORDS["status"](lang))
+    table.add_column(WORDS["students"](lang), justify="right")
+    for status in Status:
+        if summary.statuses.get(status.value):
+            table.add_row(WORDS[status.value](lang), str(summary.statuses[status.value]))
+    table.add_section()
+    table.add_row(T("이번에 채점", "graded in this run")(lang), str(summary.graded))
+    table.add_row(T("변경 없어 건너뜀", "unchanged, skipped")(lang), str(summary.skipped))
+    table.add_row(WORDS["mean"](lang), f"{summary.mean_percent:.1f}%")
+    table.add_row(T("걸린 시간", "wall time")(lang), f"{summary.wall_s:.1f} s")
+    console.print(table)
+    console.print(f"gradebook: {escape(summary.gradebook)}")
+    if summary.index:
+        console.print(f"class report: {escape(summary.index)}")

@@ -1,0 +1,167 @@
+"""The class report (``OUT/index.html``): score histogram, per-check pass rates, the students, the failures.
+
+Built from gradebook rows only, so it can be regenerated at any time without grading. One
+self-contained page: inline CSS, inline SVG, a little inline JavaScript for sorting and
+filtering; no network. Student ids, file names and error texts are untrusted: the template is
+autoescaped and they reach the script only through escaped ``data-`` attributes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+from .course import Course
+from .gradebook import Row, Status
+from .i18n import T
+from .report import environment
+from .results import CheckStatus, ExerciseStatus
+
+__all__ = ["ClassSummary", "render_class_report", "summarise", "write_class_report"]
+
+BINS = 10
+WORDS: dict[str, T] = {
+    "title": T("반 전체 채점 결과", "Class grading report"),
+    "students": T("학생 수", "students"),
+    "mean": T("평균", "mean"),
+    "median": T("중앙값", "median"),
+    "histogram": T("점수 분포", "Score distribution"),
+    "rates": T("검사별 통과율 (어려운 것부터)", "Pass rate per check (hardest first)"),
+    "table": T("학생별 결과", "Students"),
+    "problems": T("오류, 시간 초과, 읽을 수 없는 제출물", "Submissions that errored, timed out or could not be read"),
+    "student": T("학생", "student"),
+    "score": T("점수", "score"),
+    "percent": T("백분율", "percent"),
+    "status": T("상태", "status"),
+    "late": T("지각", "late"),
+    "report": T("보고서", "report"),
+    "check": T("검사", "check"),
+    "passed": T("통과", "passed"),
+    "rate": T("통과율", "pass rate"),
+    "filter": T("학생 또는 내용 검색…", "Filter students…"),
+    "all": T("모든 상태", "all statuses"),
+    "none": T("없음", "none"),
+    "detail": T("내용", "details"),
+    "generated": T("생성 시각", "generated"),
+    "sort_hint": T("열 제목을 누르면 정렬됩니다.", "Click a column heading to sort."),
+    Status.GRADED.value: T("채점됨", "graded"),
+    Status.TIMEOUT.value: T("시간 초과", "timed out"),
+    Status.ERROR.value: T("오류", "error"),
+    Status.MISSING.value: T("제출 없음", "nothing submitted"),
+    Status.UNREADABLE.value: T("읽을 수 없음", "unreadable"),
+}
+STATUS_COLOURS = {"graded": "#1a7f37", "timeout": "#8250df", "error": "#cf222e", "missing": "#6e7781",
+                  "unreadable": "#bc4c00"}
+
+
+@dataclass
+class StudentLine:
+    id: str
+    status: str
+    score: float
+    max_score: float
+    percent: float
+    late: bool
+    exercises: dict[str, str]  # exercise id → "score/max" or a status word
+    href: str | None
+    notes: list[str] = field(default_factory=list)  # why it errored / what was not graded
+
+
+@dataclass
+class CheckRate:
+    exercise_id: str
+    check_id: str
+    title: str
+    passed: int
+    total: int
+
+    @property
+    def rate(self) -> float:
+        return self.passed / self.total if self.total else 0.0
+
+
+@dataclass
+class ClassSummary:
+    students: list[StudentLine]
+    histogram: list[int]  # BINS counts of percent scores (the last bin includes 100)
+    rates: list[CheckRate]  # hardest first
+    problems: list[StudentLine]
+    mean: float
+    median: float
+
+
+def _exercise_cell(row: Row, exercise_id: str, lang: str) -> str:
+    if row.result is None:
+        return "—"
+    for exercise in row.result.exercises:
+        if exercise.exercise_id == exercise_id:
+            if exercise.status in (ExerciseStatus.MISSING, ExerciseStatus.INVALID):
+                return WORDS[Status.MISSING.value if exercise.status is ExerciseStatus.MISSING
+                             else Status.UNREADABLE.value](lang)
+            return f"{exercise.score:g}/{exercise.max_score:g}"
+    return "—"
+
+
+def _notes(row: Row, lang: str) -> list[str]:
+    notes = [row.error] if row.error else []
+    if row.result is not None:
+        notes += [p(lang) for p in row.result.problems]
+        for exercise in row.result.exercises:
+            if exercise.status not in (ExerciseStatus.GRADED,):
+                notes.append(f"{exercise.exercise_id}: {exercise.status.value}")
+            notes += [f"{exercise.exercise_id}: {p(lang)}" for p in exercise.problems]
+    return notes
+
+
+def summarise(rows: list[Row], course: Course, lang: str = "en",
+              report_href: Callable[[str], str] | None = None) -> ClassSummary:
+    """The numbers the class report shows, from gradebook rows."""
+    students, percents = [], []
+    counts: dict[tuple[str, str], list] = {}
+    for row in rows:
+        percent = 100 * row.score / row.max_score if row.max_score else 0.0
+        percents.append(percent)
+        students.append(StudentLine(
+            id=row.student_id, status=row.status.value, score=row.score, max_score=row.max_score,
+            percent=round(percent, 1), late=bool(row.meta.get("late")),
+            exercises={e.id: _exercise_cell(row, e.id, lang) for e in course.exercises},
+            href=report_href(row.student_id) if report_href and row.result is not None else None,
+            notes=_notes(row, lang)))
+        if row.result is None:
+            continue
+        for exercise in row.result.exercises:
+            for check in exercise.checks:
+                if check.counts:
+                    entry = counts.setdefault((exercise.exercise_id, check.id), [check.title(lang), 0, 0])
+                    entry[1] += check.status is CheckStatus.PASSED
+                    entry[2] += 1
+    histogram = [0] * BINS
+    for percent in percents:
+        histogram[min(BINS - 1, int(percent // (100 / BINS)))] += 1
+    rates = sorted((CheckRate(ex, cid, title, passed, total) for (ex, cid), (title, passed, total) in counts.items()),
+                   key=lambda r: (r.rate, r.exercise_id, r.check_id))
+    ordered = sorted(percents)
+    middle = len(ordered) // 2
+    median = (ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2) if ordered else 0.0
+    return ClassSummary(students=students, histogram=histogram, rates=rates,
+                        problems=[s for s in students if s.status != Status.GRADED.value],
+                        mean=sum(percents) / len(percents) if percents else 0.0, median=median)
+
+
+def render_class_report(rows: list[Row], course: Course, *, lang: str = "en",
+                        report_href: Callable[[str], str] | None = None) -> str:
+    summary = summarise(rows, course, lang, report_href)
+    tallest = max(summary.histogram + [1])
+    return environment().get_template("class.html.j2").render(
+        s=summary, course=course, lang=lang, w=lambda key: WORDS[key](lang), tallest=tallest, bins=BINS,
+        status_colour=STATUS_COLOURS, generated=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        statuses=[s.value for s in Status])
+
+
+def write_class_report(rows: list[Row], path: Path, course: Course, *, lang: str = "en",
+                       report_href: Callable[[str], str] | None = None) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_class_report(rows, course, lang=lang, report_href=report_href), encoding="utf-8")
+    return path

@@ -1,0 +1,85 @@
+"""Through the real CLI and real kernels: every solution earns full marks, every stub earns 0."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from grader.cli import ExitCode, cli
+from grader.course import load_course
+from grader.results import CheckStatus, SubmissionResult
+
+ROOT = Path(__file__).resolve().parent.parent
+EXERCISES = [e.id for e in load_course(ROOT / "exercises").exercises]
+
+pytestmark = pytest.mark.slow
+
+
+def options(data_root: Path, session_dir: Path) -> list[str]:
+    return ["--data-root", str(data_root), "--work-dir", str(session_dir / "work"), "--lang", "en"]
+
+
+@pytest.mark.parametrize("exercise_id", EXERCISES, ids=EXERCISES)
+def test_solution_earns_full_marks(exercise_id, course, data_root, session_dir, tmp_path) -> None:
+    out = tmp_path / "out"
+    notebook = course.exercise(exercise_id).solution
+    outcome = CliRunner().invoke(cli, ["grade", str(notebook), "--out", str(out), *options(data_root, session_dir)])
+    assert outcome.exit_code == ExitCode.OK, outcome.output
+    result = SubmissionResult.from_dict(json.loads((out / "results.json").read_text(encoding="utf-8")))
+    assert result.hidden_checks
+    assert result.max_score == course.exercise(exercise_id).points
+    failing = {c.id: c.message.en if c.message else "" for c in result.checks
+               if c.counts and c.status is not CheckStatus.PASSED}
+    assert not failing
+    assert result.score == result.max_score
+    assert any(c.hidden for c in result.checks)
+    assert (out / "report.html").is_file()
+
+
+@pytest.mark.parametrize("exercise_id", EXERCISES, ids=EXERCISES)
+def test_stub_earns_zero(exercise_id, course, data_root, session_dir) -> None:
+    notebook = course.root / course.exercise(exercise_id).notebook
+    outcome = CliRunner().invoke(cli, ["check", str(notebook), *options(data_root, session_dir)])
+    assert outcome.exit_code == ExitCode.CHECKS_FAILED, outcome.output
+    assert "total: 0 / " in outcome.output
+    assert "passed" not in outcome.output.split("total:")[0].lower().replace("every check passed", "")
+
+
+def test_invalid_notebook_is_a_status_and_the_grader_exits_normally(course, data_root, session_dir, tmp_path) -> None:
+    submission = tmp_path / "student"
+    submission.mkdir()
+    (submission / "02_dataset.ipynb").write_text("{ this is not json", encoding="utf-8")
+    out = tmp_path / "out"
+    outcome = CliRunner().invoke(cli, ["grade", str(submission), "--out", str(out), *options(data_root, session_dir)])
+    assert outcome.exit_code == ExitCode.OK, outcome.output
+    result = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    by_id = {e["exercise_id"]: e for e in result["exercises"]}
+    assert by_id["02_dataset"]["status"] == "invalid"
+    assert "not valid JSON" in by_id["02_dataset"]["problems"][0]["en"]
+    assert all(e["status"] == "missing" for k, e in by_id.items() if k != "02_dataset")
+    assert result["score"] == 0
+
+
+def test_check_in_korean(course, data_root, session_dir) -> None:
+    notebook = course.root / course.exercise("02_dataset").notebook
+    outcome = CliRunner().invoke(cli, ["check", str(notebook), "--data-root", str(data_root),
+                                       "--work-dir", str(session_dir / "work"), "--lang", "ko"])
+    assert outcome.exit_code == ExitCode.CHECKS_FAILED
+    assert "실패" in outcome.output and "합계: 0 / " in outcome.output and "셀 5" in outcome.output
+
+
+def test_missing_file_is_one_clear_line(tmp_path) -> None:
+    outcome = CliRunner().invoke(cli, ["check", str(tmp_path / "nope.ipynb")])
+    assert outcome.exit_code == ExitCode.USAGE
+    assert "does not exist" in outcome.output
+
+
+def test_not_a_notebook_is_bad_input(tmp_path, data_root, session_dir) -> None:
+    path = tmp_path / "homework.txt"
+    path.write_text("hello", encoding="utf-8")
+    outcome = CliRunner().invoke(cli, ["check", str(path), *options(data_root, session_dir)])
+    assert outcome.exit_code == ExitCode.BAD_INPUT
+    assert "homework.txt" in outcome.output and "not a notebook" in outcome.output

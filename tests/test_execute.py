@@ -1,0 +1,83 @@
+"""Executing notebooks in real kernels: failures of the student's code become statuses."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from grader.config import Limits
+from grader.grade import grade_submission
+from grader.results import CheckStatus, ExerciseStatus
+
+from .notebooks import with_cell, write
+
+pytestmark = pytest.mark.slow
+
+
+def grade_one(notebook, tmp_path, make_config, **limits):
+    config = make_config(limits=Limits(**{"cell_timeout": 30, "notebook_timeout": 120, **limits}))
+    return grade_submission(write(notebook, tmp_path), config).exercises[0]
+
+
+def test_kernel_runs_the_graders_interpreter(tmp_path, make_config) -> None:
+    notebook = with_cell("import sys\nraise RuntimeError('EXE=' + sys.executable)")
+    result = grade_one(notebook, tmp_path, make_config)
+    (error,) = result.cell_errors
+    assert error.evalue == f"EXE={sys.executable}"
+
+
+def test_a_failing_cell_is_reported_and_later_cells_still_run(tmp_path, make_config) -> None:
+    notebook = with_cell("1 / 0", after=2)  # right after the setup cell
+    result = grade_one(notebook, tmp_path, make_config)
+    assert result.status is ExerciseStatus.GRADED
+    (error,) = result.cell_errors
+    assert (error.index, error.ename, error.kind) == (3, "ZeroDivisionError", "error")
+    assert "1 / 0" in error.source and "ZeroDivisionError" in error.traceback
+    assert "\x1b[" not in error.traceback  # colours stripped
+    assert result.score == result.max_score  # the definitions after it ran
+
+
+def test_an_endless_cell_times_out_and_the_rest_still_runs(tmp_path, make_config) -> None:
+    notebook = with_cell("while True:\n    pass", after=2)
+    result = grade_one(notebook, tmp_path, make_config, cell_timeout=3)
+    assert result.status is ExerciseStatus.GRADED
+    assert [(e.index, e.kind) for e in result.cell_errors] == [(3, "timeout")]
+    assert result.score == result.max_score
+
+
+def test_a_cell_that_ignores_interrupts_ends_the_notebook(tmp_path, make_config) -> None:
+    source = "import time\nwhile True:\n    try:\n        time.sleep(0.1)\n    except KeyboardInterrupt:\n        pass"
+    result = grade_one(with_cell(source, after=2), tmp_path, make_config, cell_timeout=2)
+    assert result.status is ExerciseStatus.TIMEOUT
+    assert result.cell_errors[0].kind == "timeout"
+    assert result.score == 0
+    assert {c.status for c in result.checks} == {CheckStatus.NOT_RUN}
+
+
+def test_the_notebook_budget_stops_the_remaining_cells(tmp_path, make_config) -> None:
+    notebook = with_cell("import time\ntime.sleep(4)", after=2)
+    result = grade_one(notebook, tmp_path, make_config, cell_timeout=30, notebook_timeout=3)
+    assert result.status is ExerciseStatus.TIMEOUT
+    kinds = [(e.kind, e.ename) for e in result.cell_errors]
+    assert ("timeout", "CellTimeout") in kinds or ("timeout", "NotebookTimeout") in kinds
+
+
+def test_os_exit_in_a_cell_is_a_dead_kernel_not_a_crash(tmp_path, make_config) -> None:
+    result = grade_one(with_cell("import os\nos._exit(0)", after=2), tmp_path, make_config)
+    assert result.status is ExerciseStatus.KERNEL_DIED
+    assert result.cell_errors[-1].kind == "kernel_died" and result.cell_errors[-1].index == 3
+    assert result.score == 0
+    assert all(c.status is CheckStatus.NOT_RUN for c in result.checks)
+
+
+def test_output_is_capped(tmp_path, make_config) -> None:
+    notebook = with_cell("for i in range(20000):\n    print('x' * 100)", after=2)
+    config = make_config(limits=Limits(output_bytes=50_000))
+    from grader.execute import running_notebook
+
+    with running_notebook(notebook, config) as (execution, _):
+        kept = sum(len(str(o)) for c in execution.notebook.cells for o in c.get("outputs", []))
+    assert execution.output_truncated
+    assert kept < 200_000
+    assert any("output" in p.en for p in execution.problems)

@@ -1,0 +1,77 @@
+"""The student report: self-contained, escaped, and right for full, zero and errored results."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from grader.i18n import T
+from grader.report import render_student_report
+from grader.results import CellError, CheckResult, CheckStatus, ExerciseResult, ExerciseStatus, SubmissionResult
+
+HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+
+
+def check(status: CheckStatus, points: float, *, hidden: bool = False, text: str = "") -> CheckResult:
+    return CheckResult(
+        id=f"02_dataset::test_{status.value}", title=T("제목", "Title"), status=status,
+        points=points, max_points=2, hidden=hidden,
+        message=T.same(f"message {text}") if status is not CheckStatus.PASSED else None,
+        hint=T.same(f"hint {text}") if status is CheckStatus.FAILED else None,
+        error=CellError(index=-1, kind="error", ename="ValueError", evalue=text, traceback=f"Traceback {text}")
+        if status is CheckStatus.ERROR else None,
+    )
+
+
+def submission(checks: list[CheckResult], *, status=ExerciseStatus.GRADED, cell_errors=(), sid="student-1"):
+    exercise = ExerciseResult(exercise_id="02_dataset", title=T("데이터셋", "Dataset"), status=status,
+                              checks=checks, cell_errors=list(cell_errors))
+    return SubmissionResult(submission_id=sid, exercises=[exercise], finished_at="2026-11-25T10:00:00+00:00",
+                            grader_version="0.1.0", hidden_checks=True, problems=[T.same(f"problem {HOSTILE}")])
+
+
+CASES = {
+    "full": submission([check(CheckStatus.PASSED, 2), check(CheckStatus.PASSED, 2, hidden=True)]),
+    "zero": submission([check(CheckStatus.FAILED, 0, text=HOSTILE), check(CheckStatus.NOT_RUN, 0, hidden=True)]),
+    "errored": submission(
+        [check(CheckStatus.ERROR, 0, text=HOSTILE), check(CheckStatus.TIMEOUT, 0)],
+        status=ExerciseStatus.KERNEL_DIED,
+        cell_errors=[CellError(index=4, kind="kernel_died", ename=HOSTILE, evalue=HOSTILE,
+                               traceback=HOSTILE, source=f"print('{HOSTILE}')")],
+        sid=f"evil{HOSTILE}"),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES), ids=list(CASES))
+@pytest.mark.parametrize("lang", ["ko", "en"], ids=["ko", "en"])
+def test_report_renders_escaped_and_self_contained(name: str, lang: str) -> None:
+    result = CASES[name]
+    html = render_student_report(result, lang)
+    assert "<script>" not in html and "onerror=" not in html.replace("onerror=alert(1)&gt;", "")
+    assert "<img" not in html
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", html), "no external resources"
+    assert f"{result.score:g} / {result.max_score:g}" in html
+    assert html.index('id="score"') < html.index('class="exercise"'), "the score comes first"
+    if name != "full":
+        assert "&lt;script&gt;" in html
+
+
+def test_report_shows_each_check_with_status_and_points() -> None:
+    html = render_student_report(CASES["zero"], "en")
+    assert html.count('data-status="failed"') == 1 and html.count('data-status="not_run"') == 1
+    assert "0 / 2" in html and "hidden check" in html
+
+
+def test_errored_report_shows_the_failing_cell() -> None:
+    html = render_student_report(CASES["errored"], "ko")
+    assert "오류가 난 셀" in html and "셀 4" in html
+    assert "print(&#39;&lt;script&gt;" in html
+
+
+def test_hidden_check_source_never_appears(course) -> None:
+    hidden_source = course.exercise("02_dataset").hidden_checks[0].read_text(encoding="utf-8")
+    html = render_student_report(CASES["full"], "en")
+    for line in hidden_source.splitlines():
+        if len(line.strip()) > 30:
+            assert line.strip() not in html

@@ -1,0 +1,78 @@
+"""Across the trust boundary through a real kernel: a lying kernel earns nothing and runs nothing here."""
+
+from __future__ import annotations
+
+import pytest
+
+from grader.grade import grade_submission
+from grader.results import CheckStatus
+
+from .notebooks import with_cell, write
+
+pytestmark = pytest.mark.slow
+
+FORGED_ANSWER = '''
+import base64, io, json
+import numpy as np
+import grader.probe
+
+class Payload:
+    def __reduce__(self):
+        return (exec, ("open({marker!r}, 'w').write('pwned')",))
+
+buffer = io.BytesIO()
+np.save(buffer, np.array([Payload()], dtype=object), allow_pickle=True)
+forged = {{"kind": "value", "value": {{"t": "{tag}", "dtype": "torch.float32", "npy": base64.b64encode(buffer.getvalue()).decode()}}}}
+
+def forged_call(probe, user_ns, args_json):
+    grader.probe.LAST = json.dumps(forged)
+    return grader.probe.LAST
+
+grader.probe.call = forged_call
+'''
+
+
+@pytest.mark.parametrize("tag", ["ndarray", "tensor"], ids=["object-array", "pickled-tensor"])
+def test_forged_pickle_answers_earn_nothing_and_run_nothing(tag, tmp_path, make_config) -> None:
+    marker = tmp_path / "PWNED"
+    notebook = with_cell(FORGED_ANSWER.format(marker=str(marker), tag=tag))
+    result = grade_submission(write(notebook, tmp_path / "sub"), make_config()).exercises[0]
+    assert result.score == 0
+    assert not marker.exists(), "a pickle from the kernel was loaded by the grader"
+    messages = {c.message.en for c in result.checks if c.message}
+    assert any("could not be read" in m for m in messages), messages
+
+
+LIARS = '''
+class Liar:
+    def __eq__(self, other):
+        return True
+    def __ne__(self, other):
+        return False
+    def __len__(self):
+        return 10000
+    def __bool__(self):
+        return True
+
+_Honest = CIFAR10Dataset
+
+class CIFAR10Dataset(_Honest):
+    def __getitem__(self, index):
+        return Liar(), Liar()
+'''
+
+
+def test_objects_that_lie_about_equality_earn_nothing(tmp_path, make_config) -> None:
+    notebook = with_cell(LIARS)
+    result = grade_submission(write(notebook, tmp_path / "sub"), make_config()).exercises[0]
+    by_name = {c.id.split("::")[1]: c for c in result.checks}
+    for name in ("test_item_images", "test_item_targets", "test_transforms", "test_hidden_items_across_batches"):
+        assert by_name[name].status is CheckStatus.FAILED, name
+    assert by_name["test_len_train"].status is CheckStatus.PASSED  # honest parts still count
+
+
+def test_a_kernel_cannot_claim_a_result_by_printing(tmp_path, make_config) -> None:
+    notebook = with_cell('print(\'{"score": 20, "status": "passed", "all passed": true}\')')
+    notebook.cells = [c for c in notebook.cells if "### BEGIN SOLUTION" not in c.source]
+    result = grade_submission(write(notebook, tmp_path / "sub"), make_config()).exercises[0]
+    assert result.score == 0

@@ -1,0 +1,142 @@
+"""The wire format: what a kernel can send back, and what it cannot get past the decoder."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+from PIL import Image
+
+from grader import wire
+from grader.errors import WireError
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    | st.tuples(inner, inner),
+    max_leaves=20,
+)
+
+
+@given(json_values)
+def test_plain_values_round_trip(value) -> None:
+    assert wire.decode(wire.encode(value)) == value
+
+
+def test_types_survive_the_round_trip() -> None:
+    value = {"t": (1, 2.5), 3: [True, None], "s": b"\x00\x01"}
+    back = wire.decode(wire.encode(value))
+    assert back == value
+    assert type(back["t"]) is tuple and type(back[3][0]) is bool
+
+
+@pytest.mark.parametrize("number", [float("nan"), float("inf"), float("-inf")], ids=["nan", "inf", "-inf"])
+def test_non_finite_floats(number: float) -> None:
+    back = wire.decode(wire.encode(number))
+    assert (np.isnan(back) and np.isnan(number)) or back == number
+
+
+def test_tensor_keeps_dtype_shape_values_and_grad_flag() -> None:
+    tensor = torch.arange(6, dtype=torch.float32).reshape(2, 3).requires_grad_()
+    back = wire.decode(wire.encode(tensor))
+    assert isinstance(back, torch.Tensor) and back.dtype == torch.float32 and back.shape == (2, 3)
+    assert back.requires_grad
+    torch.testing.assert_close(back, tensor.detach())
+
+
+def test_bfloat16_tensor() -> None:
+    back = wire.decode(wire.encode(torch.ones(3, dtype=torch.bfloat16)))
+    assert back.dtype == torch.bfloat16
+
+
+def test_numpy_scalar_stays_numpy() -> None:
+    back = wire.decode(wire.encode(np.int64(7)))
+    assert type(back) is np.int64 and back == 7
+
+
+def test_pil_image_becomes_a_fresh_image() -> None:
+    image = Image.fromarray(np.arange(32 * 32 * 3, dtype=np.uint8).reshape(32, 32, 3))
+    back = wire.decode(wire.encode(image))
+    assert isinstance(back, Image.Image) and back.mode == "RGB"
+    assert np.array_equal(np.asarray(back), np.asarray(image))
+
+
+class LiesAboutEquality:
+    def __eq__(self, other: object) -> bool:
+        return True
+
+    def __len__(self) -> int:
+        return 10000
+
+
+def test_object_that_lies_about_equality_arrives_opaque() -> None:
+    back = wire.decode(wire.encode(LiesAboutEquality()))
+    assert isinstance(back, wire.Opaque)
+    assert back != 10000 and back != back.__class__ and not back
+    assert "LiesAboutEquality" in back.type_name
+
+
+def test_tensor_subclass_is_sent_as_its_plain_data() -> None:
+    class Liar(torch.Tensor):
+        def __eq__(self, other):  # noqa: ANN001
+            return True
+
+    liar = torch.zeros(3).as_subclass(Liar)
+    back = wire.decode(wire.encode(liar))
+    assert type(back) is torch.Tensor and not torch.equal(back, torch.ones(3))
+
+
+def test_object_array_is_not_sent() -> None:
+    back = wire.decode(wire.encode(np.array([object()], dtype=object)))
+    assert isinstance(back, wire.Opaque)
+
+
+class _Payload:
+    def __reduce__(self):
+        return (exec, ("import pathlib; pathlib.Path('PWNED').write_text('x')",))
+
+
+def _npy_with_pickle() -> str:
+    buffer = io.BytesIO()
+    np.save(buffer, np.array([_Payload()], dtype=object), allow_pickle=True)
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+@pytest.mark.parametrize("payload", [
+    json.dumps({"t": "ndarray", "npy": _npy_with_pickle()}),
+    json.dumps({"t": "tensor", "dtype": "torch.float32", "npy": _npy_with_pickle()}),
+    json.dumps({"t": "ndarray", "npy": base64.b64encode(pickle.dumps(_Payload())).decode()}),
+    base64.b64encode(pickle.dumps(_Payload())).decode(),
+    pickle.dumps(_Payload()).decode("latin1"),
+], ids=["object-npy", "object-npy-as-tensor", "raw-pickle-as-npy", "base64-pickle", "raw-pickle-text"])
+def test_pickle_payloads_are_refused_and_never_run(payload: str, tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(WireError):
+        wire.decode(payload)
+    assert not (tmp_path / "PWNED").exists()
+
+
+@pytest.mark.parametrize("payload", [
+    json.dumps({"t": "tensor", "dtype": "torch.int64", "npy": json.loads(wire.encode(np.zeros(2, np.float32)))["npy"]}),
+    json.dumps({"t": "image", "mode": "RGB", "npy": json.loads(wire.encode(np.zeros((2, 2), np.float32)))["npy"]}),
+    json.dumps({"t": "no-such-tag"}),
+    json.dumps({"t": "dict", "v": [[[1, 2], 3]]}),
+    "[" * 100000 + "]" * 100000,
+    "not json",
+], ids=["dtype-mismatch", "image-not-uint8", "unknown-tag", "unhashable-key", "deep-nesting", "not-json"])
+def test_malformed_answers_are_refused(payload: str) -> None:
+    with pytest.raises(WireError):
+        wire.decode(payload)
+
+
+def test_oversized_payload_is_refused(monkeypatch) -> None:
+    monkeypatch.setattr(wire, "MAX_PAYLOAD", 100)
+    with pytest.raises(WireError, match="exceeds"):
+        wire.decode(json.dumps("x" * 200))
