@@ -1,0 +1,48 @@
+"""The course manifest: validated with clear messages; points add up."""
+
+from __future__ import annotations
+
+import pytest
+
+from grader.course import load_course
+from grader.errors import CourseError
+from grader.plugin import GradingContext
+from grader.remote import MissingNotebook
+from grader.results import CheckStatus
+from grader.runner import run_checks
+
+MANIFEST = """
+[course]
+title = {{ ko = "k", en = "e" }}
+[[exercises]]
+{entry}
+"""
+
+
+@pytest.mark.parametrize("entry,message", [
+    ('id = "a"\nnotebook = "a.ipynb"', "needs id, notebook and points"),
+    ('id = "a"\nnotebook = "a.ipynb"\npoints = 1\ntitle = { en = "x" }', "both 'ko' and 'en'"),
+    ('id = "a"\nnotebook = "a.ipynb"\npoints = 1\ntitle = { ko = "k", en = "e" }\npublic_checks = "nope.py"',
+     "not found"),
+], ids=["no-points", "one-language-title", "missing-check-file"])
+def test_manifest_problems_name_the_file(tmp_path, entry: str, message: str) -> None:
+    (tmp_path / "course.toml").write_text(MANIFEST.format(entry=entry), encoding="utf-8")
+    with pytest.raises(CourseError, match=message) as error:
+        load_course(tmp_path)
+    assert "course.toml" in str(error.value)
+
+
+def test_points_in_the_manifest_equal_the_checks_points(course, data_root, tmp_path) -> None:
+    for exercise in course.exercises:
+        context = GradingContext(exercise_id=exercise.id, data_root=data_root, work_dir=tmp_path)
+        checks = run_checks(course, exercise, MissingNotebook("not submitted"), context, hidden=True)
+        counted = sum(c.max_points for c in checks if c.counts)
+        assert counted == exercise.points, exercise.id
+        assert all(c.status is CheckStatus.NOT_RUN for c in checks)
+        assert all(c.title.ko and c.title.en for c in checks)
+
+
+def test_every_exercise_has_public_and_hidden_checks(course) -> None:
+    for exercise in course.exercises:
+        assert exercise.public_checks and exercise.hidden_checks, exercise.id
+        assert exercise.solution is not None and (course.root / exercise.notebook).is_file()

@@ -1,0 +1,20 @@
+"""The public API: ``grader.__all__`` is sorted and every name in it resolves."""
+
+from __future__ import annotations
+
+import grader
+
+
+def test_all_is_sorted_and_importable() -> None:
+    assert grader.__all__ == sorted(grader.__all__)
+    for name in grader.__all__:
+        assert getattr(grader, name) is not None, name
+
+
+def test_importing_the_probe_runtime_stays_light() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, grader.probe; print(' '.join(m for m in ('nbclient', 'pytest', 'jinja2', 'click') if m in sys.modules))"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert loaded == [], f"a kernel importing grader.probe also loads {loaded}"
