@@ -1,0 +1,303 @@
+"""The grader's side of the fork server: start zygotes, ask them for kernels, watch those kernels.
+
+One zygote serves every kernel whose *interpreter-start* settings match (:data:`IMPORT_TIME_ENV`:
+what libraries read once, when the zygote imports them); another set of values gets another
+zygote. A zygote is replaced transparently when it has died or when the environment it imported
+has changed (an install into the venv, an edit of this package).
+
+:func:`zygote_command` is the one place the zygote's command line is built; the sandbox wraps it
+with a prefix (``bwrap ... --``) through the ``prefix`` argument. Per-kernel setup travels in the
+spawn request's ``setup`` mapping and is applied in the child by
+:func:`grader.forkserver.child.apply_child_setup`.
+
+The zygotes of a process are process-wide, like a thread pool: a module-level
+:class:`ForkServer` owns them and closes them at exit. A process forked from the grader starts
+its own zygotes rather than sharing its parent's channel.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import select
+import signal
+import socket
+import subprocess
+import sys
+import sysconfig
+import threading
+import time
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from ..errors import KernelError
+from . import channel
+
+__all__ = ["IMPORT_TIME_ENV", "ForkServer", "ForkServerError", "ForkedProcess", "Zygote", "fork_server",
+           "zygote_command"]
+
+# Read by Python or a library once, at start or at import: the zygote must be started with them.
+IMPORT_TIME_ENV = ("PYTHONHASHSEED", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                   "LANG", "LC_ALL", "LD_LIBRARY_PATH", "PYTHONUTF8", "PYTHONIOENCODING")
+START_TIMEOUT = 120.0  # importing torch on a loaded 2-core machine
+REPLY_TIMEOUT = 30.0
+UNKNOWN_EXIT = 255  # the kernel is gone but its zygote died before reporting how
+
+
+class ForkServerError(KernelError):
+    """The fork server could not start or could not give a kernel."""
+
+
+def zygote_command(fd: int, prefix: Sequence[str] = ()) -> list[str]:
+    """The zygote's command line: ``prefix`` (e.g. a sandbox's ``bwrap ... --``), then Python.
+
+    ``fd`` is the zygote's end of the control channel; a prefix must keep it open.
+    """
+    return [*prefix, sys.executable, "-m", "grader.forkserver.zygote", "--fd", str(fd)]
+
+
+def environment_stamp() -> tuple[int, ...]:
+    """Changes when what a zygote imported may have changed: site-packages or this package."""
+    folders = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"], str(Path(__file__).parent)}
+    stamps = []
+    for folder in sorted(folders):
+        try:
+            stamps.append(os.stat(folder).st_mtime_ns)
+        except OSError:
+            stamps.append(0)
+    for source in sorted(Path(__file__).parent.glob("*.py")):
+        stamps.append(source.stat().st_mtime_ns)
+    return tuple(stamps)
+
+
+def _namespace_pid(pidfd: int) -> int:
+    """The pid a pidfd refers to, as this process sees it (the zygote may see another)."""
+    with open(f"/proc/self/fdinfo/{pidfd}", encoding="ascii") as info:
+        for line in info:
+            if line.startswith("Pid:"):
+                return int(line.split()[1])
+    raise ForkServerError("this kernel has no pidfd support")
+
+
+class ForkedProcess:
+    """A Popen-like handle on a forked kernel: what jupyter_client's provisioner needs.
+
+    Liveness comes from the kernel's pidfd (race-free, no reaping needed here); the exit
+    status and CPU time come from the zygote, which reaps it.
+    """
+
+    stdin = stdout = stderr = None
+
+    def __init__(self, zygote: Zygote, zygote_pid: int, pidfd: int) -> None:
+        self.zygote = zygote
+        self.zygote_pid = zygote_pid
+        self.pidfd = pidfd
+        self.pid = _namespace_pid(pidfd)
+        self.returncode: int | None = None
+        self.cpu_s: float | None = None
+
+    def _exited(self) -> bool:
+        if self.pidfd < 0:
+            return True
+        ready, _, _ = select.select([self.pidfd], [], [], 0)
+        return bool(ready)
+
+    def poll(self) -> int | None:
+        if self.returncode is None and self._exited():
+            self.returncode, self.cpu_s = self.zygote.exit_status(self.zygote_pid, timeout=2.0)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(["kernel"], timeout or 0)
+            select.select([self.pidfd], [], [], 0.05)
+        return self.returncode  # type: ignore[return-value]
+
+    def send_signal(self, signum: int) -> None:
+        """Signal the kernel's process group (its DataLoader workers too), as Popen kernels get."""
+        if self.poll() is not None:
+            return  # gone: its pid may already name another process
+        try:
+            os.killpg(self.pid, signum)
+        except OSError:
+            signal.pidfd_send_signal(self.pidfd, signum)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+    def close(self) -> None:
+        if self.pidfd >= 0:
+            os.close(self.pidfd)
+            self.pidfd = -1
+
+
+class Zygote:
+    """One zygote process and its control channel."""
+
+    def __init__(self, env: Mapping[str, str], prefix: Sequence[str] = ()) -> None:
+        self.env = dict(env)
+        self.prefix = tuple(prefix)
+        self.stamp = environment_stamp()
+        self.lock = threading.Lock()
+        self.exits: dict[int, tuple[int, float]] = {}
+        self.replies: dict[int, tuple[dict[str, Any], list[int]]] = {}
+        self.next_id = 0
+        self.closed = False
+        self.sock, theirs = channel.socket_pair()
+        started = time.monotonic()
+        try:
+            self.process = subprocess.Popen(
+                zygote_command(theirs.fileno(), self.prefix), pass_fds=(theirs.fileno(),),
+                env=self.env, cwd="/", stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+        except OSError as exc:
+            raise ForkServerError(f"the fork server could not start: {exc}") from exc
+        finally:
+            theirs.close()
+        ready = self._receive(lambda m: m.get("op") == "ready", START_TIMEOUT)
+        self.info = ready
+        self.start_s = time.monotonic() - started
+
+    def alive(self) -> bool:
+        return not self.closed and self.process.poll() is None
+
+    def _receive(self, wanted: Any, timeout: float) -> dict[str, Any]:
+        """Read messages until ``wanted(message)``; exit reports are kept on the way."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                received = channel.recv(self.sock, timeout=max(0.0, deadline - time.monotonic()))
+            except TimeoutError:
+                raise ForkServerError(f"the fork server did not answer within {timeout:g} s") from None
+            if received is None:
+                self.closed = True
+                raise ForkServerError(f"the fork server exited (status {self.process.poll()})")
+            message, fds = received
+            if message.get("op") == "exit":
+                self.exits[int(message["pid"])] = (int(message["code"]), float(message["cpu_s"]))
+            if wanted(message):
+                if fds:
+                    message["_fds"] = fds
+                return message
+            for fd in fds:
+                os.close(fd)
+
+    def spawn(self, args: Sequence[str], *, env: Mapping[str, str], cwd: str,
+              setup: Mapping[str, Any] | None = None) -> ForkedProcess:
+        with self.lock:
+            self.next_id += 1
+            request = {"op": "spawn", "id": self.next_id, "args": list(args), "env": dict(env),
+                       "cwd": cwd, "setup": dict(setup or {})}
+            owner = os.pidfd_open(os.getpid())
+            try:
+                channel.send(self.sock, request, (owner,))
+            except OSError as exc:
+                self.closed = True
+                raise ForkServerError(f"the fork server is gone: {exc}") from exc
+            finally:
+                os.close(owner)
+            reply = self._receive(lambda m: m.get("id") == request["id"], REPLY_TIMEOUT)
+        fds = reply.pop("_fds", [])
+        if reply.get("op") != "spawned" or len(fds) != 1:
+            for fd in fds:
+                os.close(fd)
+            raise ForkServerError(f"the fork server gave no kernel: {reply.get('error', reply)}")
+        return ForkedProcess(self, int(reply["pid"]), fds[0])
+
+    def exit_status(self, zygote_pid: int, timeout: float) -> tuple[int, float | None]:
+        """How a kernel that has exited ended, as its zygote reports once it has reaped it."""
+        with self.lock:
+            if zygote_pid in self.exits:
+                code, cpu = self.exits.pop(zygote_pid)
+                return code, cpu
+            if not self.closed:
+                try:
+                    message = self._receive(
+                        lambda m: m.get("op") == "exit" and int(m["pid"]) == zygote_pid, timeout)
+                    self.exits.pop(zygote_pid, None)
+                    return int(message["code"]), float(message["cpu_s"])
+                except ForkServerError:
+                    pass
+        return UNKNOWN_EXIT, None
+
+    def close(self, timeout: float = 5.0) -> None:
+        """End the zygote (it kills the kernels it still has)."""
+        self.closed = True
+        self.sock.close()
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+class ForkServer:
+    """The zygotes of this process, one per interpreter-start environment and sandbox prefix."""
+
+    def __init__(self) -> None:
+        self.owner = os.getpid()
+        self.lock = threading.Lock()
+        self.zygotes: dict[tuple, Zygote] = {}
+        self.restarts = 0
+
+    @staticmethod
+    def zygote_env(env: Mapping[str, str]) -> dict[str, str]:
+        kept = {key: env[key] for key in IMPORT_TIME_ENV if key in env}
+        kept["PATH"] = env.get("PATH", os.environ.get("PATH", "/usr/bin:/bin"))
+        kept.setdefault("OPENBLAS_NUM_THREADS", env.get("OMP_NUM_THREADS", "1"))
+        kept["PYTHONDONTWRITEBYTECODE"] = "1"
+        kept["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"  # debugpy's import-time warning, not for students
+        return kept
+
+    def zygote(self, env: Mapping[str, str], prefix: Sequence[str] = ()) -> Zygote:
+        """The zygote for these settings: started, or replaced when dead or stale."""
+        with self.lock:
+            if os.getpid() != self.owner:  # forked from the grader: the channels are our parent's
+                self.zygotes = {}
+                self.owner = os.getpid()
+            zygote_env = self.zygote_env(env)
+            key = (tuple(sorted(zygote_env.items())), tuple(prefix))
+            zygote = self.zygotes.get(key)
+            if zygote is not None and (not zygote.alive() or zygote.stamp != environment_stamp()):
+                self.restarts += 1
+                zygote.close()
+                zygote = None
+            if zygote is None:
+                zygote = self.zygotes[key] = Zygote(zygote_env, prefix)
+            return zygote
+
+    def spawn(self, args: Sequence[str], *, env: Mapping[str, str], cwd: str,
+              setup: Mapping[str, Any] | None = None, prefix: Sequence[str] = ()) -> ForkedProcess:
+        zygote = self.zygote(env, prefix)
+        try:
+            return zygote.spawn(args, env=env, cwd=cwd, setup=setup)
+        except ForkServerError:
+            if zygote.alive():
+                raise
+            # It died between our check and the request (killed, OOM): once more with a new one.
+            return self.zygote(env, prefix).spawn(args, env=env, cwd=cwd, setup=setup)
+
+    def close(self) -> None:
+        with self.lock:
+            if os.getpid() == self.owner:
+                for zygote in self.zygotes.values():
+                    zygote.close()
+            self.zygotes = {}
+
+
+_SERVER: ForkServer | None = None
+_SERVER_LOCK = threading.Lock()
+
+
+def fork_server() -> ForkServer:
+    """This process's fork server (created on first use, closed at exit)."""
+    global _SERVER
+    with _SERVER_LOCK:
+        if _SERVER is None:
+            _SERVER = ForkServer()
+            atexit.register(_SERVER.close)
+        return _SERVER

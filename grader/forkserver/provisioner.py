@@ -1,0 +1,65 @@
+"""A jupyter_client kernel provisioner whose kernels are forked by the zygote, not started by Popen.
+
+It subclasses the local provisioner and replaces only the launch: connection files, ports,
+restarts, interrupts (SIGINT to the kernel's process group), kills and polling all go through
+the stock code, on a Popen-like :class:`~grader.forkserver.client.ForkedProcess`.
+Registered as the ``grader-forkserver`` entry point, it is chosen by a kernelspec's
+``metadata.kernel_provisioner``; its ``config`` there may set ``zygote_prefix`` (the sandbox's
+command prefix). ``start_kernel(child_setup={...})`` passes per-kernel setup to the child.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+from jupyter_client.connect import KernelConnectionInfo
+from jupyter_client.provisioning import LocalProvisioner
+from traitlets import List, Unicode
+
+from .client import ForkedProcess, ForkServerError, fork_server
+
+__all__ = ["ForkServerProvisioner", "kernel_arguments"]
+
+
+def kernel_arguments(cmd: list[str]) -> list[str]:
+    """The ipykernel arguments of a ``python -m ipykernel_launcher ...`` command.
+
+    The zygote runs this interpreter and only ipykernel: any other command cannot be forked.
+    """
+    if len(cmd) >= 3 and cmd[1:3] == ["-m", "ipykernel_launcher"] and os.path.realpath(cmd[0]) == os.path.realpath(sys.executable):
+        return cmd[3:]
+    raise ForkServerError(f"the fork server only runs this interpreter's ipykernel, not {cmd[:3]}")
+
+
+class ForkServerProvisioner(LocalProvisioner):  # type: ignore[misc]
+    """Launches a kernel by asking this process's zygote for a forked child."""
+
+    zygote_prefix = List(Unicode(), default_value=[], help="A command prefix for the zygote (a sandbox).").tag(config=True)
+
+    async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> KernelConnectionInfo:
+        env = dict(kwargs.get("env") or os.environ)
+        # What jupyter_client's launcher adds for a Popen kernel; the child passes it on to ipykernel.
+        env["JPY_PARENT_PID"] = str(os.getpid())
+        cwd = str(kwargs.get("cwd") or os.getcwd())
+        process = fork_server().spawn(kernel_arguments(cmd), env=env, cwd=cwd,
+                                      setup=kwargs.get("child_setup"), prefix=self.zygote_prefix)
+        self.process = process
+        self.pid = self.pgid = process.pid  # the child called setsid(): it leads its own group
+        self.cwd = cwd
+        return self.connection_info
+
+    async def send_signal(self, signum: int) -> None:
+        # Through the handle: it checks the pidfd first, so a reused pid is never signalled.
+        if isinstance(self.process, ForkedProcess):
+            self.process.send_signal(signum)
+        else:
+            await super().send_signal(signum)
+
+    async def wait(self) -> int | None:
+        process = self.process
+        code = await super().wait()
+        if isinstance(process, ForkedProcess):
+            process.close()
+        return code
