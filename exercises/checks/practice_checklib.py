@@ -1,0 +1,145 @@
+"""Shared pieces of the 05_kfold and 06_training checks: reading answers, and the expected values.
+
+This runs in the grader's process, never in a student's kernel. Values that came back from a
+kernel are untrusted data: the readers below accept only plain numbers and index containers and
+return ``None`` for anything else, so a check can say clearly what kind of value it got.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+
+# ----------------------------------------------------------------------------- reading answers
+
+
+def as_number(value: Any) -> float | None:
+    """A Python or NumPy real number as a float; ``None`` for anything else (tensors included)."""
+    if type(value) in (int, float):
+        return float(value)
+    if isinstance(value, np.generic) and value.dtype.kind in "iuf":
+        return float(value)
+    return None
+
+
+def as_index(value: Any) -> int | None:
+    if type(value) is int:
+        return value
+    if isinstance(value, np.generic) and value.dtype.kind in "iu":
+        return int(value)
+    if isinstance(value, torch.Tensor) and value.dim() == 0 and not value.is_floating_point() \
+            and value.dtype != torch.bool:
+        return int(value)
+    return None
+
+
+def as_index_list(value: Any) -> list[int] | None:
+    """A list, tuple, 1-D integer array or 1-D integer tensor of indices as a list of ints."""
+    if isinstance(value, np.ndarray) and value.ndim == 1 and value.dtype.kind in "iu":
+        return [int(v) for v in value]
+    if isinstance(value, np.ndarray) and value.ndim == 1 and value.size == 0:
+        return []
+    if isinstance(value, torch.Tensor) and value.dim() == 1 and not value.is_floating_point() \
+            and value.dtype != torch.bool:
+        return [int(v) for v in value.tolist()]
+    if type(value) in (list, tuple):
+        items = [as_index(v) for v in value]
+        return None if any(v is None for v in items) else items  # type: ignore[return-value]
+    return None
+
+
+def short(values: Sequence[Any], limit: int = 12) -> str:
+    """A list shown in a message, cut after ``limit`` entries."""
+    values = list(values)
+    if len(values) <= limit:
+        return str(values)
+    return "[" + ", ".join(str(v) for v in values[:limit]) + f", … ({len(values)} in all)]"
+
+
+def close(got: float, expected: float, tol: float = 1e-6) -> bool:
+    return math.isfinite(got) and abs(got - expected) <= tol * max(1.0, abs(expected))
+
+
+def contiguous(values: Sequence[int]) -> bool:
+    """Whether the values are a run of consecutive integers (in any order)."""
+    ordered = sorted(values)
+    return ordered == list(range(ordered[0], ordered[0] + len(ordered))) if ordered else True
+
+
+# ----------------------------------------------------------------------------- metrics
+
+def confusion(preds: Sequence[int], targets: Sequence[int], num_classes: int) -> np.ndarray:
+    """``matrix[t, p]`` counts the samples of class ``t`` predicted as ``p``."""
+    matrix = np.zeros((num_classes, num_classes), dtype=np.int64)
+    for p, t in zip(preds, targets):
+        matrix[t, p] += 1
+    return matrix
+
+
+def per_class(preds: Sequence[int], targets: Sequence[int], num_classes: int) -> tuple[np.ndarray, ...]:
+    """Per-class precision, recall and F1, a zero denominator counting as 0."""
+    matrix = confusion(preds, targets, num_classes)
+    tp = np.diag(matrix).astype(float)
+    predicted, actual = matrix.sum(axis=0), matrix.sum(axis=1)
+
+    def ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return np.divide(a, b, out=np.zeros_like(a, dtype=float), where=b != 0)
+
+    precision, recall = ratio(tp, predicted), ratio(tp, actual)
+    f1 = ratio(2 * precision * recall, precision + recall)
+    return precision, recall, f1
+
+
+def macro(preds: Sequence[int], targets: Sequence[int], num_classes: int) -> tuple[float, float, float]:
+    precision, recall, f1 = per_class(preds, targets, num_classes)
+    return float(precision.mean()), float(recall.mean()), float(f1.mean())
+
+
+def metric_case(seed: int, n: int, num_classes: int, *, every_class_hit: bool) -> tuple[list[int], list[int]]:
+    """Predictions and targets; with ``every_class_hit`` every class has a true positive."""
+    rng = np.random.default_rng(seed)
+    while True:
+        targets = rng.integers(0, num_classes, n)
+        preds = np.where(rng.random(n) < 0.6, targets, rng.integers(0, num_classes, n))
+        matrix = confusion(preds, targets, num_classes)
+        precision, recall, _ = per_class(preds, targets, num_classes)
+        if not every_class_hit or (np.diag(matrix) > 0).all() and abs(precision.mean() - recall.mean()) > 0.02:
+            return preds.tolist(), targets.tolist()
+
+
+# ----------------------------------------------------------------------------- training
+# The trusted side's own training loop and evaluation, run on the same seeded model and loader
+# as the probe builds in the kernel, to know what the student's functions must produce.
+
+def reference_train_one_epoch(model: Any, loader: Any, loss_fn: Any, optimizer: Any, device: str = "cpu") -> float:
+    model.train()
+    weighted, seen = 0.0, 0
+    for inputs, targets in loader:
+        optimizer.zero_grad()
+        loss = loss_fn(model(inputs.to(device)), targets.to(device))
+        loss.backward()
+        optimizer.step()
+        weighted += loss.item() * len(targets)
+        seen += len(targets)
+    return weighted / seen
+
+
+def reference_evaluate(model: Any, loader: Any, loss_fn: Any, device: str = "cpu") -> dict[str, float]:
+    was_training = model.training
+    model.eval()
+    weighted, correct, seen = 0.0, 0, 0
+    with torch.no_grad():
+        for inputs, targets in loader:
+            inputs, targets = inputs.to(device), targets.to(device)
+            outputs = model(inputs)
+            weighted += loss_fn(outputs, targets).item() * len(targets)
+            correct += int((outputs.argmax(dim=1) == targets).sum())
+            seen += len(targets)
+    model.train(was_training)
+    return {"loss": weighted / seen, "accuracy": correct / seen}
+
+
+REFERENCE = {"train_one_epoch": reference_train_one_epoch, "evaluate": reference_evaluate}
