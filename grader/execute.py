@@ -29,6 +29,8 @@ from traitlets import Integer
 from .config import GradeConfig
 from .errors import KernelError
 from .i18n import T
+from .forkserver import PROVISIONER_NAME
+from . import sandbox
 from .kernels import kernel_env, new_kernel_manager, runtime_dir
 from .remote import KernelNotebook, MissingNotebook, Notebook
 from .results import CellError, ExerciseStatus
@@ -63,6 +65,7 @@ class Execution:
     cell_s: float = 0.0
     output_truncated: bool = False
     kernel_wedged: bool = False  # it ignored an interrupt: no check can use it
+    kernel: dict[str, Any] = field(default_factory=dict)  # sandbox, uid, exit status (grader.sandbox)
     notebook: Any = None  # the executed NotebookNode, outputs capped
 
 
@@ -173,6 +176,11 @@ def _run_cells(client: GradingClient, probe_client: BlockingKernelClient, config
     return execution
 
 
+def _exit_code(km: Any) -> int | None:
+    process = getattr(km.provisioner, "process", None)
+    return process.poll() if process is not None and hasattr(process, "poll") else None
+
+
 @contextmanager
 def running_notebook(notebook: Any, config: GradeConfig) -> Iterator[tuple[Execution, Notebook]]:
     """Run ``notebook``'s cells in a fresh kernel; yield the outcome and a handle for checks.
@@ -180,11 +188,14 @@ def running_notebook(notebook: Any, config: GradeConfig) -> Iterator[tuple[Execu
     The kernel lives until the ``with`` block ends, then is killed (a graceful shutdown of a
     torch-loaded kernel costs seconds and buys nothing here).
     """
-    scratch_parent = config.work_dir / "scratch"
-    scratch_parent.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix="kernel-", dir=scratch_parent))
+    box = sandbox.plan(config)
     runtime = runtime_dir()
-    km = new_kernel_manager(runtime)
+    scratch = runtime / "work"  # reachable by the kernel's own uid, with or without bubblewrap
+    scratch.mkdir()
+    sandbox.prepare_dirs(box, (runtime, scratch))
+    fresh = config.kernel != "forkserver"
+    prefix = sandbox.command_prefix(box, config, runtime=runtime, scratch=scratch) if fresh else []
+    km = new_kernel_manager(runtime, provisioner="" if fresh else PROVISIONER_NAME, argv_prefix=tuple(prefix))
     client = GradingClient(
         notebook,
         km=km,
@@ -197,7 +208,8 @@ def running_notebook(notebook: Any, config: GradeConfig) -> Iterator[tuple[Execu
     probe_client: BlockingKernelClient | None = None
     try:
         try:
-            run_sync(km.start_kernel)(env=kernel_env(config, scratch), cwd=str(scratch))
+            launch = {"preexec_fn": sandbox.preexec(box, config.limits, owned=[km.connection_file])} if fresh else {}
+            run_sync(km.start_kernel)(env=kernel_env(config, scratch), cwd=str(scratch), **launch)
             client.start_new_kernel_client()
         except Exception as exc:  # noqa: BLE001 - any start failure is the grader's problem
             raise KernelError(f"the kernel could not start: {type(exc).__name__}: {exc}") from exc
@@ -206,6 +218,7 @@ def running_notebook(notebook: Any, config: GradeConfig) -> Iterator[tuple[Execu
         probe_client.start_channels(iopub=False, stdin=False, hb=False, control=False)
         execution = _run_cells(client, probe_client, config)
         alive = run_sync(km.is_alive)()
+        sandbox.observe(execution, box, config.limits, exit_code=None if alive else _exit_code(km))
         if alive and not execution.kernel_wedged and execution.status is not ExerciseStatus.KERNEL_DIED:
             backend: Notebook = KernelNotebook(
                 probe_client,
@@ -214,7 +227,7 @@ def running_notebook(notebook: Any, config: GradeConfig) -> Iterator[tuple[Execu
                 default_timeout=config.limits.probe_timeout,
             )
         else:
-            backend = MissingNotebook(f"notebook status: {execution.status.value}")
+            backend = MissingNotebook(execution.status.value)
         yield execution, backend
     finally:
         if probe_client is not None:

@@ -53,8 +53,15 @@ MSG_NOT_DEFINED = T(
 )
 MSG_TIMEOUT = T("{seconds:g}초 안에 답이 오지 않았습니다 (무한 루프?).",
                 "No answer within {seconds:g} s (an endless loop?).")
-MSG_KERNEL_DIED = T("노트북의 커널이 종료되어 검사를 실행할 수 없습니다: {reason}",
-                    "The notebook's kernel is gone, so this check could not run: {reason}")
+MSG_UNAVAILABLE = {
+    "missing": T("이 실습의 노트북이 제출되지 않았습니다.", "No notebook was submitted for this exercise."),
+    "invalid": T("노트북을 읽을 수 없어 검사를 실행하지 못했습니다.",
+                 "The notebook could not be read, so this check could not run."),
+    "timeout": T("노트북이 시간 제한을 넘겨 검사를 실행하지 못했습니다.",
+                 "The notebook ran out of time, so this check could not run."),
+}
+MSG_KERNEL_DIED = T("노트북의 커널이 종료되어 검사를 실행할 수 없습니다.",
+                    "The notebook's kernel is gone, so this check could not run.")
 MSG_UNREADABLE = T("여러분의 코드가 돌려준 값을 읽을 수 없습니다: {reason}",
                    "The value your code returned could not be read: {reason}")
 MSG_NO_CUDA = T("실행 안 됨: CUDA 없음", "not run: no CUDA")
@@ -189,7 +196,7 @@ class CheckPlugin:
             result.message = MSG_TIMEOUT.format(seconds=error.seconds)
         elif isinstance(error, KernelDied):
             result.status = CheckStatus.NOT_RUN
-            result.message = MSG_KERNEL_DIED.format(reason=str(error))
+            result.message = MSG_UNAVAILABLE.get(str(error), MSG_KERNEL_DIED)
         elif isinstance(error, WireError):
             result.status = CheckStatus.FAILED
             result.message = MSG_UNREADABLE.format(reason=str(error)[:200])
