@@ -83,3 +83,21 @@ def test_not_a_notebook_is_bad_input(tmp_path, data_root, session_dir) -> None:
     outcome = CliRunner().invoke(cli, ["check", str(path), *options(data_root, session_dir)])
     assert outcome.exit_code == ExitCode.BAD_INPUT
     assert "homework.txt" in outcome.output and "not a notebook" in outcome.output
+
+
+@pytest.mark.parametrize("cell,status", [
+    ("import os\nos._exit(0)", "kernel_died"),
+    ("import time\nwhile True:\n    try:\n        time.sleep(0.1)\n    except KeyboardInterrupt:\n        pass", "timeout"),
+], ids=["os-exit", "endless-loop"])
+def test_a_hostile_cell_is_a_status_and_the_grader_exits_normally(cell, status, data_root, session_dir,
+                                                                   tmp_path) -> None:
+    from .notebooks import with_cell, write
+
+    path = write(with_cell(cell, after=2), tmp_path / "student")
+    out = tmp_path / "out"
+    outcome = CliRunner().invoke(cli, ["grade", str(path), "--out", str(out), "--cell-timeout", "3",
+                                       *options(data_root, session_dir)])
+    assert outcome.exit_code == ExitCode.OK, outcome.output
+    (exercise,) = json.loads((out / "results.json").read_text(encoding="utf-8"))["exercises"]
+    assert exercise["status"] == status
+    assert exercise["cell_errors"][-1]["index"] == 3 and exercise["score"] == 0
