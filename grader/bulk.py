@@ -15,6 +15,7 @@ import dataclasses
 import hashlib
 import importlib
 import json
+import logging
 import multiprocessing
 import os
 import time
@@ -80,6 +81,9 @@ def _load_unit(spec: str) -> Callable[..., SubmissionResult]:
 
 def _worker(conn: Connection, config: GradeConfig, unit: str) -> None:
     """A worker's life: receive (student id, path), grade, send the result's dict back."""
+    # nbclient can leave a poll task behind after a cell timeout; asyncio's report of it at
+    # garbage collection is noise on the instructor's terminal, not a grading problem.
+    logging.getLogger("asyncio").setLevel(logging.CRITICAL)
     grade = _load_unit(unit)
     while True:
         try:
@@ -179,8 +183,10 @@ def _with_layout_problems(result: SubmissionResult, entry: Entry) -> SubmissionR
     return result
 
 
-def _error_row(entry: Entry, digest: str, error: str) -> Row:
-    return Row(entry.student_id, digest, Status.ERROR, error=error, meta=entry.meta)
+def _error_row(entry: Entry, digest: str, error: str, config: GradeConfig, status: Status = Status.ERROR) -> Row:
+    # No result came back: the student still scores 0 out of the course's full points.
+    total = sum(e.points for e in config.course.exercises)
+    return Row(entry.student_id, digest, status, 0.0, total, error=error, meta=entry.meta)
 
 
 def grade_class(source: Path, config: GradeConfig, options: BulkOptions, *,
@@ -212,8 +218,8 @@ def grade_class(source: Path, config: GradeConfig, options: BulkOptions, *,
         for entry in todo:
             if entry.path is None:
                 problem = entry.problem or T.same("unreadable")
-                done(Row(entry.student_id, digests[entry.student_id], Status.UNREADABLE,
-                         error=f"{problem.en}\n{problem.ko}", meta=entry.meta))
+                done(_error_row(entry, digests[entry.student_id], f"{problem.en}\n{problem.ko}", config,
+                                Status.UNREADABLE))
             else:
                 readable.append(entry)
         if readable:
@@ -265,12 +271,13 @@ def _schedule(entries: list[Entry], config: GradeConfig, options: BulkOptions, w
             busy = [s for s in pool.slots if s.entry is not None]
             wait([s.conn for s in busy] + [s.process.sentinel for s in busy], timeout=1.0)
             for slot in busy:
-                _collect(slot, pool, budget, digests, done)
+                _collect(slot, pool, budget, digests, done, config)
     finally:
         pool.close()
 
 
-def _collect(slot: _Slot, pool: _Pool, budget: float, digests: dict[str, str], done: Callable[[Row], None]) -> None:
+def _collect(slot: _Slot, pool: _Pool, budget: float, digests: dict[str, str], done: Callable[[Row], None],
+             config: GradeConfig) -> None:
     entry = slot.entry
     assert entry is not None and slot.conn is not None
     digest = digests[entry.student_id]
@@ -287,17 +294,17 @@ def _collect(slot: _Slot, pool: _Pool, budget: float, digests: dict[str, str], d
             result = _with_layout_problems(SubmissionResult.from_dict(payload), entry)
             done(Row.from_result(result, digest, entry.meta))
         else:
-            done(_error_row(entry, digest, "the grader failed on this submission:\n" + payload))
+            done(_error_row(entry, digest, "the grader failed on this submission:\n" + payload, config))
         return
     if not slot.process.is_alive():
         code = slot.process.exitcode
         slot.entry = None
         pool.restart(slot)
-        done(_error_row(entry, digest, f"the grading worker died (exit code {code}) on this submission"))
+        done(_error_row(entry, digest, f"the grading worker died (exit code {code}) on this submission", config))
     elif time.monotonic() - slot.started > budget:
         slot.entry = None
         pool.restart(slot)
-        done(_error_row(entry, digest, f"grading this submission took longer than {budget:g} s; it was stopped"))
+        done(_error_row(entry, digest, f"grading this submission took longer than {budget:g} s; it was stopped", config))
 
 
 @contextmanager

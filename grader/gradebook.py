@@ -53,7 +53,8 @@ class Status(str, enum.Enum):
 
 def status_of(result: SubmissionResult) -> Status:
     states = {e.status for e in result.exercises}
-    if ExerciseStatus.TIMEOUT in states:
+    timed_out = any(c.kind == "timeout" for e in result.exercises for c in e.cell_errors)
+    if ExerciseStatus.TIMEOUT in states or timed_out:
         return Status.TIMEOUT
     if states & {ExerciseStatus.KERNEL_DIED, ExerciseStatus.LIMIT}:
         return Status.ERROR
