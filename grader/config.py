@@ -18,10 +18,11 @@ class Limits:
     notebook_timeout: float = 300.0  # seconds of wall time for all the notebook's cells
     probe_timeout: float = 30.0  # seconds for one call into student code from a check
     output_bytes: int = 1_000_000  # stream + rich output kept per notebook; the rest is dropped
-    memory_bytes: int = 4 * 1024**3  # address space of the kernel (RLIMIT_AS)
-    processes: int = 256  # RLIMIT_NPROC for the kernel's user (in the sandbox)
+    memory_bytes: int = 4 * 1024**3  # the kernel's heap and anonymous mappings (RLIMIT_DATA)
+    processes: int = 256  # RLIMIT_NPROC for the kernel's own uid (threads count too)
     file_bytes: int = 256 * 1024**2  # the largest file the kernel may write (RLIMIT_FSIZE)
     open_files: int = 1024  # RLIMIT_NOFILE
+    scratch_bytes: int = 512 * 1024**2  # the sandbox's tmpfs scratch folder (and /dev/shm)
 
 
 @dataclass(frozen=True)

@@ -192,7 +192,7 @@ def running_notebook(notebook: Any, config: GradeConfig) -> Iterator[tuple[Execu
     runtime = runtime_dir()
     scratch = runtime / "work"  # reachable by the kernel's own uid, with or without bubblewrap
     scratch.mkdir()
-    sandbox.prepare_dirs(box, (runtime, scratch))
+    box = sandbox.prepare(box, config.limits, (runtime, scratch))
     fresh = config.kernel != "forkserver"
     prefix = sandbox.command_prefix(box, config, runtime=runtime, scratch=scratch) if fresh else []
     km = new_kernel_manager(runtime, provisioner="" if fresh else PROVISIONER_NAME, argv_prefix=tuple(prefix))
@@ -239,5 +239,6 @@ def running_notebook(notebook: Any, config: GradeConfig) -> Iterator[tuple[Execu
                 run_sync(km.shutdown_kernel)(now=True)
         finally:
             run_sync(km.cleanup_resources)()
+            sandbox.release(box)
             shutil.rmtree(scratch, ignore_errors=True)
             shutil.rmtree(runtime, ignore_errors=True)

@@ -20,6 +20,7 @@ from .plugin import GradingContext
 from .remote import MissingNotebook, Notebook
 from .results import ExerciseResult, ExerciseStatus, SubmissionResult
 from .runner import run_checks
+from .tamper import tampering
 
 __all__ = ["grade_exercise", "grade_submission", "prepare_data"]
 
@@ -67,7 +68,8 @@ def grade_exercise(exercise: Exercise, loaded: LoadedNotebook | None, config: Gr
         checks=checks,
         notebook=loaded.relative,
         cell_errors=execution.cell_errors,
-        problems=execution.problems,
+        problems=tampering(loaded.notebook, config.course.root / exercise.notebook) + execution.problems,
+        kernel=execution.kernel,
         wall_s=execution.wall_s,
         cell_s=execution.cell_s,
         check_s=check_s,

@@ -10,16 +10,19 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+import time
 import uuid
 from pathlib import Path
+from queue import Empty
 from typing import Any
 
+from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
 
 from .config import GradeConfig
 
-__all__ = ["KERNEL_NAME", "GraderKernelSpecManager", "kernel_env", "new_kernel_manager", "runtime_dir"]
+__all__ = ["KERNEL_NAME", "GraderKernelSpecManager", "ReadyKernelClient", "kernel_env", "new_kernel_manager", "runtime_dir"]
 
 KERNEL_NAME = "grader-python"
 GRADING_FLAG = "GRADER_GRADING"  # tells a notebook's self-check cell that the grader runs it
@@ -33,6 +36,8 @@ class GraderKernelSpecManager(KernelSpecManager):
     """Knows exactly one kernel: this interpreter's ipykernel, optionally through a provisioner."""
 
     provisioner: str = ""
+    provisioner_config: dict[str, Any] = {}
+    argv_prefix: tuple[str, ...] = ()  # the sandbox's wrapper (bwrap ... --), see grader.sandbox
 
     def find_kernel_specs(self) -> dict[str, str]:
         return {KERNEL_NAME: str(Path(sys.executable).parent)}
@@ -40,14 +45,50 @@ class GraderKernelSpecManager(KernelSpecManager):
     def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
         metadata: dict[str, Any] = {}
         if self.provisioner:
-            metadata["kernel_provisioner"] = {"provisioner_name": self.provisioner}
+            metadata["kernel_provisioner"] = {"provisioner_name": self.provisioner,
+                                              "config": dict(self.provisioner_config)}
         return KernelSpec(
-            argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+            argv=[*self.argv_prefix, sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
             display_name="Python (grader)",
             language="python",
             interrupt_mode="signal",
             metadata=metadata,
         )
+
+
+class ReadyKernelClient(AsyncKernelClient):
+    """jupyter_client's client, minus a fixed 0.2 s wait when a kernel starts.
+
+    The stock ``wait_for_ready`` ends by reading IOPub until it has been quiet for 0.2 s; the
+    messages it drops are the status of the readiness request, which nbclient ignores anyway
+    (it matches every message to its cell by parent id). Here: a kernel_info reply, one IOPub
+    message to prove the subscription is live, then whatever is already queued.
+    """
+
+    async def _async_wait_for_ready(self, timeout: float | None = None) -> None:
+        deadline = time.monotonic() + (timeout if timeout is not None else float("inf"))
+        while True:
+            self.kernel_info()
+            try:
+                reply = await self.shell_channel.get_msg(timeout=1)
+            except Empty:
+                reply = None
+            if reply is not None and reply["msg_type"] == "kernel_info_reply":
+                try:
+                    await self.iopub_channel.get_msg(timeout=0.2)
+                except Empty:
+                    pass  # IOPub not connected yet: ask again
+                else:
+                    self._handle_kernel_info_reply(reply)
+                    break
+            if not await self._async_is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Kernel didn't respond in {timeout:g} seconds")
+        while await self.iopub_channel.msg_ready():
+            await self.iopub_channel.get_msg(timeout=0)
+
+    wait_for_ready = _async_wait_for_ready
 
 
 def kernel_env(config: GradeConfig, scratch: Path) -> dict[str, str]:
@@ -57,6 +98,7 @@ def kernel_env(config: GradeConfig, scratch: Path) -> dict[str, str]:
         "HOME": str(scratch),
         "TMPDIR": str(scratch),
         "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONNOUSERSITE": "1",
         "PYTHONHASHSEED": "0",
         "MPLBACKEND": "Agg",
         # One thread per kernel: bulk grading runs one kernel per core.
@@ -73,14 +115,21 @@ def runtime_dir() -> Path:
     return Path(tempfile.mkdtemp(prefix="grader-"))
 
 
-def new_kernel_manager(runtime: Path, provisioner: str = "") -> AsyncKernelManager:
+def new_kernel_manager(runtime: Path, provisioner: str = "",
+                       provisioner_config: dict[str, Any] | None = None,
+                       argv_prefix: tuple[str, ...] = ()) -> AsyncKernelManager:
     """A manager for one kernel, talking over Unix sockets in ``runtime``.
 
     IPC rather than TCP: nothing listens on the network, and a kernel in its own network
-    namespace (the sandbox) still reaches us through the shared folder.
+    namespace (the sandbox) still reaches us through the shared folder. ``provisioner`` names a
+    jupyter_client kernel provisioner (``grader-forkserver``: a kernel forked from a warm zygote);
+    empty means the stock one (a fresh ``python -m ipykernel_launcher`` process).
     """
     specs = GraderKernelSpecManager()
     specs.provisioner = provisioner
-    manager = AsyncKernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=specs, transport="ipc")
+    specs.provisioner_config = dict(provisioner_config or {})
+    specs.argv_prefix = tuple(argv_prefix)
+    manager = AsyncKernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=specs, transport="ipc",
+                                 client_factory=ReadyKernelClient)
     manager.connection_file = str(runtime / f"k-{uuid.uuid4().hex[:8]}.json")
     return manager

@@ -1,0 +1,400 @@
+"""The cage around a student's kernel: bubblewrap around its launch, resource limits inside it.
+
+A kernel started by the grader runs as follows (``mode == "bwrap"``)::
+
+    grader ─ Popen(preexec: rlimits, SIGINT ignored, join a pids cgroup of its own)
+      └─ bwrap  (no network, own pid/ipc/uts namespaces, no capabilities, a minimal file system)
+           └─ python -m ipykernel_launcher
+
+Inside, only the system, the Python installation, the grader package, the data root and the
+checks' data folder (all read-only), the kernel's runtime folder (connection file, IPC sockets)
+and a size-bounded tmpfs scratch folder exist: the solutions, the hidden checks, the rest of the
+grader's work folder, the outputs and every other submission are simply not there, and in its
+own pid namespace the kernel cannot see (or signal) the grader. The number of processes is
+capped by a pids cgroup where the cgroup file system is writable (RLIMIT_NPROC does not bind
+root). Where bubblewrap cannot run (``mode == "none"``) the same limits apply, a grader running
+as root switches the kernel to a uid of its own, and the result carries a warning.
+
+Hooks for other launchers (the fork server): :func:`command_prefix` wraps any launch command
+(use it for the zygote); :func:`apply_limits` and :func:`drop_privileges` are what a freshly
+forked child calls before it becomes a kernel. Interrupts: no ``--new-session``, so
+jupyter_client's ``killpg(SIGINT)`` reaches ipykernel; bwrap itself ignores SIGINT (inherited
+``SIG_IGN``) and ipykernel installs its own handler. ``JPY_PARENT_PID`` is unset inside, since
+the kernel's parent there is bwrap's pid 1 and ipykernel would take that for an orphaning.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import glob
+import os
+import random
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from .config import GradeConfig, Limits
+from .errors import KernelError
+from .i18n import T
+
+__all__ = [
+    "MODES",
+    "Sandbox",
+    "apply_limits",
+    "bwrap_problem",
+    "command_prefix",
+    "drop_privileges",
+    "hidden_paths",
+    "observe",
+    "plan",
+    "preexec",
+    "prepare",
+    "release",
+]
+
+MODES = ("auto", "bwrap", "none")
+UID_RANGE = (100_000, 165_000)  # unused by any account: each kernel gets a uid of its own
+_SYSTEM_DIRS = ("/usr", "/etc", "/opt/conda")
+_SYSTEM_LINKS = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+
+NO_BWRAP = T(
+    "샌드박스(bubblewrap)를 쓸 수 없어 자원 제한만 걸고 실행했습니다 ({why}). 커널이 네트워크와 "
+    "파일 시스템의 공개 파일을 볼 수 있었습니다.",
+    "The sandbox (bubblewrap) could not be used ({why}); the kernel ran with resource limits only, "
+    "and could reach the network and world-readable files.",
+)
+ROOT_KERNEL = T(
+    "cgroup 을 만들 수 없어 커널의 프로세스 수 제한이 적용되지 않았습니다.",
+    "No pids cgroup could be made, so the kernel's process limit was not enforced.",
+)
+
+
+@dataclass(frozen=True)
+class Sandbox:
+    """How one kernel is caged: ``mode`` "bwrap" or "none", its own uid, and any warning."""
+
+    mode: str
+    uid: int | None = None  # a uid of the kernel's own (root grader without bubblewrap only)
+    warning: T | None = None
+    cgroup: str | None = None  # the kernel's pids cgroup, once :func:`prepare` made it
+
+    def info(self) -> dict[str, Any]:
+        """What goes into ``ExerciseResult.kernel``."""
+        info: dict[str, Any] = {"sandbox": self.mode, "uid": self.uid, "pids_cgroup": self.cgroup is not None}
+        if self.warning is not None:
+            info["warning"] = self.warning.to_dict()
+        return info
+
+
+@functools.lru_cache(maxsize=None)
+def bwrap_problem(bwrap: str | None = None) -> str | None:
+    """Why bubblewrap cannot run here, or None when a trial sandbox starts and exits cleanly."""
+    bwrap = bwrap or shutil.which("bwrap")
+    if not bwrap:
+        return "bwrap is not installed"
+    trial = [bwrap, "--unshare-net", "--unshare-pid", "--die-with-parent", "--dev", "/dev", "--proc", "/proc",
+             *_system_binds(), *_user_args(), "true"]
+    try:
+        done = subprocess.run(trial, capture_output=True, timeout=20, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"bwrap failed to run: {exc}"
+    if done.returncode != 0:
+        return "bwrap: " + done.stderr.decode("utf-8", "replace").strip()[:200]
+    return None
+
+
+def plan(config: GradeConfig) -> Sandbox:
+    """The sandbox for the next kernel, from ``config.sandbox`` and what this machine allows."""
+    if config.sandbox not in MODES:
+        raise KernelError(f"unknown sandbox mode {config.sandbox!r} (one of {', '.join(MODES)})")
+    uid = random.randrange(*UID_RANGE) if os.geteuid() == 0 else None
+    if config.sandbox == "none":
+        return Sandbox("none", uid, NO_BWRAP.format(why="--sandbox none"))
+    why = bwrap_problem()
+    if why is None:
+        return Sandbox("bwrap")
+    if config.sandbox == "bwrap":
+        raise KernelError(f"the sandbox was required (--sandbox bwrap) but cannot run: {why}")
+    return Sandbox("none", uid, NO_BWRAP.format(why=why))
+
+
+def hidden_paths(config: GradeConfig) -> list[Path]:
+    """What a kernel must never see, even where a bind would otherwise expose it."""
+    paths = [config.work_dir, *config.protected_paths]
+    if config.course.solutions_dir is not None:
+        paths.append(config.course.solutions_dir)
+    return [Path(p).resolve() for p in paths]
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def _user_args() -> list[str]:
+    # Unprivileged bwrap needs a user namespace; as root, bwrap drops every capability itself.
+    return ["--unshare-user"] if os.geteuid() != 0 else []
+
+
+def _system_binds() -> list[str]:
+    args: list[str] = []
+    for folder in _SYSTEM_DIRS:
+        if os.path.isdir(folder):
+            args += ["--ro-bind", folder, folder]
+    for link in _SYSTEM_LINKS:
+        if os.path.islink(link):
+            args += ["--symlink", os.readlink(link), link]
+        elif os.path.isdir(link):
+            args += ["--ro-bind", link, link]
+    return args
+
+
+def _with_parents(path: Path, made: set[Path]) -> list[str]:
+    # bwrap makes missing parents 0700; a kernel under another uid must be able to pass them.
+    args: list[str] = []
+    for parent in reversed(path.parents):
+        if parent != Path("/") and parent not in made:
+            made.add(parent)
+            args += ["--perms", "0755", "--dir", str(parent)]
+    return args
+
+
+def _python_dirs() -> list[Path]:
+    """The interpreter, its libraries and the grader package: what a kernel needs to start."""
+    import grader
+
+    dirs = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.exec_prefix),
+            Path(os.path.realpath(sys.executable)).parent.parent, Path(grader.__file__).resolve().parent}
+    return sorted(d.resolve() for d in dirs if d.is_dir())
+
+
+def command_prefix(sandbox: Sandbox, config: GradeConfig, *, runtime: Path, scratch: Path) -> list[str]:
+    """The words to put before a kernel's (or the zygote's) command; empty without bubblewrap.
+
+    ``runtime`` (connection file, IPC sockets) is shared read-write at its own path;
+    ``scratch`` becomes a private tmpfs of ``limits.scratch_bytes`` at its own path.
+    """
+    if sandbox.mode != "bwrap":
+        return []
+    bwrap = shutil.which("bwrap") or "bwrap"
+    args = [bwrap, "--die-with-parent", "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
+            "--unshare-cgroup-try", "--hostname", "grader", *_user_args(), *_system_binds()]
+    made: set[Path] = set()
+    python = [d for d in _python_dirs() if not any(_inside(d, o) and d != o for o in _python_dirs())]
+    for folder in python:
+        args += _with_parents(folder, made) + ["--ro-bind", str(folder), str(folder)]
+    args += ["--dev", "/dev", "--proc", "/proc", "--ro-bind-try", "/sys", "/sys",
+             "--size", str(config.limits.scratch_bytes), "--tmpfs", "/dev/shm", "--tmpfs", "/tmp"]
+    for device in sorted(glob.glob("/dev/nvidia*")):  # CUDA, where the machine has it
+        args += ["--dev-bind", device, device]
+    for hidden in hidden_paths(config):  # a hidden folder inside a bound one: cover it
+        if hidden.is_dir() and any(_inside(hidden, f) and hidden != f for f in python):
+            args += ["--tmpfs", str(hidden)]
+    data = Path(config.data_root).resolve()
+    if data.is_dir():
+        args += _with_parents(data, made) + ["--ro-bind", str(data), str(data)]
+    args += _with_parents(runtime, made) + ["--bind", str(runtime), str(runtime)]
+    # The data the checks hand to student code (grade.py's GradingContext.work_dir): made now,
+    # so that what the checks generate later shows through the bind.
+    checks = Path(config.work_dir).resolve() / "checks"
+    checks.mkdir(parents=True, exist_ok=True)
+    args += _with_parents(checks, made) + ["--ro-bind", str(checks), str(checks)]
+    args += ["--perms", "01777", "--size", str(config.limits.scratch_bytes), "--tmpfs", str(scratch),
+             "--chdir", str(scratch), "--unsetenv", "JPY_PARENT_PID", "--"]
+    return args
+
+
+_CGROUP_ROOTS = ("/sys/fs/cgroup/pids", "/sys/fs/cgroup")  # cgroup v1 pids, then the unified v2
+
+
+def _pids_cgroup(limit: int) -> str | None:
+    for base in _CGROUP_ROOTS:
+        v1 = base.endswith("/pids")
+        if not os.path.isdir(base) or (not v1 and "pids" not in _read(f"{base}/cgroup.subtree_control").split()):
+            continue
+        path = os.path.join(base, f"grader-{os.getpid()}-{random.getrandbits(40):010x}")
+        try:
+            os.mkdir(path)
+            with open(os.path.join(path, "pids.max"), "w") as handle:
+                handle.write(str(limit))
+            return path
+        except OSError:
+            shutil.rmtree(path, ignore_errors=True) if os.path.isdir(path) else None
+    return None
+
+
+def _read(path: str) -> str:
+    try:
+        with open(path) as handle:
+            return handle.read()
+    except OSError:
+        return ""
+
+
+def prepare(sandbox: Sandbox, limits: Limits, dirs: Iterable[Path]) -> Sandbox:
+    """Hand the kernel its own folders (runtime, scratch) and a pids cgroup; the sandbox to use."""
+    for path in dirs:
+        os.chmod(path, 0o700)
+        if sandbox.uid is not None:
+            os.chown(path, sandbox.uid, sandbox.uid)
+    cgroup = _pids_cgroup(limits.processes) if os.geteuid() == 0 else None
+    warning = sandbox.warning
+    if cgroup is None and sandbox.uid is None and os.geteuid() == 0:
+        warning = ROOT_KERNEL if warning is None else warning + T.same(" ") + ROOT_KERNEL
+    return dataclasses.replace(sandbox, cgroup=cgroup, warning=warning)
+
+
+def release(sandbox: Sandbox) -> None:
+    """Kill whatever the kernel left in its cgroup (a fork bomb's children) and remove the group."""
+    if sandbox.cgroup is None:
+        return
+    for _ in range(50):
+        pids = [int(p) for p in _read(os.path.join(sandbox.cgroup, "cgroup.procs")).split()]
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        try:
+            os.rmdir(sandbox.cgroup)
+            return
+        except OSError:
+            time.sleep(0.02)
+
+
+def apply_limits(limits: Limits, *, processes: bool = True) -> None:
+    """setrlimit for the calling process (a kernel about to start, or a freshly forked one).
+
+    Memory is RLIMIT_DATA, not RLIMIT_AS: a torch kernel maps ~4 GB of address space just by
+    importing, and CUDA reserves far more, none of it memory in use.
+    """
+    wanted = [
+        (resource.RLIMIT_DATA, limits.memory_bytes),
+        (resource.RLIMIT_FSIZE, limits.file_bytes),
+        (resource.RLIMIT_NOFILE, limits.open_files),
+        (resource.RLIMIT_CORE, 0),
+    ]
+    if processes:
+        wanted.append((resource.RLIMIT_NPROC, limits.processes))
+    for kind, value in wanted:
+        _soft, hard = resource.getrlimit(kind)
+        if hard != resource.RLIM_INFINITY:
+            value = min(value, hard)
+        resource.setrlimit(kind, (value, value))
+
+
+def drop_privileges(uid: int) -> None:
+    """Become ``uid`` (no supplementary groups) for good; only a root process can do this."""
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)
+
+
+def preexec(sandbox: Sandbox, limits: Limits, *, owned: Iterable[Path] = ()) -> Callable[[], None]:
+    """The function Popen runs in the child between fork and exec of the kernel (or bwrap)."""
+    owned = [str(p) for p in owned]
+
+    def setup() -> None:
+        # bwrap must survive the kernel's interrupts; ipykernel sets its own SIGINT handler.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        if sandbox.cgroup is not None:
+            with open(os.path.join(sandbox.cgroup, "cgroup.procs"), "w") as procs:
+                procs.write("0")  # this process; the kernel and all it forks stay in the group
+        if sandbox.uid is not None:
+            for path in owned:
+                if os.path.exists(path):
+                    os.chown(path, sandbox.uid, sandbox.uid)
+        # RLIMIT_NPROC counts every process of a uid: only meaningful for a uid of the kernel's own.
+        apply_limits(limits, processes=sandbox.uid is not None)
+        if sandbox.mode == "none" and sandbox.uid is not None:
+            drop_privileges(sandbox.uid)
+
+    return setup
+
+
+# ----------------------------------------------------------------------------- what a breach looks like
+
+def _size(n: int) -> str:
+    for unit, scale in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
+        if n >= scale:
+            return f"{n / scale:g} {unit}"
+    return f"{n} B"
+
+
+def _breach(error: Any, limits: Limits) -> T | None:
+    """The limit a cell's exception says it ran into, in words; None for an ordinary error."""
+    text = f"{error.ename}: {error.evalue}"
+    if "MemoryError" in error.ename or "allocate memory" in text or "Cannot allocate memory" in text:
+        return T("메모리 제한 {n} 을(를) 셀 {cell} 에서 넘었습니다.",
+                 "memory limit {n} exceeded in cell {cell}.").format(n=_size(limits.memory_bytes), cell=error.index)
+    if "File too large" in text:
+        return T("파일 크기 제한 {n} 을(를) 셀 {cell} 에서 넘었습니다.",
+                 "file size limit {n} exceeded in cell {cell}.").format(n=_size(limits.file_bytes), cell=error.index)
+    if "No space left on device" in text or "Disk quota exceeded" in text:
+        return T("작업 폴더의 용량 {n} 을(를) 셀 {cell} 에서 모두 썼습니다.",
+                 "the scratch folder's {n} filled up in cell {cell}.").format(n=_size(limits.scratch_bytes),
+                                                                              cell=error.index)
+    if "Too many open files" in text:
+        return T("열린 파일 수 제한 {n} 개를 셀 {cell} 에서 넘었습니다.",
+                 "open files limit of {n} exceeded in cell {cell}.").format(n=limits.open_files, cell=error.index)
+    if ("Resource temporarily unavailable" in text and error.ename in ("BlockingIOError", "OSError")) \
+            or "can't start new thread" in text:
+        return T("프로세스 수 제한 {n} 개를 셀 {cell} 에서 넘었습니다.",
+                 "process limit of {n} exceeded in cell {cell}.").format(n=limits.processes, cell=error.index)
+    return None
+
+
+def _signal_of(sandbox: Sandbox, exit_code: int | None) -> int | None:
+    if exit_code is None:
+        return None
+    if exit_code < 0:
+        return -exit_code
+    if sandbox.mode == "bwrap" and exit_code > 128:  # bwrap reports its child's signal as 128 + n
+        return exit_code - 128
+    return None
+
+
+def observe(execution: Any, sandbox: Sandbox, limits: Limits, *, exit_code: int | None = None) -> None:
+    """Record the sandbox and turn limit breaches and kernel deaths into statuses and words."""
+    from .results import ExerciseStatus
+
+    execution.kernel.update(sandbox.info())
+    if sandbox.warning is not None:
+        execution.problems.append(sandbox.warning)
+    breaches = [b for b in (_breach(e, limits) for e in execution.cell_errors if e.kind == "error") if b]
+    if execution.output_truncated:
+        breaches.append(T("출력 제한 {n} 을(를) 넘었습니다.", "output limit {n} exceeded.")
+                        .format(n=_size(limits.output_bytes)))
+    for breach in breaches:
+        execution.problems.append(breach)
+    if breaches and execution.status is ExerciseStatus.GRADED:
+        execution.status = ExerciseStatus.LIMIT
+    if exit_code is None:
+        return
+    execution.kernel["exit_code"] = exit_code
+    died = next((e for e in execution.cell_errors if e.kind == "kernel_died"), None)
+    number = _signal_of(sandbox, exit_code)
+    if number is not None:
+        try:
+            name = signal.Signals(number).name
+        except ValueError:
+            name = f"signal {number}"
+        execution.kernel["signal"] = name
+        why = T("커널이 {sig} 신호로 종료되었습니다", "the kernel was killed by {sig}").format(sig=name)
+        if number == signal.SIGXFSZ:
+            why = T("커널이 파일 크기 제한 {n} 을(를) 넘어 종료되었습니다", "the kernel exceeded the file size limit "
+                    "of {n} and was killed").format(n=_size(limits.file_bytes))
+    else:
+        why = T("커널이 종료 코드 {code} 로 스스로 끝났습니다 (os._exit 나 exit 를 부르지 않았나요?)",
+                "the kernel exited by itself with status {code} (did the code call os._exit or exit?)"
+                ).format(code=exit_code)
+    where = T(" (셀 {cell}).", " (cell {cell}).").format(cell=died.index) if died else T.same(".")
+    execution.problems.append(why + where)
+    if died is not None:
+        died.evalue = why.en
