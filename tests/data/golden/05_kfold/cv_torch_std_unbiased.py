@@ -1,0 +1,10 @@
+# expect: test_cross_validate_summary, test_hidden_cross_validate
+# torch's std() is the sample standard deviation by default.
+def cross_validate(dataset, k, make_model, train_fn, eval_fn, seed=0):
+    scores = []
+    for train_idx, val_idx in kfold_indices(len(dataset), k, shuffle=True, seed=seed):
+        model = make_model()
+        train_fn(model, Subset(dataset, train_idx))
+        scores.append(float(eval_fn(model, Subset(dataset, val_idx))))
+    values = torch.tensor(scores, dtype=torch.float64)
+    return {"fold_scores": scores, "mean": values.mean().item(), "std": values.std().item()}
