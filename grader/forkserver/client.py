@@ -17,11 +17,11 @@ its own zygotes rather than sharing its parent's channel.
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import os
 import select
 import signal
-import socket
 import subprocess
 import sys
 import sysconfig
@@ -36,7 +36,8 @@ from . import channel
 __all__ = ["IMPORT_TIME_ENV", "ForkServer", "ForkServerError", "ForkedProcess", "Zygote", "fork_server",
            "zygote_command"]
 
-# Read by Python or a library once, at start or at import: the zygote must be started with them.
+# Read by Python or a library once, at start or at import: the zygote must be started with them
+# (and with every PYTHON* variable: the interpreter reads those at start).
 IMPORT_TIME_ENV = ("PYTHONHASHSEED", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                    "LANG", "LC_ALL", "LD_LIBRARY_PATH", "PYTHONUTF8", "PYTHONIOENCODING")
 START_TIMEOUT = 120.0  # importing torch on a loaded 2-core machine
@@ -114,6 +115,21 @@ class ForkedProcess:
                 raise subprocess.TimeoutExpired(["kernel"], timeout or 0)
             select.select([self.pidfd], [], [], 0.05)
         return self.returncode  # type: ignore[return-value]
+
+    async def exited(self, timeout: float) -> bool:
+        """Whether the kernel exits within ``timeout`` seconds, awaited on its pidfd."""
+        if self._exited():
+            return True
+        loop = asyncio.get_running_loop()
+        done = loop.create_future()
+        loop.add_reader(self.pidfd, lambda: done.done() or done.set_result(True))
+        try:
+            await asyncio.wait_for(done, timeout)
+            return True
+        except asyncio.TimeoutError:
+            return False
+        finally:
+            loop.remove_reader(self.pidfd)
 
     def send_signal(self, signum: int) -> None:
         """Signal the kernel's process group (its DataLoader workers too), as Popen kernels get."""
@@ -246,7 +262,7 @@ class ForkServer:
 
     @staticmethod
     def zygote_env(env: Mapping[str, str]) -> dict[str, str]:
-        kept = {key: env[key] for key in IMPORT_TIME_ENV if key in env}
+        kept = {key: value for key, value in env.items() if key in IMPORT_TIME_ENV or key.startswith("PYTHON")}
         kept["PATH"] = env.get("PATH", os.environ.get("PATH", "/usr/bin:/bin"))
         kept.setdefault("OPENBLAS_NUM_THREADS", env.get("OMP_NUM_THREADS", "1"))
         kept["PYTHONDONTWRITEBYTECODE"] = "1"

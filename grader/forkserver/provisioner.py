@@ -43,6 +43,8 @@ class ForkServerProvisioner(LocalProvisioner):  # type: ignore[misc]
         # What jupyter_client's launcher adds for a Popen kernel; the child passes it on to ipykernel.
         env["JPY_PARENT_PID"] = str(os.getpid())
         cwd = str(kwargs.get("cwd") or os.getcwd())
+        if not os.path.isdir(cwd):  # as Popen would say, rather than a child that dies at once
+            raise FileNotFoundError(f"the kernel's working folder does not exist: {cwd}")
         process = fork_server().spawn(kernel_arguments(cmd), env=env, cwd=cwd,
                                       setup=kwargs.get("child_setup"), prefix=self.zygote_prefix)
         self.process = process
@@ -56,6 +58,12 @@ class ForkServerProvisioner(LocalProvisioner):  # type: ignore[misc]
             self.process.send_signal(signum)
         else:
             await super().send_signal(signum)
+
+    async def kill(self, restart: bool = False) -> None:
+        await super().kill(restart=restart)
+        # Wait for the exit here, on the pidfd: the manager would otherwise poll every 0.1 s.
+        if isinstance(self.process, ForkedProcess):
+            await self.process.exited(timeout=2.0)
 
     async def wait(self) -> int | None:
         process = self.process

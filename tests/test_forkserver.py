@@ -1,0 +1,311 @@
+"""The fork server: forked kernels behave as fresh ones, stay isolated, and the zygote is robust."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from jupyter_core.utils import run_sync
+
+from grader.config import GradeConfig, Limits
+from grader.execute import running_notebook
+from grader.forkserver import PROVISIONER_NAME, client
+from grader.forkserver.client import ForkedProcess, fork_server
+from grader.kernels import kernel_env, new_kernel_manager, runtime_dir
+
+pytestmark = pytest.mark.slow
+
+
+def notebook(*sources: str) -> nbformat.NotebookNode:
+    return nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+
+
+@pytest.fixture
+def forked(make_config) -> GradeConfig:
+    return make_config(kernel="forkserver", limits=Limits(cell_timeout=20, notebook_timeout=60))
+
+
+# Probes: their source runs in the kernel (see grader.remote); they only observe.
+def executable_probe(ns):
+    import sys
+
+    return sys.executable
+
+
+# What a notebook observes, in a cell of its own (probes run with their RNGs isolated).
+STATE_CELL = textwrap.dedent("""
+    import builtins, math, os, random
+    import numpy, torch
+    state = {
+        "pi": math.pi,
+        "leaked_global": hasattr(builtins, "LEAKED_FROM_A"),
+        "leaked_name": "secret" in globals(),
+        "env": os.environ.get("LEAKED_VAR"),
+        "threads": torch.get_num_threads(),
+        "torch_seed": torch.initial_seed(),
+        "torch_draw": float(torch.rand(1)),
+        "numpy_draw": float(numpy.random.rand()),
+        "random_draw": random.random(),
+        "cwd": os.getcwd(),
+    }
+""")
+
+
+def namespace_probe(ns, name):
+    return ns[name]
+
+
+def channel_probe(ns):
+    import os
+    import socket
+
+    kinds = []
+    for fd in map(int, os.listdir("/proc/self/fd")):
+        try:
+            sock = socket.socket(fileno=os.dup(fd))
+        except OSError:
+            continue
+        kinds.append((int(sock.family), int(sock.type)))
+        sock.close()
+    return kinds
+
+
+def identity_probe(ns):
+    import os
+
+    return [os.getpid(), os.getppid(), os.getpgid(0)]
+
+
+@pytest.mark.parametrize("kernel", ["forkserver", "fresh"], ids=["forkserver", "fresh"])
+def test_kernel_runs_the_graders_interpreter(make_config, kernel) -> None:
+    with running_notebook(notebook("x = 1"), make_config(kernel=kernel)) as (execution, nb):
+        assert not execution.cell_errors
+        assert nb.run(executable_probe) == sys.executable
+
+
+def test_nothing_set_in_one_notebook_reaches_the_next(forked) -> None:
+    first = notebook(textwrap.dedent("""
+        import builtins, math, os, random
+        import numpy, torch
+        math.pi = 3                      # a monkeypatch of a module
+        builtins.LEAKED_FROM_A = True    # a global visible everywhere
+        secret = 42                      # a name in the namespace
+        os.environ["LEAKED_VAR"] = "1"   # an environment variable
+        torch.set_num_threads(2)         # a thread setting
+        torch.manual_seed(123); numpy.random.seed(123); random.seed(123)
+    """), STATE_CELL)
+    with running_notebook(first, forked) as (execution, nb):
+        assert not execution.cell_errors, execution.cell_errors
+        polluted = nb.run(namespace_probe, "state")
+    assert (polluted["pi"], polluted["threads"], polluted["torch_seed"]) == (3, 2, 123)
+
+    states = []
+    for _ in range(2):
+        with running_notebook(notebook(STATE_CELL), forked) as (execution, nb):
+            assert not execution.cell_errors, execution.cell_errors
+            states.append(nb.run(namespace_probe, "state"))
+    import math
+    for state in states:
+        assert state["pi"] == math.pi
+        assert not state["leaked_global"] and not state["leaked_name"]
+        assert state["env"] is None
+        assert state["threads"] == 1  # kernel_env asks for one thread per kernel
+        assert state["torch_seed"] != 123
+    # Each child is reseeded: two forks of one zygote do not draw the same numbers.
+    for key in ("torch_seed", "torch_draw", "numpy_draw", "random_draw"):
+        assert states[0][key] != states[1][key], key
+    assert states[0]["cwd"] != states[1]["cwd"]  # a scratch folder each
+
+
+def test_a_kernel_holds_no_channel_to_the_zygote(forked) -> None:
+    import socket
+
+    with running_notebook(notebook("x = 1"), forked) as (_, nb):
+        kinds = nb.run(channel_probe)
+    assert kinds, "the kernel's own zmq sockets should be seen"
+    assert (int(socket.AF_UNIX), int(socket.SOCK_SEQPACKET)) not in [tuple(k) for k in kinds]
+
+
+def test_a_cell_over_its_time_is_interrupted_and_the_kernel_goes_on(make_config) -> None:
+    config = make_config(kernel="forkserver", limits=Limits(cell_timeout=2, notebook_timeout=60))
+    with running_notebook(notebook("import time\ntime.sleep(30)", "after = 7"), config) as (execution, nb):
+        (error,) = execution.cell_errors
+        assert error.kind == "timeout"
+        assert not execution.kernel_wedged
+        assert nb.run(namespace_probe, "after") == 7
+
+
+def test_a_kernel_that_exits_is_a_dead_kernel_with_its_exit_status(forked) -> None:
+    with running_notebook(notebook("x = 1", "import os\nos._exit(3)", "y = 2"), forked) as (execution, _):
+        assert execution.status.value == "kernel_died"
+
+
+def _manager(config: GradeConfig, tmp_path: Path):
+    km = new_kernel_manager(runtime_dir(), provisioner=PROVISIONER_NAME)
+    run_sync(km.start_kernel)(env=kernel_env(config, tmp_path), cwd=str(tmp_path))
+    kc = km.client()
+    kc.start_channels()
+    run_sync(kc.wait_for_ready)(timeout=60)
+    return km, kc
+
+
+def _execute(kc, code: str, timeout: float = 20) -> dict:
+    return run_sync(kc.execute_interactive)(code, timeout=timeout)
+
+
+def test_interrupt_restart_and_kill_work_as_with_a_fresh_kernel(forked, tmp_path) -> None:
+    km, kc = _manager(forked, tmp_path)
+    try:
+        process = km.provisioner.process
+        assert isinstance(process, ForkedProcess)
+        assert run_sync(km.is_alive)() and process.poll() is None
+        assert os.getpgid(process.pid) == process.pid  # its own group, like a Popen kernel's
+
+        msg_id = kc.execute("import time\ntime.sleep(60)")
+        time.sleep(0.5)
+        started = time.monotonic()
+        run_sync(km.interrupt_kernel)()
+        reply = run_sync(kc._async_get_shell_msg)(timeout=10)
+        assert reply["parent_header"]["msg_id"] == msg_id
+        assert reply["content"]["ename"] == "KeyboardInterrupt"
+        assert time.monotonic() - started < 5
+
+        _execute(kc, "kept = 1")
+        run_sync(km.restart_kernel)(now=True)
+        restarted = km.provisioner.process
+        assert restarted.pid != process.pid and process.poll() is not None
+        run_sync(kc.wait_for_ready)(timeout=60)
+        reply = _execute(kc, "kept")
+        assert reply["content"]["status"] == "error" and reply["content"]["ename"] == "NameError"
+
+        run_sync(km.shutdown_kernel)(now=True)
+        assert not run_sync(km.is_alive)()
+        assert restarted.returncode == -signal.SIGKILL
+        assert restarted.cpu_s is not None and 0 < restarted.cpu_s < 10
+    finally:
+        kc.stop_channels()
+        if km.has_kernel:
+            run_sync(km.shutdown_kernel)(now=True)
+
+
+def test_a_killed_zygote_is_replaced_and_its_kernels_live_on(forked, tmp_path) -> None:
+    km, kc = _manager(forked, tmp_path)
+    try:
+        server = fork_server()
+        (zygote,) = [z for z in server.zygotes.values() if z.alive()]
+        restarts = server.restarts
+        os.kill(zygote.process.pid, signal.SIGKILL)
+        zygote.process.wait(10)
+        assert _execute(kc, "1 + 1")["content"]["status"] == "ok"  # still alive
+        with running_notebook(notebook("z = 5"), forked) as (execution, nb):
+            assert nb.run(namespace_probe, "z") == 5
+        assert server.restarts == restarts + 1
+    finally:
+        kc.stop_channels()
+        run_sync(km.shutdown_kernel)(now=True)
+
+
+def test_a_changed_environment_restarts_the_zygote(forked, monkeypatch) -> None:
+    with running_notebook(notebook("x = 1"), forked) as (_, nb):
+        first = nb.run(identity_probe)
+    monkeypatch.setattr(client, "environment_stamp", lambda: ("changed",))
+    with running_notebook(notebook("x = 1"), forked) as (_, nb):
+        second = nb.run(identity_probe)
+    assert first[1] != second[1], "the kernel's parent (the zygote) should be a new process"
+
+
+def test_orphaned_workers_are_reaped_by_the_zygote(forked, tmp_path) -> None:
+    km, kc = _manager(forked, tmp_path)
+    try:
+        # A worker that left the kernel's process group: killing the group does not reach it.
+        reply = _execute(kc, "import subprocess\nw = subprocess.Popen(['sleep', '120'], start_new_session=True)")
+        assert reply["content"]["status"] == "ok"
+    finally:
+        kc.stop_channels()
+    worker = _worker_pid(km)
+    run_sync(km.shutdown_kernel)(now=True)
+    zygote = next(z for z in fork_server().zygotes.values() if z.alive())
+    deadline = time.monotonic() + 5
+    while _ppid(worker) != zygote.process.pid and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _ppid(worker) == zygote.process.pid, "the orphan should be reparented to the zygote"
+    os.kill(worker, signal.SIGKILL)
+    deadline = time.monotonic() + 5
+    while os.path.exists(f"/proc/{worker}") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not os.path.exists(f"/proc/{worker}"), "the orphan was left a zombie"
+
+
+def _worker_pid(km) -> int:
+    # The kernel's children that run `sleep 120`, found from /proc (no psutil).
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                cmdline = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if cmdline[:2] == [b"sleep", b"120"] and _ppid(int(entry)) == km.provisioner.process.pid:
+                return int(entry)
+    raise AssertionError("the worker process was not found")
+
+
+def _ppid(pid: int) -> int | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("PPid:"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+GRADER_THAT_DIES = """
+import os, sys, time
+from pathlib import Path
+from jupyter_core.utils import run_sync
+from grader.forkserver import PROVISIONER_NAME
+from grader.forkserver.client import fork_server
+from grader.kernels import new_kernel_manager, runtime_dir
+km = new_kernel_manager(runtime_dir(), provisioner=PROVISIONER_NAME)
+run_sync(km.start_kernel)(env={"PATH": os.environ["PATH"], "OMP_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}, cwd=sys.argv[1])
+zygote = next(iter(fork_server().zygotes.values()))
+print(zygote.process.pid, km.provisioner.process.pid, flush=True)
+time.sleep(600)
+"""
+
+
+def test_the_zygote_and_its_kernels_die_with_the_grader(tmp_path) -> None:
+    grader = subprocess.Popen([sys.executable, "-c", GRADER_THAT_DIES, str(tmp_path)], stdout=subprocess.PIPE, text=True)
+    try:
+        zygote_pid, kernel_pid = map(int, grader.stdout.readline().split())
+        assert os.path.exists(f"/proc/{zygote_pid}") and os.path.exists(f"/proc/{kernel_pid}")
+    finally:
+        grader.kill()
+        grader.wait()
+    deadline = time.monotonic() + 10
+    while (_alive(zygote_pid) or _alive(kernel_pid)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(zygote_pid), "the zygote outlived the grader"
+    assert not _alive(kernel_pid), "the kernel outlived the grader"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = next(line for line in Path(f"/proc/{pid}/status").read_text().splitlines() if line.startswith("State:"))
+    except (OSError, StopIteration):
+        return False
+    return "Z" not in state.split()[1]
+
+
+def test_the_zygote_imports_without_starting_a_thread(forked) -> None:
+    with running_notebook(notebook("x = 1"), forked):
+        zygote = next(z for z in fork_server().zygotes.values() if z.alive())
+    assert zygote.info["threads"] == 1
+    assert zygote.info["import_s"] > 0
