@@ -309,3 +309,21 @@ def test_the_zygote_imports_without_starting_a_thread(forked) -> None:
         zygote = next(z for z in fork_server().zygotes.values() if z.alive())
     assert zygote.info["threads"] == 1
     assert zygote.info["import_s"] > 0
+
+
+def test_per_kernel_setup_is_applied_in_the_child(forked, tmp_path) -> None:
+    """The sandbox's hook: rlimits and calls, applied in the forked child before ipykernel."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    km = new_kernel_manager(runtime_dir(), provisioner=PROVISIONER_NAME)
+    setup = {"rlimits": {"RLIMIT_NOFILE": [200, 200]}, "calls": [["os:chdir", {"path": str(elsewhere)}]]}
+    run_sync(km.start_kernel)(env=kernel_env(forked, tmp_path), cwd=str(tmp_path), child_setup=setup)
+    kc = km.client()
+    kc.start_channels()
+    try:
+        run_sync(kc.wait_for_ready)(timeout=60)
+        reply = _execute(kc, "import os, resource\nraise SystemExit(repr((os.getcwd(), resource.getrlimit(resource.RLIMIT_NOFILE))))")
+        assert reply["content"]["evalue"] == repr((str(elsewhere), (200, 200)))
+    finally:
+        kc.stop_channels()
+        run_sync(km.shutdown_kernel)(now=True)

@@ -4,14 +4,21 @@
 kernel differ from another is applied in :func:`apply_child_setup`, in one place, explicitly,
 because a forked child inherits whatever the zygote read at import time: the environment, the
 working folder, thread counts, RNG states, signal handlers, ``sys.path``. The sandbox adds its
-per-kernel setup (rlimits, a scratch working folder) there, through the request's ``setup``
-mapping: ``{"rlimits": {"RLIMIT_AS": [soft, hard], ...}}`` is applied with ``setrlimit``.
+per-kernel setup (rlimits, a scratch working folder, a user id) there, through the request's
+``setup`` mapping (JSON, from the trusted grader only):
+
+- ``{"rlimits": {"RLIMIT_AS": [soft, hard], ...}}`` is applied with ``setrlimit``;
+- ``{"calls": [["package.module:function", {kwargs}], ...]}`` calls each function in order, in
+  the child, after the environment and working folder are set and before ipykernel starts
+  (e.g. joining a cgroup, dropping privileges). An exception there kills the child: a kernel
+  that could not be caged must not run.
 """
 
 from __future__ import annotations
 
 import atexit
 import gc
+import importlib
 import importlib.util
 import os
 import random
@@ -71,6 +78,9 @@ def apply_child_setup(request: dict[str, Any]) -> None:
     setup = request.get("setup") or {}
     for name, (soft, hard) in (setup.get("rlimits") or {}).items():
         resource.setrlimit(getattr(resource, name), (int(soft), int(hard)))
+    for target, kwargs in setup.get("calls") or []:
+        module, _, function = str(target).partition(":")
+        getattr(importlib.import_module(module), function)(**dict(kwargs))
     _apply_threads(env)
     _reseed()
     gc.enable()
