@@ -1,0 +1,6 @@
+# expect: test_train_transform_matches, test_hidden_train_transform
+# The two augmentations in the wrong order.
+def build_train_transform():
+    return transforms.Compose([transforms.GaussianBlur(kernel_size=3, sigma=(0.1, 2.0)),
+                               transforms.RandomAffine(degrees=10, translate=(0.1, 0.1)),
+                               transforms.ToTensor(), transforms.Normalize(CIFAR10_MEAN, CIFAR10_STD)])
