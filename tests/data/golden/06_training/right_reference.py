@@ -1,0 +1,2 @@
+# expect: nothing
+# The reference solution itself.
