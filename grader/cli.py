@@ -86,6 +86,10 @@ def common_options(function: Any) -> Any:
                      help="Seconds one cell may run."),
         click.option("--notebook-timeout", type=float, default=Limits.notebook_timeout, show_default=True,
                      help="Seconds all of a notebook's cells may run."),
+        click.option("--sandbox", type=click.Choice(["auto", "bwrap", "none"]), default="auto", show_default=True,
+                     help="Kernel isolation: bwrap (bubblewrap: no network, hidden solutions and "
+                          "submissions; fail if it cannot run), auto (bwrap where it runs, else limits "
+                          "only, with a warning in the result), none (limits only)."),
     ]
     for option in reversed(options):
         function = option(function)
@@ -110,7 +114,7 @@ def _grade(path: str, config: GradeConfig) -> Any:
 @click.argument("notebook", type=click.Path(exists=True, dir_okay=True))
 @common_options
 def check(notebook: str, course_path: str | None, lang: str | None, data_root: str | None,
-          work_dir: str | None, cell_timeout: float, notebook_timeout: float) -> None:
+          work_dir: str | None, cell_timeout: float, notebook_timeout: float, sandbox: str) -> None:
     """A student's self-check: run NOTEBOOK and its public checks, print a table.
 
     Exits 0 only when every check passed.
@@ -120,7 +124,8 @@ def check(notebook: str, course_path: str | None, lang: str | None, data_root: s
     lang = lang or default_language(os.environ)
     try:
         config = build_config(course=_course(course_path), hidden=False, lang=lang, data_root=data_root,
-                              work_dir=work_dir, cell_timeout=cell_timeout, notebook_timeout=notebook_timeout)
+                              work_dir=work_dir, cell_timeout=cell_timeout, notebook_timeout=notebook_timeout,
+                              sandbox=sandbox)
         result = _grade(notebook, config)
     except GraderError as error:
         raise Failure(error) from None
@@ -135,7 +140,8 @@ def check(notebook: str, course_path: str | None, lang: str | None, data_root: s
 @click.option("--public-only", is_flag=True, help="Skip the hidden checks.")
 @common_options
 def grade(path: str, out_dir: str, public_only: bool, course_path: str | None, lang: str | None,
-          data_root: str | None, work_dir: str | None, cell_timeout: float, notebook_timeout: float) -> None:
+          data_root: str | None, work_dir: str | None, cell_timeout: float, notebook_timeout: float,
+          sandbox: str) -> None:
     """An instructor's grading of one submission (a notebook or a folder of notebooks), with
     public and hidden checks: writes OUT/results.json and OUT/report.html."""
     from .report import write_student_report
@@ -146,7 +152,7 @@ def grade(path: str, out_dir: str, public_only: bool, course_path: str | None, l
         course = _course(course_path)
         config = build_config(course=course, hidden=not public_only and course.has_hidden_checks, lang=lang,
                               data_root=data_root, work_dir=work_dir, cell_timeout=cell_timeout,
-                              notebook_timeout=notebook_timeout, protected=(out,))
+                              notebook_timeout=notebook_timeout, protected=(out,), sandbox=sandbox)
         result = _grade(path, config)
     except GraderError as error:
         raise Failure(error) from None
@@ -203,7 +209,8 @@ def data(course_path: str | None, data_root: str | None) -> None:
 @common_options
 def bulk(submissions: str, out_dir: str, workers: int | None, force: bool, quiet: bool,
          gradebook_path: str | None, public_only: bool, course_path: str | None, lang: str | None,
-         data_root: str | None, work_dir: str | None, cell_timeout: float, notebook_timeout: float) -> None:
+         data_root: str | None, work_dir: str | None, cell_timeout: float, notebook_timeout: float,
+         sandbox: str) -> None:
     """Grade a whole class: SUBMISSIONS is a folder (a folder or zip per student, or an LMS
     export) or a zip of one. Every finished submission is committed to the gradebook at once:
     run the same command again after a crash and it resumes where it stopped."""
@@ -219,7 +226,8 @@ def bulk(submissions: str, out_dir: str, workers: int | None, force: bool, quiet
         course = _course(course_path)
         config = build_config(course=course, hidden=not public_only and course.has_hidden_checks, lang=lang,
                               data_root=data_root, work_dir=work_dir, cell_timeout=cell_timeout,
-                              notebook_timeout=notebook_timeout, protected=(out, *([book] if book else [])))
+                              notebook_timeout=notebook_timeout, protected=(out, *([book] if book else [])),
+                              sandbox=sandbox)
         prepare_data(config)
         if quiet:
             summary = grade_class(Path(submissions), config, options)

@@ -8,6 +8,7 @@ read or matched is reported in the result, never silently skipped.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from .course import Course
 from .errors import SubmissionError
 from .i18n import T
 
-__all__ = ["LoadedNotebook", "Submission", "load_submission", "read_notebook"]
+__all__ = ["LoadedNotebook", "Submission", "load_submission", "printable", "read_notebook"]
 
 MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024
 METADATA_KEY = "grader"
@@ -41,9 +42,14 @@ class Submission:
     single_file: bool = False  # graded one notebook only: other exercises are not "missing"
 
 
+def printable(name: str) -> str:
+    """A file name as text that JSON, HTML and UTF-8 files can hold: undecodable bytes as \\xNN."""
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
+
+
 def read_notebook(path: Path) -> tuple[Any, T | None]:
     """(notebook, None), or (None, the problem in words) for a file that is not a valid notebook."""
-    name = path.name
+    name = printable(path.name)
     try:
         size = path.stat().st_size
     except OSError as exc:
@@ -103,10 +109,10 @@ def load_submission(path: Path, course: Course, *, submission_id: str | None = N
         root = path
         files = sorted(p for p in path.rglob("*.ipynb")
                        if ".ipynb_checkpoints" not in p.parts and not p.is_symlink() and p.is_file())
-    default_id = path.stem if path.is_file() else path.name
+    default_id = printable(path.stem if path.is_file() else path.name)
     submission = Submission(id=submission_id or default_id, root=root, single_file=path.is_file())
     for file in files:
-        relative = str(file.relative_to(root))
+        relative = printable(str(file.relative_to(root)))
         notebook, problem = read_notebook(file)
         exercise_id = _exercise_for(file, notebook, course)
         if exercise_id is None:

@@ -1,0 +1,6 @@
+# base: solution
+# status: limit
+# score: full
+# says: memory limit
+# One huge tensor: torch's allocator reports the failed allocation.
+big = torch.ones(2**34, dtype=torch.uint8)

@@ -1,0 +1,146 @@
+"""The hostile-submission suite: each case is a notebook built to break, cheat or snoop.
+
+A case in ``tests/data/hostile/<name>.py`` is one hostile cell, put into the 02_dataset
+notebook just before its self-check cell: into the course's student notebook (``base: stub``,
+which honestly earns 0, for attempts to gain points) or into the reference solution (``base:
+solution``, which honestly earns full marks, for attempts to break the run). Its header says
+what must come out::
+
+    # base: stub | solution
+    # status: graded | limit | kernel_died | timeout     (several: a|b)
+    # score: 0 | full | max full
+    # says: text the result must contain              (optional)
+    # needs: bwrap | pids                               (optional: skipped, with the reason, without it)
+
+For every case: that status and score, no hidden check source, no solution source (stub
+cases), no other student's work and no gradebook content in ``results.json`` or the report,
+no file written where the kernel must not write, and the grader (this very process) alive.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from grader import sandbox
+from grader.config import Limits
+from grader.grade import grade_submission
+from grader.report import render_student_report
+from grader.results import ExerciseStatus
+
+HOSTILE = Path(__file__).resolve().parent / "data" / "hostile"
+CASES = sorted(HOSTILE.glob("*.py"))
+LIMITS = Limits(cell_timeout=4, notebook_timeout=90, probe_timeout=15, output_bytes=1_000_000,
+                memory_bytes=2 * 1024**3, processes=160, file_bytes=16 * 1024**2, open_files=256,
+                scratch_bytes=48 * 1024**2)
+SECRET_OTHER = "OTHER-STUDENT-SECRET-7f3a"
+SECRET_GRADEBOOK = "GRADEBOOK-SECRET-91bc"
+
+pytestmark = pytest.mark.slow
+
+
+def header(case: Path) -> dict[str, str]:
+    fields = {}
+    for line in case.read_text(encoding="utf-8").splitlines():
+        match = re.match(r"# (base|status|score|says|needs): (.*)", line)
+        if match:
+            fields[match.group(1)] = match.group(2).strip()
+    return fields
+
+
+def test_suite_is_large_and_well_formed() -> None:
+    assert len(CASES) >= 30
+    for case in CASES:
+        fields = header(case)
+        assert fields.get("base") in ("stub", "solution"), case.name
+        assert all(ExerciseStatus(s) for s in fields["status"].split("|")), case.name
+        assert fields.get("score") in ("0", "full", "max full"), case.name
+
+
+def _secrets(course) -> list[str]:
+    """Lines that exist only in the hidden checks: none may reach any output."""
+    hidden = course.exercise("02_dataset").hidden_checks[0].read_text(encoding="utf-8")
+    return [line.strip() for line in hidden.splitlines()
+            if len(line.strip()) > 30 and not line.strip().startswith(("@check", "def test_", "#", "T("))
+            and "T(" not in line and '"' not in line][:12]
+
+
+def _solution_lines(course) -> list[str]:
+    solution = nbformat.read(course.exercise("02_dataset").solution, as_version=4)
+    lines = []
+    for cell in solution.cells:
+        inside = False
+        for line in cell.source.splitlines():
+            if "### BEGIN SOLUTION" in line:
+                inside = True
+            elif "### END SOLUTION" in line:
+                inside = False
+            elif inside and len(line.strip()) > 25:
+                lines.append(line.strip())
+    return lines
+
+
+def _notebook(course, base: str, cell: str) -> nbformat.NotebookNode:
+    exercise = course.exercise("02_dataset")
+    source = exercise.solution if base == "solution" else course.root / exercise.notebook
+    notebook = nbformat.read(source, as_version=4)
+    hostile = nbformat.v4.new_code_cell(cell)
+    hostile.id = "hostile-cell"
+    notebook.cells.insert(len(notebook.cells) - 1, hostile)
+    return notebook
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.stem for c in CASES])
+def test_hostile_submission(case: Path, course, make_config, tmp_path: Path) -> None:
+    fields = header(case)
+    need = fields.get("needs")
+    if need == "bwrap" and sandbox.bwrap_problem() is not None:
+        pytest.skip(f"needs the bubblewrap sandbox: {sandbox.bwrap_problem()}")
+    if need == "pids" and (os.geteuid() != 0 or sandbox._pids_cgroup(1) is None):
+        pytest.skip("needs a writable pids cgroup to bound a fork bomb safely")
+    out, marker = tmp_path / "out", tmp_path / "marker-file"
+    out.mkdir()
+    gradebook = out / "gradebook.sqlite"
+    gradebook.write_text(SECRET_GRADEBOOK)
+    other = tmp_path / "subs" / "bob" / "02_dataset.ipynb"
+    other.parent.mkdir(parents=True)
+    other.write_text(json.dumps({"cells": [], "secret": SECRET_OTHER}))
+    cell = case.read_text(encoding="utf-8")
+    for token, value in {"@@HIDDEN_CHECK@@": course.exercise("02_dataset").hidden_checks[0],
+                         "@@SOLUTION@@": course.exercise("02_dataset").solution, "@@OTHER@@": other,
+                         "@@GRADEBOOK@@": gradebook, "@@OUT@@": out, "@@MARKER@@": marker,
+                         "@@GRADER_PID@@": os.getpid()}.items():
+        cell = cell.replace(token, str(value))
+    mine = tmp_path / "subs" / "alice" / "02_dataset.ipynb"
+    mine.parent.mkdir(parents=True)
+    nbformat.write(_notebook(course, fields["base"], cell), mine)
+
+    config = make_config(limits=LIMITS, protected_paths=(out,))
+    result = grade_submission(mine.parent, config, exercises=["02_dataset"])
+
+    exercise = result.exercises[0]
+    text = json.dumps(result.to_dict(), ensure_ascii=False)
+    report = render_student_report(result, "en")
+    assert exercise.status.value in fields["status"].split("|"), (exercise.status, exercise.problems, exercise.cell_errors)
+    if fields["score"] == "0":
+        assert result.score == 0, [(c.id, c.status) for c in exercise.checks if c.points]
+    elif fields["score"] == "full":
+        assert result.score == result.max_score, [(c.id, c.status, c.message) for c in exercise.checks if not c.points]
+    assert result.score <= result.max_score
+    if "says" in fields:
+        assert fields["says"].lower() in text.lower(), text[:3000]
+    for secret in [*_secrets(course), SECRET_OTHER, SECRET_GRADEBOOK]:
+        assert secret not in text and secret not in report, secret
+    if fields["base"] == "stub":
+        for line in _solution_lines(course):
+            assert line not in text and line not in report, line
+    assert not marker.exists(), "the kernel wrote outside its scratch folder (or a pickle ran here)"
+    assert gradebook.read_text() == SECRET_GRADEBOOK
+    assert sorted(p.name for p in out.iterdir()) == ["gradebook.sqlite"]
+    assert not (Path(__import__("grader").__file__).parent / "pwned.py").exists()
+    assert exercise.kernel.get("sandbox") in ("bwrap", "none")
