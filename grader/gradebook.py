@@ -92,13 +92,17 @@ def _file_digest(path: Path) -> str:
 
 
 def config_fingerprint(config: GradeConfig) -> str:
-    """What, besides the submission, decides a grade: check files, manifest, version, limits."""
+    """What, besides the submission, decides a grade: the exercises graded, their check files and
+    the helper modules beside them, the grader's version and the limits. Check files of exercises
+    not graded here, and the rest of the manifest, do not count (a new exercise keeps old grades)."""
     course = config.course
-    files: set[Path] = {course.root / "course.toml"}
+    digest = hashlib.sha256(f"{__version__}|{config.hidden}|{config.limits}|{course.cuda_counts}".encode())
+    files: set[Path] = set()
     for exercise in course.exercises:
+        digest.update(f"{exercise.id}|{exercise.notebook}|{exercise.points}\n".encode())
         for check in exercise.check_files(hidden=config.hidden):
-            files.update(p for p in check.parent.glob("*.py"))  # helpers beside the checks count too
-    digest = hashlib.sha256(f"{__version__}|{config.hidden}|{config.limits}|{config.course.cuda_counts}".encode())
+            files.add(check)
+            files.update(p for p in check.parent.glob("*.py") if not p.name.startswith("test_"))
     for path in sorted(files):
         digest.update(f"{path.name}:{_file_digest(path)}\n".encode())
     return digest.hexdigest()
