@@ -1,0 +1,42 @@
+"""Hidden checks of 04_model: other layer sizes and input shapes, other models to count."""
+
+from __future__ import annotations
+
+import torch
+from test_04_model import (
+    BUILDER,
+    check_counts,
+    check_input_shapes,
+    check_mlp_forward,
+    check_mlp_shapes,
+    probe_count,
+    probe_mlp_forward,
+    probe_mlp_shapes,
+)
+
+from grader.checks import T, check
+
+
+@check(points=2, title=T("MLP: 다른 크기의 층과 입력", "MLP: other layer sizes and inputs"))
+def test_hidden_mlp_sizes(nb):
+    generator = torch.Generator().manual_seed(41)
+    configs = [(20, (16,), 4), (30, [9, 8, 7], 5)]
+    for config, shapes in zip(configs, nb.run(probe_mlp_shapes, configs)):
+        check_mlp_shapes(shapes, config)
+    images = torch.randn(3, 5, 2, 2, generator=generator)
+    answer = nb.run(probe_mlp_forward, configs[0], [images, images.reshape(3, -1)])
+    check_input_shapes(answer, configs[0], images)
+    x = torch.randn(6, 30, generator=generator)
+    check_mlp_forward(nb.run(probe_mlp_forward, configs[1], [x]), configs[1], x)
+
+
+HIDDEN_COUNT_SPECS = [
+    ([["conv", 3, 4, 3], ["flatten"], ["linear", 16, 5, False]], [1]),
+    ([["embedding", 7, 3], ["linear", 3, 2]], [0]),
+    ([["linear", 5, 5], ["bn1d", 5], ["relu"], ["linear", 5, 1]], [2, 3]),
+]
+
+
+@check(points=1, title=T("count_parameters: 다른 모델", "count_parameters: other models"))
+def test_hidden_count_parameters(nb):
+    check_counts(nb.run(probe_count, BUILDER, HIDDEN_COUNT_SPECS), HIDDEN_COUNT_SPECS)
