@@ -17,6 +17,9 @@ demo: $(STAMP)
 	$(BIN)/grader grade solutions/02_dataset.ipynb --out $(DEMO_OUT)/solution
 	$(BIN)/grader grade exercises/02_dataset.ipynb --out $(DEMO_OUT)/stub
 	@echo "HTML report: $(abspath $(DEMO_OUT))/solution/report.html"
+	$(BIN)/python samples/make_sample_class.py $(DEMO_OUT)/sample-class
+	$(BIN)/grader bulk $(DEMO_OUT)/sample-class --out $(DEMO_OUT)/class --cell-timeout 20 --notebook-timeout 120
+	@echo "Class report: $(abspath $(DEMO_OUT))/class/index.html"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -18,6 +18,7 @@ import json
 import logging
 import multiprocessing
 import os
+import resource
 import time
 import traceback
 from collections import Counter, deque
@@ -62,6 +63,7 @@ class BulkSummary:
     statuses: dict[str, int] = field(default_factory=dict)  # over the whole gradebook
     mean_percent: float = 0.0
     wall_s: float = 0.0
+    peak_worker_mb: float = 0.0  # the largest peak resident memory of one worker process
     gradebook: str = ""
     index: str = ""
 
@@ -79,11 +81,23 @@ def _load_unit(spec: str) -> Callable[..., SubmissionResult]:
     return getattr(importlib.import_module(module), name)
 
 
+def _peak_rss_kb() -> int:
+    """This worker's peak resident memory (kernels are other processes, not counted)."""
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+
+
 def _worker(conn: Connection, config: GradeConfig, unit: str) -> None:
     """A worker's life: receive (student id, path), grade, send the result's dict back."""
     # nbclient can leave a poll task behind after a cell timeout; asyncio's report of it at
     # garbage collection is noise on the instructor's terminal, not a grading problem.
     logging.getLogger("asyncio").setLevel(logging.CRITICAL)
+    # Kernels inherit the worker's stdout/stderr and print banners and warnings there; they
+    # belong in a log file, not across the instructor's progress bar.
+    config.work_dir.mkdir(parents=True, exist_ok=True)
+    log = os.open(config.work_dir / "worker.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    os.close(log)
     grade = _load_unit(unit)
     while True:
         try:
@@ -95,9 +109,9 @@ def _worker(conn: Connection, config: GradeConfig, unit: str) -> None:
         student_id, path = task
         try:
             result = grade(Path(path), config, submission_id=student_id)
-            message: tuple[str, Any] = ("ok", result.to_dict())
+            message: tuple[str, Any, int] = ("ok", result.to_dict(), _peak_rss_kb())
         except Exception:  # noqa: BLE001 - one broken submission must not end the worker
-            message = ("error", traceback.format_exc(limit=8)[-4000:])
+            message = ("error", traceback.format_exc(limit=8)[-4000:], _peak_rss_kb())
         try:
             conn.send(message)
         except (BrokenPipeError, OSError):
@@ -122,6 +136,7 @@ class _Pool:
         self._unit = unit
         self._work = work
         self.slots = [_Slot(i) for i in range(size)]
+        self.peak_rss_kb = 0  # the largest peak resident memory any worker reported
         for slot in self.slots:
             self._start(slot)
 
@@ -222,8 +237,7 @@ def grade_class(source: Path, config: GradeConfig, options: BulkOptions, *,
                                 Status.UNREADABLE))
             else:
                 readable.append(entry)
-        if readable:
-            _schedule(readable, config, options, work, digests, done)
+        peak_kb = _schedule(readable, config, options, work, digests, done) if readable else 0
         rows = book.rows()
     index = ""
     if options.reports:
@@ -241,7 +255,7 @@ def grade_class(source: Path, config: GradeConfig, options: BulkOptions, *,
         total=len(entries), graded=len(graded_now), skipped=len(entries) - len(graded_now),
         statuses=dict(Counter(r.status.value for r in rows)),
         mean_percent=round(100 * sum(r.score / r.max_score for r in scored) / len(scored), 2) if scored else 0.0,
-        wall_s=round(time.monotonic() - started, 2), gradebook=str(options.gradebook_path), index=index)
+        wall_s=round(time.monotonic() - started, 2), peak_worker_mb=round(peak_kb / 1024, 1), gradebook=str(options.gradebook_path), index=index)
 
 
 def _budget(config: GradeConfig, options: BulkOptions) -> float:
@@ -251,7 +265,7 @@ def _budget(config: GradeConfig, options: BulkOptions) -> float:
 
 
 def _schedule(entries: list[Entry], config: GradeConfig, options: BulkOptions, work: Path,
-              digests: dict[str, str], done: Callable[[Row], None]) -> None:
+              digests: dict[str, str], done: Callable[[Row], None]) -> int:
     pending = deque(entries)
     size = max(1, min(options.workers or os.cpu_count() or 1, len(entries)))
     budget = _budget(config, options)
@@ -274,6 +288,7 @@ def _schedule(entries: list[Entry], config: GradeConfig, options: BulkOptions, w
                 _collect(slot, pool, budget, digests, done, config)
     finally:
         pool.close()
+    return pool.peak_rss_kb
 
 
 def _collect(slot: _Slot, pool: _Pool, budget: float, digests: dict[str, str], done: Callable[[Row], None],
@@ -289,7 +304,8 @@ def _collect(slot: _Slot, pool: _Pool, budget: float, digests: dict[str, str], d
         message = None
     if message is not None:
         slot.entry = None
-        kind, payload = message
+        kind, payload, rss_kb = message
+        pool.peak_rss_kb = max(pool.peak_rss_kb, rss_kb)
         if kind == "ok":
             result = _with_layout_problems(SubmissionResult.from_dict(payload), entry)
             done(Row.from_result(result, digest, entry.meta))
