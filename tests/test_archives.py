@@ -154,3 +154,27 @@ def test_safe_name_is_a_plain_file_name(sid: str) -> None:
     name = safe_name(sid)
     assert name and "/" not in name and "\\" not in name and not name.startswith(".")
     assert (name == sid) == (sid == "alice")
+
+
+def test_sample_class_mixes_every_layout(tmp_path: Path, course) -> None:
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "samples"))
+    try:
+        from make_sample_class import build
+    finally:
+        sys.path.pop(0)
+    students = build(tmp_path / "class")
+    assert len(students) >= 12 and len(set(students)) == len(students)
+    entries = discover(tmp_path / "class", tmp_path / "work")
+    assert len(entries) == len(students)
+    layouts = {e.meta.get("layout") for e in entries}
+    assert {"folder", "zip", "canvas"} <= layouts
+    assert any(e.meta.get("late") for e in entries)
+    unreadable = [e for e in entries if e.path is None]
+    assert len(unreadable) == 1 and "cannot be read" in unreadable[0].problem.en  # the corrupt upload
+    nested = [e for e in entries if e.path is not None and e.meta.get("layout") == "zip" and list(e.path.glob("homework/*/*.ipynb"))]
+    assert nested, "one zip keeps its notebooks in a nested folder"
+    for entry in entries:
+        if entry.path is not None and entry.meta.get("ignored_files") != ["README.txt"]:
+            assert load_submission(entry.path, course).notebooks, entry.student_id  # every notebook matched

@@ -213,3 +213,35 @@ def test_real_kernels_sigkill_then_resume(tmp_path: Path, data_root: Path) -> No
     full = graded["a_right"][2]
     assert graded["a_right"] == graded["c_right"] == ("graded", full, full), graded
     assert graded["b_wrong"][0] == "graded" and 0 < graded["b_wrong"][1] < full, graded
+
+
+def test_cli_quiet_prints_one_json_line(tmp_path: Path, data_root: Path) -> None:
+    from click.testing import CliRunner
+
+    from grader.cli import ExitCode, cli
+
+    source = tmp_path / "in"
+    source.mkdir()
+    (source / "broken.zip").write_bytes(b"PK\x03\x04nope")
+    (source / "stray.txt").write_text("?")
+    args = ["bulk", str(source), "--out", str(tmp_path / "out"), "--quiet", "--data-root", str(data_root),
+            "--work-dir", str(tmp_path / "work")]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == ExitCode.OK, result.output
+    summary = json.loads(result.stdout.strip())
+    assert (summary["total"], summary["graded"], summary["statuses"]) == (2, 2, {"unreadable": 2})
+    assert Path(summary["index"]).is_file() and Path(summary["gradebook"]).is_file()
+    again = json.loads(CliRunner().invoke(cli, args).stdout.strip())
+    assert (again["graded"], again["skipped"]) == (0, 2)
+
+
+def test_cli_rejects_a_file_that_is_not_a_class(tmp_path: Path, data_root: Path) -> None:
+    from click.testing import CliRunner
+
+    from grader.cli import ExitCode, cli
+
+    (tmp_path / "one.ipynb").write_text("{}")
+    result = CliRunner().invoke(cli, ["bulk", str(tmp_path / "one.ipynb"), "--out", str(tmp_path / "out"),
+                                      "--data-root", str(data_root), "--work-dir", str(tmp_path / "work")])
+    assert result.exit_code == ExitCode.USAGE
+    assert "give a folder of submissions or a zip" in result.output
