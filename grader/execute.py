@@ -8,6 +8,7 @@ cell that never finishes, a kernel that dies, a cell that raises: each becomes a
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import re
@@ -189,13 +190,17 @@ def running_notebook(notebook: Any, config: GradeConfig) -> Iterator[tuple[Execu
     torch-loaded kernel costs seconds and buys nothing here).
     """
     box = sandbox.plan(config)
-    runtime = runtime_dir()
+    fresh = config.kernel != "forkserver"
+    # A forked kernel's runtime folder lies under the zygote's root, which its sandbox shares.
+    runtime = runtime_dir() if fresh else sandbox.forked_runtime(box)
     scratch = runtime / "work"  # reachable by the kernel's own uid, with or without bubblewrap
     scratch.mkdir()
     box = sandbox.prepare(box, config.limits, (runtime, scratch))
-    fresh = config.kernel != "forkserver"
     prefix = sandbox.command_prefix(box, config, runtime=runtime, scratch=scratch) if fresh else []
-    km = new_kernel_manager(runtime, provisioner="" if fresh else PROVISIONER_NAME, argv_prefix=tuple(prefix))
+    # Forked kernels share their zygote's bubblewrap (no network, hidden solutions...); see sandbox.zygote_prefix.
+    zygote = {"zygote_prefix": sandbox.zygote_prefix(box, config)} if not fresh and box.mode == "bwrap" else {}
+    km = new_kernel_manager(runtime, provisioner="" if fresh else PROVISIONER_NAME, provisioner_config=zygote,
+                            argv_prefix=tuple(prefix))
     client = GradingClient(
         notebook,
         km=km,
@@ -208,8 +213,15 @@ def running_notebook(notebook: Any, config: GradeConfig) -> Iterator[tuple[Execu
     probe_client: BlockingKernelClient | None = None
     try:
         try:
-            launch = {"preexec_fn": sandbox.preexec(box, config.limits, owned=[km.connection_file])} if fresh else {}
+            if fresh:
+                launch: dict[str, Any] = {"preexec_fn": sandbox.preexec(box, config.limits, owned=[km.connection_file])}
+            else:  # the same cage, applied by the forked child (grader.forkserver.child)
+                launch = {"child_setup": {"calls": [["grader.forkserver.child:sandbox_setup", {
+                    "mode": box.mode, "uid": box.uid, "cgroup": None,  # joined from outside: adopt()
+                    "limits": dataclasses.asdict(config.limits), "owned": [km.connection_file]}]]}}
             run_sync(km.start_kernel)(env=kernel_env(config, scratch), cwd=str(scratch), **launch)
+            if not fresh:  # inside bubblewrap the child cannot write the cgroup files itself
+                sandbox.adopt(box, km.provisioner.pid)
             client.start_new_kernel_client()
         except Exception as exc:  # noqa: BLE001 - any start failure is the grader's problem
             raise KernelError(f"the kernel could not start: {type(exc).__name__}: {exc}") from exc

@@ -15,9 +15,10 @@ capped by a pids cgroup where the cgroup file system is writable (RLIMIT_NPROC d
 root). Where bubblewrap cannot run (``mode == "none"``) the same limits apply, a grader running
 as root switches the kernel to a uid of its own, and the result carries a warning.
 
-Hooks for other launchers (the fork server): :func:`command_prefix` wraps any launch command
-(use it for the zygote); :func:`apply_limits` and :func:`drop_privileges` are what a freshly
-forked child calls before it becomes a kernel. Interrupts: no ``--new-session``, so
+Hooks for the fork server: :func:`zygote_prefix` is the bwrap prefix of a zygote whose kernels
+all live under one shared runtime root (:func:`forked_runtime`); a forked child applies
+:func:`preexec`'s setup itself (``grader.forkserver.child.sandbox_setup``), and the grader puts it
+into its pids cgroup from outside (:func:`adopt`), since the cgroup files are not visible inside. Interrupts: no ``--new-session``, so
 jupyter_client's ``killpg(SIGINT)`` reaches ipykernel; bwrap itself ignores SIGINT (inherited
 ``SIG_IGN``) and ipykernel installs its own handler. ``JPY_PARENT_PID`` is unset inside, since
 the kernel's parent there is bwrap's pid 1 and ipykernel would take that for an orphaning.
@@ -35,6 +36,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,16 +49,21 @@ from .i18n import T
 __all__ = [
     "MODES",
     "Sandbox",
+    "adopt",
     "apply_limits",
     "bwrap_problem",
     "command_prefix",
     "drop_privileges",
+    "forked_runtime",
+    "hand_over",
     "hidden_paths",
     "observe",
+    "pids_cgroups_work",
     "plan",
     "preexec",
     "prepare",
     "release",
+    "zygote_prefix",
 ]
 
 MODES = ("auto", "bwrap", "none")
@@ -229,6 +236,15 @@ def _pids_cgroup(limit: int) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=None)
+def pids_cgroups_work() -> bool:
+    """Whether this process can give a kernel a pids cgroup (it makes and removes a trial one)."""
+    path = _pids_cgroup(1) if os.geteuid() == 0 else None
+    if path is not None:
+        os.rmdir(path)
+    return path is not None
+
+
 def _read(path: str) -> str:
     try:
         with open(path) as handle:
@@ -268,6 +284,37 @@ def release(sandbox: Sandbox) -> None:
             time.sleep(0.02)
 
 
+def adopt(sandbox: Sandbox, pid: int) -> None:
+    """Put an already running kernel (a forked one) into the sandbox's pids cgroup."""
+    if sandbox.cgroup is not None:
+        with open(os.path.join(sandbox.cgroup, "cgroup.procs"), "w") as procs:
+            procs.write(str(pid))
+
+
+@functools.lru_cache(maxsize=None)
+def _zygote_root(pid: int) -> Path:
+    root = Path(tempfile.mkdtemp(prefix=f"grader-z{pid}-"))
+    os.chmod(root, 0o711)  # kernels under a uid of their own must reach their own folder
+    return root
+
+
+def forked_runtime(sandbox: Sandbox) -> Path:
+    """A kernel's runtime folder when the fork server starts it: inside the zygote's shared root."""
+    return Path(tempfile.mkdtemp(prefix="k-", dir=_zygote_root(os.getpid())))
+
+
+def zygote_prefix(sandbox: Sandbox, config: GradeConfig) -> list[str]:
+    """The command prefix for a zygote whose children are this config's kernels.
+
+    One sandbox holds the zygote and, one after another, the kernels it forks: every kernel's
+    runtime folder lies under one shared root bound into it; the scratch folder is each
+    kernel's own (``runtime/work``); processes a kernel leaves behind are killed through its
+    pids cgroup before the next one starts.
+    """
+    root = _zygote_root(os.getpid())
+    return command_prefix(sandbox, config, runtime=root, scratch=Path(tempfile.gettempdir()) / "zygote")
+
+
 def apply_limits(limits: Limits, *, processes: bool = True) -> None:
     """setrlimit for the calling process (a kernel about to start, or a freshly forked one).
 
@@ -289,6 +336,13 @@ def apply_limits(limits: Limits, *, processes: bool = True) -> None:
         resource.setrlimit(kind, (value, value))
 
 
+def hand_over(paths: Iterable[str], uid: int) -> None:
+    """Give the kernel's uid the files it must open itself (its connection file)."""
+    for path in paths:
+        if os.path.exists(path):
+            os.chown(path, uid, uid)
+
+
 def drop_privileges(uid: int) -> None:
     """Become ``uid`` (no supplementary groups) for good; only a root process can do this."""
     os.setgroups([])
@@ -307,9 +361,7 @@ def preexec(sandbox: Sandbox, limits: Limits, *, owned: Iterable[Path] = ()) -> 
             with open(os.path.join(sandbox.cgroup, "cgroup.procs"), "w") as procs:
                 procs.write("0")  # this process; the kernel and all it forks stay in the group
         if sandbox.uid is not None:
-            for path in owned:
-                if os.path.exists(path):
-                    os.chown(path, sandbox.uid, sandbox.uid)
+            hand_over(owned, sandbox.uid)
         # RLIMIT_NPROC counts every process of a uid: only meaningful for a uid of the kernel's own.
         apply_limits(limits, processes=sandbox.uid is not None)
         if sandbox.mode == "none" and sandbox.uid is not None:
