@@ -23,6 +23,19 @@ from grader.kernels import kernel_env, new_kernel_manager, runtime_dir
 pytestmark = pytest.mark.slow
 
 
+@pytest.fixture(autouse=True)
+def no_sandbox(monkeypatch):
+    """These tests are about the fork server's mechanics, with no cage around the kernel.
+
+    Where the sandbox is bubblewrap, kernels start fresh inside it (the zygote is not wrapped);
+    as root without it, they get a uid of their own, which cannot read a Python under /root.
+    The sandbox's own tests cover the cage.
+    """
+    from grader import sandbox
+
+    monkeypatch.setattr(sandbox, "plan", lambda config: sandbox.Sandbox("none"))
+
+
 def notebook(*sources: str) -> nbformat.NotebookNode:
     return nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
 

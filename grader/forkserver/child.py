@@ -31,7 +31,7 @@ import threading
 import traceback
 from typing import Any, NoReturn
 
-__all__ = ["apply_child_setup", "become_kernel"]
+__all__ = ["apply_child_setup", "become_kernel", "sandbox_setup"]
 
 _spec = importlib.util.find_spec("ipykernel_launcher")
 _LAUNCHER = (_spec.origin if _spec and _spec.origin else "ipykernel_launcher.py")
@@ -139,3 +139,18 @@ def _run_kernel(args: list[str], owner_fd: int) -> int:
     extra = [f"--IPKernelApp.parent_handle={parent}"] if parent.isdigit() else []
     ForkedKernelApp.launch_instance(argv=[*args, *extra])
     return 0
+
+
+def sandbox_setup(*, mode: str, uid: int | None, cgroup: str | None, limits: dict[str, Any],
+                  owned: list[str]) -> None:
+    """The sandbox's own per-kernel setup (:func:`grader.sandbox.preexec`), run in a forked child.
+
+    A ``setup["calls"]`` target: its arguments are JSON, so the grader describes the cage and
+    the child rebuilds it. ipykernel gets the default SIGINT handler back afterwards (the
+    sandbox ignores SIGINT for bwrap's sake; a forked kernel has no bwrap to protect).
+    """
+    from grader.config import Limits
+    from grader.sandbox import Sandbox, preexec
+
+    preexec(Sandbox(mode, uid, None, cgroup), Limits(**limits), owned=owned)()
+    signal.signal(signal.SIGINT, signal.default_int_handler)
