@@ -33,6 +33,6 @@ class GradeConfig:
     hidden: bool = False  # run hidden checks too (instructor grading)
     lang: str = "en"
     limits: Limits = field(default_factory=Limits)
-    kernel: str = "fresh"  # "fresh": a new kernel process per notebook; "forkserver": forked
+    kernel: str = "forkserver"  # "forkserver": forked from a warm zygote (grader.forkserver); "fresh": a new process
     sandbox: str = "auto"  # "auto": bubblewrap where it runs; "bwrap": required; "none"
     protected_paths: tuple[Path, ...] = ()  # never visible to a kernel (outputs, gradebook...)
