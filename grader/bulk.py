@@ -19,6 +19,7 @@ import logging
 import multiprocessing
 import os
 import resource
+import signal
 import time
 import traceback
 from collections import Counter, deque
@@ -86,11 +87,31 @@ def _peak_rss_kb() -> int:
     return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 
+def _exit_on_signal(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _die_with_parent() -> None:
+    """Linux: SIGTERM this worker when its parent (the forkserver, which exits with the
+    coordinator) dies, so a coordinator killed with ``kill -9`` leaves no worker grading on."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass  # elsewhere a worker notices the coordinator is gone at its next message
+
+
 def _worker(conn: Connection, config: GradeConfig, unit: str) -> None:
     """A worker's life: receive (student id, path), grade, send the result's dict back."""
     # nbclient can leave a poll task behind after a cell timeout; asyncio's report of it at
     # garbage collection is noise on the instructor's terminal, not a grading problem.
     logging.getLogger("asyncio").setLevel(logging.CRITICAL)
+    # SIGTERM (from the coordinator, or the parent-death signal below) unwinds the grading in
+    # progress so that its kernel is shut down, instead of leaving it running as an orphan.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
+    _die_with_parent()
     # Kernels inherit the worker's stdout/stderr and print banners and warnings there; they
     # belong in a log file, not across the instructor's progress bar.
     config.work_dir.mkdir(parents=True, exist_ok=True)
@@ -165,7 +186,7 @@ class _Pool:
         if slot.process is not None:
             if kill:
                 slot.process.terminate()
-            slot.process.join(5)
+            slot.process.join(10)  # time for the worker to shut its kernel down
             if slot.process.is_alive():
                 slot.process.kill()
                 slot.process.join(5)

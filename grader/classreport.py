@@ -66,7 +66,8 @@ class StudentLine:
     late: bool
     exercises: dict[str, str]  # exercise id → "score/max" or a status word
     href: str | None
-    notes: list[str] = field(default_factory=list)  # why it errored / what was not graded
+    notes: list[str] = field(default_factory=list)
+    name: str = ""  # the LMS's name for the student, where the layout gave one  # why it errored / what was not graded
 
 
 @dataclass
@@ -128,7 +129,7 @@ def summarise(rows: list[Row], course: Course, lang: str = "en",
             percent=round(percent, 1), late=bool(row.meta.get("late")),
             exercises={e.id: _exercise_cell(row, e.id, lang) for e in course.exercises},
             href=report_href(row.student_id) if report_href and row.result is not None else None,
-            notes=_notes(row, lang)))
+            notes=_notes(row, lang), name=str(row.meta.get("name", ""))))
         if row.result is None:
             continue
         for exercise in row.result.exercises:
