@@ -230,7 +230,9 @@ def bulk(submissions: str, out_dir: str, workers: int | None, force: bool, quiet
         course = _course(course_path)
         config = build_config(course=course, hidden=not public_only and course.has_hidden_checks, lang=lang,
                               data_root=data_root, work_dir=work_dir, cell_timeout=cell_timeout,
-                              notebook_timeout=notebook_timeout, protected=(out, *([book] if book else [])),
+                              notebook_timeout=notebook_timeout,
+                              # the class's submissions too: no kernel may read another student's work
+                              protected=(out, Path(submissions).resolve(), *([book] if book else [])),
                               sandbox=sandbox, kernel=kernel)
         prepare_data(config)
         if quiet:
