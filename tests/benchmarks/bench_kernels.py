@@ -1,0 +1,233 @@
+"""Kernel start-up benchmark: the fork server against stock fresh kernels, interleaved in one run.
+
+    .venv/bin/python tests/benchmarks/bench_kernels.py [--rounds 3] [--exercise 02_dataset]
+        [--sandbox auto|bwrap|none] [--skip-cli]
+
+Prints numbers and ratios; asserts nothing (it is not collected by pytest). What it measures,
+each mode in turn within every round so that a busy machine slows both alike:
+
+1. Per notebook, steady state (one grading process, many notebooks, as bulk grading runs):
+   grade ``solutions/<exercise>.ipynb`` in-process; *overhead* = grade wall time minus the
+   student cells' own time (``ExerciseResult.cell_s``): kernel start, readiness, checks, kill.
+   In a fresh kernel the notebook's own ``import torch`` runs inside its first cell, so its cell
+   time hides most of what the fork server saves: the notebook's compute is therefore taken as
+   its cell time under the fork server (libraries already loaded) for both modes, and the raw
+   ``wall - cell_s`` is printed too. The fork server's first notebook (the zygote importing
+   torch) is a warm-up, shown apart.
+2. A multi-notebook submission end to end: ``grader grade solutions/`` (every exercise of the
+   course) as a new process, wall time and peak memory.
+3. ``grader check solutions/<exercise>.ipynb`` as a new process, against what it cannot beat:
+   a bare ``python -c "import torch, torchvision"`` plus the notebook's own compute.
+
+Memory is the peak, over the run, of the summed PSS (proportional set size, from
+``/proc/PID/smaps_rollup``) of the grading process and all its descendants: pages a forked kernel
+shares with its zygote count once, shared among them, as the machine really pays for them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+MODES = ("forkserver", "fresh")
+
+
+# ----------------------------------------------------------------------------- memory of a process tree
+
+def _children_map() -> dict[int, list[int]]:
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as stat:
+                fields = stat.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry))
+    return children
+
+
+def _pss_kib(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as rollup:
+            for line in rollup:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def tree_pss_mib(root: int) -> float:
+    """The summed PSS of ``root`` and every process below it, in MiB."""
+    children = _children_map()
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        total += _pss_kib(pid)
+        todo.extend(children.get(pid, []))
+    return total / 1024
+
+
+class PeakMemory:
+    """Samples a process tree's PSS every ``interval`` seconds in a thread; keeps the peak."""
+
+    def __init__(self, root: int, interval: float = 0.2) -> None:
+        self.root, self.interval, self.peak_mib = root, interval, 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak_mib = max(self.peak_mib, tree_pss_mib(self.root))
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> PeakMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def run_measured(cmd: list[str], env: dict[str, str]) -> tuple[float, float, int]:
+    """Run ``cmd``; its wall time, the peak PSS of its process tree (MiB), its exit code."""
+    started = time.monotonic()
+    process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    with PeakMemory(process.pid) as memory:
+        _, stderr = process.communicate()
+    wall = time.monotonic() - started
+    if process.returncode not in (0, 1):  # 1: some check failed, still a full run
+        sys.stderr.write(stderr.decode("utf-8", "replace")[-2000:])
+    return wall, memory.peak_mib, process.returncode
+
+
+# ----------------------------------------------------------------------------- the benchmark
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def machine() -> str:
+    model = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    load = os.getloadavg()
+    return f"{os.cpu_count()} cores ({model}), load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--exercise", default="02_dataset")
+    parser.add_argument("--sandbox", default="auto", choices=["auto", "bwrap", "none"])
+    parser.add_argument("--skip-cli", action="store_true", help="only the in-process per-notebook numbers")
+    args = parser.parse_args(argv)
+
+    from grader.config import GradeConfig
+    from grader.course import load_course
+    from grader.grade import grade_submission, prepare_data
+
+    course = load_course(ROOT / "exercises")
+    scratch = Path(tempfile.mkdtemp(prefix="bench-kernels-"))
+    data_root, work_dir = scratch / "data", scratch / "work"
+    notebook = ROOT / "solutions" / f"{args.exercise}.ipynb"
+    configs = {mode: GradeConfig(course=course, data_root=data_root, work_dir=work_dir, hidden=True,
+                                 kernel=mode, sandbox=args.sandbox) for mode in MODES}
+    prepare_data(configs["fresh"])
+    print(f"machine: {machine()}; python {sys.version.split()[0]}; sandbox {args.sandbox}")
+
+    # 1. Per notebook, steady state, in this process.
+    started = time.monotonic()
+    warm = grade_submission(notebook, configs["forkserver"]).exercises[0]
+    print(f"fork server warm-up (zygote start + first notebook): {time.monotonic() - started:.2f} s; "
+          f"its score {warm.score:g}/{warm.max_score:g}")
+    grade_submission(notebook, configs["fresh"])  # the checks' own first-time imports, for fairness
+    per: dict[str, dict[str, list[float]]] = {m: {"wall": [], "overhead": [], "kernel": [], "cells": []} for m in MODES}
+    for round_ in range(args.rounds):
+        for mode in (MODES if round_ % 2 == 0 else MODES[::-1]):
+            started = time.monotonic()
+            result = grade_submission(notebook, configs[mode])
+            wall = time.monotonic() - started
+            (exercise,) = result.exercises
+            if exercise.score != exercise.max_score:
+                print(f"  warning: {mode} scored {exercise.score:g}/{exercise.max_score:g}")
+            per[mode]["wall"].append(wall)
+            per[mode]["overhead"].append(wall - exercise.cell_s)
+            per[mode]["kernel"].append(wall - exercise.cell_s - exercise.check_s)
+            per[mode]["cells"].append(exercise.cell_s)
+            print(f"  round {round_ + 1} {mode:10s} wall {wall:6.2f} s  cells {exercise.cell_s:5.2f} s  "
+                  f"checks {exercise.check_s:5.2f} s")
+    compute = median(per["forkserver"]["cells"])
+    for mode in MODES:
+        per[mode]["overhead_compute"] = [w - compute for w in per[mode]["wall"]]
+    fork, fresh = ({k: median(v) for k, v in per[m].items()} for m in MODES)
+    print("\n1. one notebook, steady state (medians)")
+    print(f"   {'':24s}{'fork server':>12s}{'fresh':>10s}{'ratio':>8s}")
+    for key, label in (("wall", "grade wall"), ("cells", "cell time"),
+                       ("overhead_compute", "overhead (wall-compute)"), ("overhead", "wall - own cell time"),
+                       ("kernel", "  minus check time")):
+        print(f"   {label:24s}{fork[key]:11.2f}s{fresh[key]:9.2f}s{fresh[key] / fork[key]:7.1f}x")
+    print("   targets: overhead fresh/fork >= 15x; fork overhead <= 0.4 s")
+
+    if args.skip_cli:
+        shutil.rmtree(scratch, ignore_errors=True)
+        return 0
+
+    # 2 and 3: new processes, as a user runs them.
+    env = {**os.environ, course.data_env: str(data_root)}
+    grader = [str(Path(sys.executable).parent / "grader")]
+    common = ["--data-root", str(data_root), "--work-dir", str(work_dir), "--sandbox", args.sandbox]
+    multi: dict[str, list[tuple[float, float]]] = {m: [] for m in MODES}
+    check: dict[str, list[tuple[float, float]]] = {m: [] for m in MODES}
+    bare: list[float] = []
+    for round_ in range(args.rounds):
+        for mode in (MODES if round_ % 2 == 0 else MODES[::-1]):
+            out = scratch / f"out-{mode}-{round_}"
+            wall, peak, code = run_measured(
+                [*grader, "grade", str(ROOT / "solutions"), "--out", str(out), "--kernel", mode, *common], env)
+            multi[mode].append((wall, peak))
+            print(f"  round {round_ + 1} grade solutions/ {mode:10s} {wall:6.2f} s  peak {peak:6.0f} MiB  exit {code}")
+            wall, peak, code = run_measured([*grader, "check", str(notebook), "--kernel", mode, *common], env)
+            check[mode].append((wall, peak))
+            print(f"  round {round_ + 1} check {args.exercise} {mode:10s} {wall:6.2f} s  peak {peak:6.0f} MiB  exit {code}")
+        wall, _, _ = run_measured([sys.executable, "-c", "import torch, torchvision"], env)
+        bare.append(wall)
+    exercises = len(course.exercises)
+    print(f"\n2. grader grade solutions/ ({exercises} notebooks), new process (medians)")
+    m_fork, m_fresh = (median([w for w, _ in multi[m]]) for m in MODES)
+    p_fork, p_fresh = (median([p for _, p in multi[m]]) for m in MODES)
+    print(f"   wall   fork server {m_fork:6.2f} s   fresh {m_fresh:6.2f} s   ratio {m_fresh / m_fork:5.1f}x")
+    print(f"   peak   fork server {p_fork:6.0f} MiB fresh {p_fresh:6.0f} MiB ratio {p_fresh / p_fork:5.1f}x")
+    c_fork, c_fresh = (median([w for w, _ in check[m]]) for m in MODES)
+    cp_fork, cp_fresh = (median([p for _, p in check[m]]) for m in MODES)
+    floor = median(bare) + fork["cells"]
+    print(f"\n3. grader check {args.exercise}, new process (medians)")
+    print(f"   bare 'import torch, torchvision' {median(bare):.2f} s + the notebook's cells {fork['cells']:.2f} s"
+          f" = {floor:.2f} s")
+    print(f"   fork server {c_fork:6.2f} s = {c_fork / floor:4.2f}x that (target <= 1.3x); "
+          f"fresh {c_fresh:6.2f} s = {c_fresh / floor:4.2f}x")
+    print(f"   peak   fork server {cp_fork:6.0f} MiB fresh {cp_fresh:6.0f} MiB")
+    print(f"\nmachine after: {machine()}")
+    shutil.rmtree(scratch, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
