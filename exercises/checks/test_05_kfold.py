@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 
+import numpy as np
 from practice_checklib import as_index_list, as_number, close, contiguous, short
 
 from grader.checks import T, check, describe, fail
@@ -38,7 +39,7 @@ def probe_kfold(ns, cases):
 
 def probe_cross_validate(ns, n, k, seed, scores):
     class IndexDataset(torch.utils.data.Dataset):
-        """Item i is the int i, so a subset shows which indices it holds."""
+        """Item i is the int 10000 + i, so a subset shows which samples it holds."""
 
         def __len__(self):
             return n
@@ -47,7 +48,7 @@ def probe_cross_validate(ns, n, k, seed, scores):
             index = int(index)
             if not 0 <= index < n:
                 raise IndexError(index)
-            return index
+            return 10000 + index
 
     made, calls = [], []
 
@@ -329,8 +330,23 @@ def cv_call(n, k, seed):
     return f"cross_validate(<{n} samples>, k={k}" + ("" if seed is None else f", seed={seed}") + ")"
 
 
+SAMPLE_OFFSET = 10000  # the probe's data set holds the sample 10000 + i at index i
+
+
 def fold_calls(answer, kind):
     return [call for call in answer["calls"] if call[0] == kind]
+
+
+def subset_indices(call, name, fold, items, n):
+    """The data set indices behind the samples a function received, or a failure."""
+    __tracebackhide__ = True
+    if any(type(v) is not int or not SAMPLE_OFFSET <= v < SAMPLE_OFFSET + n for v in items):
+        fail(T("`{call}`: 조각 {f} 에서 `{name}` 이(가) 데이터셋의 샘플이 아닌 것을 받았습니다 (처음 몇 개: {got}).",
+               "`{call}`: in fold {f}, `{name}` received items that are not samples of the data set (first ones: {got}).")
+             .format(call=call, f=fold, name=name, got=short(items, 5)),
+             T("인덱스 리스트가 아니라 `Subset(dataset, 인덱스)` 를 넘기세요.",
+               "Pass `Subset(dataset, indices)`, not the list of indices itself."))
+    return {v - SAMPLE_OFFSET for v in items}
 
 
 def judge_cv_folds(n, k, seed, answer):
@@ -357,7 +373,8 @@ def judge_cv_folds(n, k, seed, answer):
         reference = None  # the student's kfold_indices is judged by its own checks
     seen_val: set[int] = set()
     for fold, (train_call, eval_call) in enumerate(zip(trains, evals)):
-        train, val = set(train_call[2]), set(eval_call[2])
+        train = subset_indices(call, "train_fn", fold, train_call[2], n)
+        val = subset_indices(call, "eval_fn", fold, eval_call[2], n)
         leaked = sorted(train & val)
         # A leak that the student's own kfold_indices hands over is judged by the K-fold checks.
         inherited = reference is not None and set(reference[fold][0]) & set(reference[fold][1])
@@ -419,6 +436,8 @@ def judge_cv_summary(n, k, seed, scores, answer):
              .format(call=call, got=describe(result)),
              T("`return {\"fold_scores\": ..., \"mean\": ..., \"std\": ...}`", "`return {\"fold_scores\": ..., \"mean\": ..., \"std\": ...}`"))
     fold_scores = result["fold_scores"]
+    if isinstance(fold_scores, np.ndarray) and fold_scores.ndim == 1:
+        fold_scores = fold_scores.tolist()  # a 1-D array of scores is a list of floats as well
     got_scores = [as_number(s) for s in fold_scores] if type(fold_scores) in (list, tuple) else None
     if got_scores is None or None in got_scores or len(got_scores) != k \
             or not all(close(g, w) for g, w in zip(got_scores, scores)):

@@ -1,5 +1,5 @@
 # expect: nothing
-# A correct alternative: models made up front (one per fold), numpy statistics, numpy floats returned.
+# A correct alternative: models made up front (one per fold), numpy statistics, the scores as a numpy array.
 def cross_validate(dataset, k, make_model, train_fn, eval_fn, seed=0):
     folds = kfold_indices(len(dataset), k, shuffle=True, seed=seed)
     models = [make_model() for _ in folds]
@@ -8,4 +8,4 @@ def cross_validate(dataset, k, make_model, train_fn, eval_fn, seed=0):
         train_fn(model, Subset(dataset, train_idx))
         scores.append(eval_fn(model, Subset(dataset, val_idx)))
     scores = np.array(scores, dtype=float)
-    return {"fold_scores": scores.tolist(), "mean": scores.mean(), "std": scores.std()}
+    return {"fold_scores": scores, "mean": scores.mean(), "std": scores.std()}
