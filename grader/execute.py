@@ -31,7 +31,7 @@ from .config import GradeConfig
 from .errors import KernelError
 from .i18n import T
 from .forkserver import PROVISIONER_NAME
-from . import sandbox
+from . import breaches, sandbox
 from .kernels import kernel_env, new_kernel_manager, runtime_dir
 from .remote import KernelNotebook, MissingNotebook, Notebook
 from .results import CellError, ExerciseStatus
@@ -230,7 +230,7 @@ def running_notebook(notebook: Any, config: GradeConfig) -> Iterator[tuple[Execu
         probe_client.start_channels(iopub=False, stdin=False, hb=False, control=False)
         execution = _run_cells(client, probe_client, config)
         alive = run_sync(km.is_alive)()
-        sandbox.observe(execution, box, config.limits, exit_code=None if alive else _exit_code(km))
+        breaches.observe(execution, box, config.limits, exit_code=None if alive else _exit_code(km))
         if alive and not execution.kernel_wedged and execution.status is not ExerciseStatus.KERNEL_DIED:
             backend: Notebook = KernelNotebook(
                 probe_client,

@@ -35,7 +35,8 @@ from grader.results import ExerciseStatus
 
 HOSTILE = Path(__file__).resolve().parent / "data" / "hostile"
 CASES = sorted(HOSTILE.glob("*.py"))
-LIMITS = Limits(cell_timeout=4, notebook_timeout=90, probe_timeout=15, output_bytes=1_000_000,
+# A cell may take seconds just to import torch on a busy 2-core machine: 20 s, not less.
+LIMITS = Limits(cell_timeout=20, notebook_timeout=150, probe_timeout=20, output_bytes=1_000_000,
                 memory_bytes=2 * 1024**3, processes=160, file_bytes=16 * 1024**2, open_files=256,
                 scratch_bytes=48 * 1024**2)
 SECRET_OTHER = "OTHER-STUDENT-SECRET-7f3a"

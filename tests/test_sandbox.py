@@ -12,7 +12,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader import sandbox
+from grader import breaches, sandbox
 from grader.config import Limits
 from grader.execute import Execution
 from grader.load import load_submission, read_notebook
@@ -91,14 +91,14 @@ def _error(ename: str, evalue: str, index: int = 7) -> CellError:
 def test_breaches_become_limit_status(ename: str, evalue: str, words: str) -> None:
     limits = Limits(memory_bytes=2 * 1024**3, file_bytes=1024**2, processes=64, open_files=100)
     execution = Execution(cell_errors=[_error(ename, evalue)])
-    sandbox.observe(execution, sandbox.Sandbox("bwrap"), limits)
+    breaches.observe(execution, sandbox.Sandbox("bwrap"), limits)
     assert execution.status is ExerciseStatus.LIMIT
     assert any(words in p.en for p in execution.problems), execution.problems
 
 
 def test_ordinary_error_is_not_a_breach() -> None:
     execution = Execution(cell_errors=[_error("ValueError", "bad shape")])
-    sandbox.observe(execution, sandbox.Sandbox("bwrap"), Limits())
+    breaches.observe(execution, sandbox.Sandbox("bwrap"), Limits())
     assert execution.status is ExerciseStatus.GRADED and execution.problems == []
 
 
@@ -110,7 +110,7 @@ def test_ordinary_error_is_not_a_breach() -> None:
 def test_kernel_death_is_explained(mode: str, code: int, words: str) -> None:
     died = CellError(index=4, kind="kernel_died", ename="KernelDied")
     execution = Execution(status=ExerciseStatus.KERNEL_DIED, cell_errors=[died])
-    sandbox.observe(execution, sandbox.Sandbox(mode), Limits(), exit_code=code)
+    breaches.observe(execution, sandbox.Sandbox(mode), Limits(), exit_code=code)
     assert any(words in p.en and "(cell 4)" in p.en for p in execution.problems), execution.problems
     assert execution.kernel["exit_code"] == code and words in died.evalue
 

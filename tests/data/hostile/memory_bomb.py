@@ -1,6 +1,6 @@
 # base: solution
 # status: limit
-# score: full
+# score: max full
 # says: memory limit
 # Grows until the memory limit; the allocation fails inside the function, so it is freed again.
 def grow():
