@@ -6,6 +6,7 @@ text, never markup. Hidden checks show their title and message, never their sour
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ STATUS_COLOURS = {
 }
 
 
+@functools.lru_cache(maxsize=None)  # one environment: its compiled templates are reused (bulk renders thousands)
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("grader", "templates"),
