@@ -28,6 +28,8 @@ import nbformat
 import pytest
 
 from grader import sandbox
+from grader.bulk import BulkOptions, grade_class
+from grader.gradebook import Gradebook
 from grader.config import Limits
 from grader.grade import grade_submission
 from grader.report import render_student_report
@@ -145,3 +147,44 @@ def test_hostile_submission(case: Path, course, make_config, tmp_path: Path) -> 
     assert sorted(p.name for p in out.iterdir()) == ["gradebook.sqlite"]
     assert not (Path(__import__("grader").__file__).parent / "pwned.py").exists()
     assert exercise.kernel.get("sandbox") in ("bwrap", "none")
+
+
+def test_whole_suite_as_one_class_through_bulk(course, make_config, tmp_path: Path) -> None:
+    """Every hostile case is one student of one class, graded by the bulk scheduler: the run
+    finishes, every student has a row, nobody scores above what honest code earns, and no
+    secret reaches the gradebook, the reports or the class page."""
+    runnable = [c for c in CASES if header(c).get("needs") is None]
+    students, out = tmp_path / "class", tmp_path / "out"
+    out.mkdir()
+    honest = {"stub": 0.0}
+    for case in runnable:
+        fields = header(case)
+        other = students / ("zz_" + runnable[0].stem if case != runnable[0] else "zz_" + runnable[1].stem)
+        cell = case.read_text(encoding="utf-8")
+        for token, value in {"@@HIDDEN_CHECK@@": course.exercise("02_dataset").hidden_checks[0],
+                             "@@SOLUTION@@": course.exercise("02_dataset").solution,
+                             "@@OTHER@@": other / "02_dataset.ipynb", "@@GRADEBOOK@@": out / "gradebook.sqlite",
+                             "@@OUT@@": out, "@@MARKER@@": tmp_path / "marker-file",
+                             "@@GRADER_PID@@": os.getpid()}.items():
+            cell = cell.replace(token, str(value))
+        folder = students / f"zz_{case.stem}"
+        folder.mkdir(parents=True)
+        nbformat.write(_notebook(course, fields["base"], cell), folder / "02_dataset.ipynb")
+    config = make_config(limits=LIMITS, protected_paths=(out,))
+    summary = grade_class(students, config, BulkOptions(out_dir=out, workers=2))
+
+    assert summary.total == summary.graded == len(runnable)
+    with Gradebook(out / "gradebook.sqlite") as book:
+        rows = {row.student_id: row for row in book.rows()}
+    assert set(rows) == {f"zz_{c.stem}" for c in runnable}
+    for case in runnable:
+        row = rows[f"zz_{case.stem}"]
+        exercise = next(e for e in row.result.exercises if e.exercise_id == "02_dataset")
+        ceiling = honest.get(header(case)["base"], exercise.max_score)
+        assert exercise.score <= ceiling, (case.stem, exercise.score)
+        assert exercise.status.value in header(case)["status"].split("|") + ["timeout"], (case.stem, exercise.status)
+    written = "\n".join(p.read_text(encoding="utf-8", errors="replace") for p in out.rglob("*.html"))
+    written += json.dumps([r.result.to_dict() for r in rows.values()], ensure_ascii=False)
+    for secret in [*_secrets(course), SECRET_GRADEBOOK, SECRET_OTHER]:
+        assert secret not in written, secret
+    assert not (tmp_path / "marker-file").exists()

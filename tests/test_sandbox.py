@@ -181,3 +181,15 @@ def test_non_utf8_file_name_is_reported_as_text(course, tmp_path: Path) -> None:
     json.dumps(loaded.problem.to_dict()).encode("utf-8")  # would raise on a lone surrogate
     assert "not valid JSON" in loaded.problem.en
 
+
+
+@needs_bwrap
+def test_forked_kernels_live_under_the_zygotes_shared_root(make_config) -> None:
+    config = make_config(sandbox="bwrap", kernel="forkserver")
+    box = sandbox.plan(config)
+    first, second = sandbox.forked_runtime(box), sandbox.forked_runtime(box)
+    prefix = sandbox.zygote_prefix(box, config)
+    assert prefix == sandbox.zygote_prefix(box, config)  # one zygote serves every kernel of the config
+    root = prefix[prefix.index("--bind") + 1]
+    assert first.parent == second.parent == Path(root) and first != second
+    assert "--unshare-net" in prefix and "--unshare-pid" in prefix
