@@ -42,7 +42,8 @@ def test_hidden_kfold(nb):
         judge_kfold_partition(case, answer)
         judge_kfold_complement(case, answer)
         judge_kfold_sizes(case, answer)
-    judge_kfold_shuffled(shuffled[3], nb.run(probe_kfold, [shuffled[3]])[0])
+        if case[0] >= 20:  # with a handful of samples a shuffle may look like blocks by chance
+            judge_kfold_shuffled(case, answer)
     ordered = [(11, 3, False, 0), (9, 9, False, 0), (26, 4, False, 0)]
     for case, answer in zip(ordered, nb.run(probe_kfold, ordered)):
         judge_kfold_partition(case, answer)
