@@ -317,7 +317,9 @@ PRF_CASES = [(*metric_case(1, 40, 3, every_class_hit=True), 3), (*metric_case(2,
 ZERO_CASES = [([0, 1, 0, 0, 1, 0], [0, 0, 2, 0, 2, 0], 4), ([0, 1, 1, 0], [0, 1, 1, 0], 3)]
 CE_CASES = [(np.round(np.random.default_rng(3).normal(0, 3, (6, 4)), 3).tolist(), [0, 3, 1, 2, 2, 0])]
 LARGE_CASES = [([[1000.0, 0.0, -1000.0], [0.0, 1000.0, 999.0], [-1000.0, -1000.0, 1000.0]], [0, 2, 1]),
-               ([[-1000.0, -1001.0], [-1200.0, -1000.0]], [1, 0])]
+               ([[-1000.0, -1001.0], [-1200.0, -1000.0]], [1, 0]),
+               # Rows of very different size: one maximum for the whole batch is not enough.
+               ([[1000.0, 999.0], [-1000.0, -1001.0]], [0, 1])]
 
 
 @check(points=1, title=T("정확도", "Accuracy"))
