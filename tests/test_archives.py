@@ -178,3 +178,11 @@ def test_sample_class_mixes_every_layout(tmp_path: Path, course) -> None:
     for entry in entries:
         if entry.path is not None and entry.meta.get("ignored_files") != ["README.txt"]:
             assert load_submission(entry.path, course).notebooks, entry.student_id  # every notebook matched
+
+
+def test_canvas_export_as_one_zip(tmp_path: Path) -> None:
+    make_zip(tmp_path / "submissions.zip", {"kimminjun_1001_5001_02_dataset.ipynb": notebook_text(),
+                                           "parkjihoon_LATE_1003_5004_hw.ipynb": notebook_text()})
+    entries = by_id(discover(tmp_path / "submissions.zip", tmp_path / "work"))
+    assert sorted(entries) == ["1001", "1003"] and entries["1003"].meta["late"] is True
+    assert all((tmp_path / "work") in e.path.parents for e in entries.values())
