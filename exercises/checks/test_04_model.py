@@ -59,6 +59,7 @@ def probe_mlp_forward(ns, config, inputs):
 
 def probe_mlp_device(ns, config, x, device):
     model = ns["MLP"](in_features=config[0], hidden_sizes=config[1], num_classes=config[2])
+    model.eval()  # parity is about devices; randomness in forward is the other checks' business
     with torch.no_grad():
         on_cpu = model(x)
         model.to(device)
@@ -79,7 +80,9 @@ def probe_predict(ns, builder, spec, seed, x, start_training):
     model = scope["build"](spec)
     model.train(start_training)
     seen = []
-    model.register_forward_hook(lambda module, args, output: seen.append([module.training, torch.is_grad_enabled()]))
+    # On the first layer, so that model.forward(x) is seen as well as model(x).
+    model[0].register_forward_hook(lambda module, args, output: seen.append(
+        [any(m.training for m in model.modules()), torch.is_grad_enabled()]))
     params = [p.detach().clone() for p in model.parameters()]
     answer = ns["predict"](model, x)
     parts = answer if isinstance(answer, (tuple, list)) else [answer]
@@ -240,9 +243,10 @@ def check_input_shapes(answer, config, images):
                  T("배치 축(0번)은 그대로 두고 나머지 축만 펼치세요.", "Flatten every axis but the batch axis (axis 0)."))
     if not _close(from_images, from_flat.detach().float()):
         fail(T("`{call}` 이 이미지 배치와 같은 값을 펼친 입력에 대해 다른 로짓을 냅니다.",
-               "`{call}` gives different logits for a batch of images and for the same values flattened."),
-             T("펼치는 순서는 C, H, W 순서 그대로여야 합니다.", "Flatten in C, H, W order, as the values are stored.")
-             .format(call=call))
+               "`{call}` gives different logits for a batch of images and for the same values flattened.")
+             .format(call=call),
+             T("펼치는 순서는 C, H, W 순서 그대로여야 하고, forward 는 무작위가 아니어야 합니다.",
+               "Flatten in C, H, W order, as the values are stored; forward must not be random."))
 
 
 MLP_SMALL = (12, (7, 5), 3)
