@@ -16,7 +16,7 @@ from .course import Course
 from .gradebook import Row
 from .results import CheckStatus, SubmissionResult
 
-__all__ = ["FORMATS", "export", "write_canvas_csv", "write_csv", "write_gradescope", "write_junit"]
+__all__ = ["FORMATS", "export", "gradescope_results", "write_canvas_csv", "write_csv", "write_gradescope", "write_junit"]
 
 FORMATS = ("csv", "canvas", "gradescope", "junit")
 
