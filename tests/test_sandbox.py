@@ -193,3 +193,10 @@ def test_forked_kernels_live_under_the_zygotes_shared_root(make_config) -> None:
     root = prefix[prefix.index("--bind") + 1]
     assert first.parent == second.parent == Path(root) and first != second
     assert "--unshare-net" in prefix and "--unshare-pid" in prefix
+
+
+@pytest.mark.parametrize("module", ["grader.sandbox", "grader.breaches", "grader.tamper"])
+def test_public_names_are_sorted_and_defined(module: str) -> None:
+    imported = __import__(module, fromlist=["__all__"])
+    assert imported.__all__ == sorted(imported.__all__)
+    assert all(hasattr(imported, name) for name in imported.__all__)

@@ -1,11 +1,17 @@
 # base: solution
 # status: limit
-# score: max full
+# score: full
 # says: open files limit
-# Opens files until the descriptor limit; the cell fails, the notebook goes on (the open files stay
-# referenced from IPython's last traceback, so later checks may fail: the student's own doing).
+# Opens files until the descriptor limit, closes them again and lets the error through: the cell
+# fails with "Too many open files", the notebook and the checks go on. (Hoarding them instead can
+# leave the kernel unable to send even its error: the student's own loss, never a gain.)
 def hoard():
     kept = []
-    while True:
-        kept.append(open(os.devnull))
+    try:
+        while True:
+            kept.append(open(os.devnull))
+    except OSError:
+        for handle in kept:
+            handle.close()
+        raise
 hoard()
