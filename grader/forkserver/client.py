@@ -290,6 +290,8 @@ class ForkServer:
         """The zygote for these settings: started, or replaced when dead or stale."""
         with self.lock:
             if os.getpid() != self.owner:  # forked from the grader: the channels are our parent's
+                for inherited in self.zygotes.values():
+                    inherited.sock.close()  # our copy only: the parent's zygote must still see its EOF
                 self.zygotes = {}
                 self.owner = os.getpid()
             zygote_env = self.zygote_env(env)
