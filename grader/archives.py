@@ -243,7 +243,8 @@ def discover(root: Path, work: Path, limits: ArchiveLimits = ArchiveLimits()) ->
             if layout == "gradescope":
                 meta["lms_submission_id"] = item.name.removeprefix("submission_")
             student = gradescope.get(item.name, item.name)
-            files = sorted(p for p in item.rglob("*") if p.is_file() and not p.is_symlink())
+            files = sorted(p for p in item.rglob("*") if p.is_file() and not p.is_symlink()
+                           and not set(p.relative_to(item).parts) & IGNORED)
             entries.append(Entry(student, item, files, meta))
         elif CANVAS.match(item.name):
             canvas.append(item)
