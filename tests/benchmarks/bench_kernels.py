@@ -19,7 +19,8 @@ each mode in turn within every round so that a busy machine slows both alike:
 3. ``grader check solutions/<exercise>.ipynb`` as a new process, against what it cannot beat:
    a bare ``python -c "import torch, torchvision"`` plus the notebook's own compute.
 
-Memory is the peak, over the run, of the summed PSS (proportional set size, from
+CPU is the CPU seconds of that whole process tree (a loaded machine stretches wall time, not
+CPU time); memory is the peak, over the run, of the summed PSS (proportional set size, from
 ``/proc/PID/smaps_rollup``) of the grading process and all its descendants: pages a forked kernel
 shares with its zygote count once, shared among them, as the machine really pays for them.
 """
@@ -28,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -61,26 +61,6 @@ def _children_map() -> dict[int, list[int]]:
 _TICK = os.sysconf("SC_CLK_TCK")
 
 
-def tree_cpu_s(root: int) -> float:
-    """CPU seconds used by ``root``, its live descendants and every descendant already reaped.
-
-    Each live process counts its own time plus that of the children it has waited for
-    (``cutime``/``cstime``), so a kernel reaped by its zygote is counted exactly once.
-    """
-    children = _children_map()
-    total, todo = 0, [root]
-    while todo:
-        pid = todo.pop()
-        try:
-            with open(f"/proc/{pid}/stat", "rb") as stat:
-                fields = stat.read().rsplit(b")", 1)[1].split()
-            total += sum(int(f) for f in fields[11:15])
-        except (OSError, ValueError):
-            pass
-        todo.extend(children.get(pid, []))
-    return total / _TICK
-
-
 def _pss_kib(pid: int) -> int:
     try:
         with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as rollup:
@@ -103,39 +83,65 @@ def tree_pss_mib(root: int) -> float:
     return total / 1024
 
 
-class PeakMemory:
-    """Samples a process tree's PSS every ``interval`` seconds in a thread; keeps the peak."""
+class TreeSampler:
+    """Samples a process tree every ``interval`` seconds in a thread: peak PSS and CPU seconds.
 
-    def __init__(self, root: int, interval: float = 0.2) -> None:
+    CPU is each process's own user+system time as last seen, summed over every process that was
+    ever in the tree (keyed by pid and start time). Waited-for children (``cutime``) are not
+    used: a kernel in bubblewrap's pid namespace is killed with its namespace and never waited
+    for, so its time would not reach any parent. What a process spends after the last sample
+    (at most ``interval``) is missed.
+    """
+
+    def __init__(self, root: int, interval: float = 0.05) -> None:
         self.root, self.interval, self.peak_mib = root, interval, 0.0
+        self.cpu_ticks: dict[tuple[int, int], int] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
+    def sample(self) -> None:
+        children = _children_map()
+        pss, todo = 0, [self.root]
+        while todo:
+            pid = todo.pop()
+            try:
+                with open(f"/proc/{pid}/stat", "rb") as stat:
+                    fields = stat.read().rsplit(b")", 1)[1].split()
+                self.cpu_ticks[(pid, int(fields[19]))] = int(fields[11]) + int(fields[12])
+            except (OSError, ValueError, IndexError):
+                pass
+            pss += _pss_kib(pid)
+            todo.extend(children.get(pid, []))
+        self.peak_mib = max(self.peak_mib, pss / 1024)
+
+    @property
+    def cpu_s(self) -> float:
+        return sum(self.cpu_ticks.values()) / _TICK
+
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.peak_mib = max(self.peak_mib, tree_pss_mib(self.root))
+            self.sample()
             self._stop.wait(self.interval)
 
-    def __enter__(self) -> PeakMemory:
+    def __enter__(self) -> TreeSampler:
         self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
+        self.sample()
 
 
 def run_measured(cmd: list[str], env: dict[str, str]) -> tuple[float, float, int, float]:
     """Run ``cmd``; its wall time, the peak PSS of its process tree (MiB), its exit code and the
-    CPU seconds of the whole tree (every process in it is waited for by its parent)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU seconds of the whole tree (see :class:`TreeSampler`)."""
     started = time.monotonic()
     process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    with PeakMemory(process.pid) as memory:
+    with TreeSampler(process.pid) as memory:
         _, stderr = process.communicate()
     wall = time.monotonic() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    cpu = memory.cpu_s
     if process.returncode not in (0, 1):  # 1: some check failed, still a full run
         sys.stderr.write(stderr.decode("utf-8", "replace")[-2000:])
     return wall, memory.peak_mib, process.returncode, cpu
@@ -191,11 +197,14 @@ def main(argv: list[str] | None = None) -> int:
         m: {"wall": [], "overhead": [], "kernel": [], "cells": [], "checks": [], "cpu": []} for m in MODES}
     for round_ in range(args.rounds):
         for mode in (MODES if round_ % 2 == 0 else MODES[::-1]):
-            cpu_before = tree_cpu_s(os.getpid())
             started = time.monotonic()
-            result = grade_submission(notebook, configs[mode])
+            with TreeSampler(os.getpid()) as sampler:
+                sampler.sample()
+                baseline = dict(sampler.cpu_ticks)
+                result = grade_submission(notebook, configs[mode])
             wall = time.monotonic() - started
-            per[mode]["cpu"].append(tree_cpu_s(os.getpid()) - cpu_before)
+            # Only what was spent during this grading: the zygote's and our own time before it is not.
+            per[mode]["cpu"].append(sum(v - baseline.get(k, 0) for k, v in sampler.cpu_ticks.items()) / _TICK)
             (exercise,) = result.exercises
             if exercise.score != exercise.max_score:
                 print(f"  warning: {mode} scored {exercise.score:g}/{exercise.max_score:g}")
