@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
                                                       "grader.grade:grade_submission")))
         unit = QUICK if args.unit == "quick" else "grader.grade:grade_submission"
         walls = {}
-        for size in (int(s) for s in args.sizes.split(",")):
+        for size in (int(s) for s in args.sizes.split(",") if s):
             source = synthetic_class(scratch / f"class-{size}", size, course)
             numbers = run(source, config, scratch / f"out-{size}", args.workers, unit)
             walls[size] = numbers["wall_s"]
