@@ -149,6 +149,26 @@ def test_hostile_submission(case: Path, course, make_config, tmp_path: Path) -> 
     assert exercise.kernel.get("sandbox") in ("bwrap", "none")
 
 
+def _hostile_files(students: Path) -> dict[str, str]:
+    """Students whose files are hostile before any code runs, and the status each must get."""
+    import zipfile
+
+    students.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(students / "aa_traversal.zip", "w") as archive:
+        archive.writestr("../../evil.ipynb", "{}")
+    with zipfile.ZipFile(students / "aa_absolute.zip", "w") as archive:
+        archive.writestr("/tmp/evil-from-zip.ipynb", "{}")
+    with zipfile.ZipFile(students / "aa_bomb.zip", "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("02_dataset.ipynb", b"\0" * (64 * 1024**2))
+    (students / "aa_not_json").mkdir()
+    (students / "aa_not_json" / "02_dataset.ipynb").write_bytes(bytes(range(256)) * 16)
+    (students / "aa_huge").mkdir()
+    with (students / "aa_huge" / "02_dataset.ipynb").open("wb") as handle:
+        handle.truncate(100 * 1024**2)
+    return {"aa_traversal": "unreadable", "aa_absolute": "unreadable", "aa_bomb": "unreadable",
+            "aa_not_json": "unreadable", "aa_huge": "unreadable"}
+
+
 def test_whole_suite_as_one_class_through_bulk(course, make_config, tmp_path: Path) -> None:
     """Every hostile case is one student of one class, graded by the bulk scheduler: the run
     finishes, every student has a row, nobody scores above what honest code earns, and no
@@ -170,13 +190,17 @@ def test_whole_suite_as_one_class_through_bulk(course, make_config, tmp_path: Pa
         folder = students / f"zz_{case.stem}"
         folder.mkdir(parents=True)
         nbformat.write(_notebook(course, fields["base"], cell), folder / "02_dataset.ipynb")
+    hostile_files = _hostile_files(students)
     config = make_config(limits=LIMITS, protected_paths=(out,))
     summary = grade_class(students, config, BulkOptions(out_dir=out, workers=2))
 
-    assert summary.total == summary.graded == len(runnable)
+    assert summary.total == summary.graded == len(runnable) + len(hostile_files)
     with Gradebook(out / "gradebook.sqlite") as book:
         rows = {row.student_id: row for row in book.rows()}
-    assert set(rows) == {f"zz_{c.stem}" for c in runnable}
+    assert set(rows) == {f"zz_{c.stem}" for c in runnable} | set(hostile_files)
+    for student, status in hostile_files.items():
+        assert rows[student].status.value == status and rows[student].score == 0, (student, rows[student])
+    assert not (tmp_path / "evil.ipynb").exists() and not Path("/tmp/evil-from-zip.ipynb").exists()
     for case in runnable:
         row = rows[f"zz_{case.stem}"]
         exercise = next(e for e in row.result.exercises if e.exercise_id == "02_dataset")
