@@ -12,8 +12,10 @@ and a size-bounded tmpfs scratch folder exist: the solutions, the hidden checks,
 grader's work folder, the outputs and every other submission are simply not there, and in its
 own pid namespace the kernel cannot see (or signal) the grader. The number of processes is
 capped by a pids cgroup where the cgroup file system is writable (RLIMIT_NPROC does not bind
-root). Where bubblewrap cannot run (``mode == "none"``) the same limits apply, a grader running
-as root switches the kernel to a uid of its own, and the result carries a warning.
+root). Where bubblewrap cannot run (``mode == "none"``) the same limits apply and the result
+carries a warning. ``Sandbox.uid`` can run a kernel under a uid of its own (RLIMIT_NPROC then
+binds, and nothing root-private is readable); :func:`plan` leaves it unset, because the kernel
+must read data folders the checks create root-private.
 
 Hooks for the fork server: :func:`zygote_prefix` is the bwrap prefix of a zygote whose kernels
 all live under one shared runtime root (:func:`forked_runtime`); a forked child applies
@@ -66,15 +68,14 @@ __all__ = [
 ]
 
 MODES = ("auto", "bwrap", "none")
-UID_RANGE = (100_000, 165_000)  # unused by any account: each kernel gets a uid of its own
 _SYSTEM_DIRS = ("/usr", "/etc", "/opt/conda")
 _SYSTEM_LINKS = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 
 NO_BWRAP = T(
     "샌드박스(bubblewrap)를 쓸 수 없어 자원 제한만 걸고 실행했습니다 ({why}). 커널이 네트워크와 "
-    "파일 시스템의 공개 파일을 볼 수 있었습니다.",
+    "채점기의 파일에 접근할 수 있었습니다.",
     "The sandbox (bubblewrap) could not be used ({why}); the kernel ran with resource limits only, "
-    "and could reach the network and world-readable files.",
+    "and could reach the network and the grader's files.",
 )
 ROOT_KERNEL = T(
     "cgroup 을 만들 수 없어 커널의 프로세스 수 제한이 적용되지 않았습니다.",
@@ -87,7 +88,7 @@ class Sandbox:
     """How one kernel is caged: ``mode`` "bwrap" or "none", its own uid, and any warning."""
 
     mode: str
-    uid: int | None = None  # a uid of the kernel's own (root grader without bubblewrap only)
+    uid: int | None = None  # a uid of the kernel's own (without bubblewrap; see plan())
     warning: T | None = None
     cgroup: str | None = None  # the kernel's pids cgroup, once :func:`prepare` made it
 
@@ -120,7 +121,9 @@ def plan(config: GradeConfig) -> Sandbox:
     """The sandbox for the next kernel, from ``config.sandbox`` and what this machine allows."""
     if config.sandbox not in MODES:
         raise KernelError(f"unknown sandbox mode {config.sandbox!r} (one of {', '.join(MODES)})")
-    uid = random.randrange(*UID_RANGE) if os.geteuid() == 0 else None
+    # No uid switch by default: the data sets a course generates (here, the hidden checks' set,
+    # made while the checks run) sit in root-private folders that a kernel must read.
+    uid = None
     if config.sandbox == "none":
         return Sandbox("none", uid, NO_BWRAP.format(why="--sandbox none"))
     why = bwrap_problem()
@@ -162,7 +165,7 @@ def _system_binds() -> list[str]:
 
 
 def _with_parents(path: Path, made: set[Path]) -> list[str]:
-    # bwrap makes missing parents 0700; a kernel under another uid must be able to pass them.
+    # bwrap makes missing parents 0700: open them up, so that any uid in the sandbox can pass.
     args: list[str] = []
     for parent in reversed(path.parents):
         if parent != Path("/") and parent not in made:

@@ -200,3 +200,18 @@ def test_public_names_are_sorted_and_defined(module: str) -> None:
     imported = __import__(module, fromlist=["__all__"])
     assert imported.__all__ == sorted(imported.__all__)
     assert all(hasattr(imported, name) for name in imported.__all__)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["none", "auto"], ids=["limits-only", "auto"])
+def test_the_reference_solution_earns_full_marks_in_every_mode(course, make_config, mode: str) -> None:
+    from grader.grade import grade_submission
+
+    config = make_config(sandbox=mode)
+    result = grade_submission(course.exercise("02_dataset").solution, config)
+    exercise = result.exercises[0]
+    assert result.score == result.max_score > 0, [(c.id, c.status, c.message) for c in exercise.checks]
+    expected = "none" if mode == "none" or sandbox.bwrap_problem() else "bwrap"
+    assert exercise.kernel["sandbox"] == expected
+    warned = any("bubblewrap" in p.en for p in exercise.problems)
+    assert warned == (expected == "none")
