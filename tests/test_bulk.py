@@ -245,3 +245,23 @@ def test_cli_rejects_a_file_that_is_not_a_class(tmp_path: Path, data_root: Path)
                                       "--data-root", str(data_root), "--work-dir", str(tmp_path / "work")])
     assert result.exit_code == ExitCode.USAGE
     assert "give a folder of submissions or a zip" in result.output
+
+
+def test_cli_table_and_gradebook_option(tmp_path: Path, data_root: Path) -> None:
+    from click.testing import CliRunner
+
+    from grader.cli import ExitCode, cli
+
+    source = tmp_path / "in"
+    source.mkdir()
+    (source / "broken.zip").write_bytes(b"PK\x03\x04nope")
+    book = tmp_path / "elsewhere" / "class.sqlite"
+    result = CliRunner().invoke(cli, ["bulk", str(source), "--out", str(tmp_path / "out"), "--gradebook", str(book),
+                                      "--lang", "ko", "--data-root", str(data_root),
+                                      "--work-dir", str(tmp_path / "work")])
+    assert result.exit_code == ExitCode.OK, result.output
+    assert "채점 요약" in result.output and "읽을 수 없음" in result.output  # the summary table, in Korean
+    assert book.is_file() and not (tmp_path / "out" / "gradebook.sqlite").exists()
+    exported = CliRunner().invoke(cli, ["export", str(tmp_path / "out"), "--gradebook", str(book), "--format", "csv"])
+    assert exported.exit_code == ExitCode.OK, exported.output
+    assert "broken" in (tmp_path / "out" / "export" / "grades.csv").read_text(encoding="utf-8")
