@@ -12,6 +12,7 @@ worker.
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import hashlib
 import importlib
 import json
@@ -31,6 +32,7 @@ from typing import Any, Callable, Iterator
 
 from .archives import Entry, discover, safe_name
 from .config import GradeConfig
+from .errors import GraderError
 from .gradebook import Gradebook, Row, Status, config_fingerprint, content_hash
 from .i18n import T
 from .results import SubmissionResult
@@ -235,7 +237,7 @@ def grade_class(source: Path, config: GradeConfig, options: BulkOptions, *,
     fingerprint = config_fingerprint(config)
     digests = {e.student_id: content_hash(_sources(e), fingerprint) for e in entries}
     graded_now: list[str] = []
-    with Gradebook(options.gradebook_path) as book:
+    with _only_writer(options.gradebook_path), Gradebook(options.gradebook_path) as book:
         known = {} if options.force else book.hashes()
         todo = [e for e in entries if known.get(e.student_id) != digests[e.student_id]]
         finished = len(entries) - len(todo)
@@ -277,6 +279,19 @@ def grade_class(source: Path, config: GradeConfig, options: BulkOptions, *,
         statuses=dict(Counter(r.status.value for r in rows)),
         mean_percent=round(100 * sum(r.score / r.max_score for r in scored) / len(scored), 2) if scored else 0.0,
         wall_s=round(time.monotonic() - started, 2), peak_worker_mb=round(peak_kb / 1024, 1), gradebook=str(options.gradebook_path), index=index)
+
+
+@contextmanager
+def _only_writer(gradebook: Path) -> Iterator[None]:
+    """Hold an exclusive lock beside the gradebook for the whole run: one coordinator per
+    gradebook. The kernel drops the lock when its holder dies, so ``kill -9`` never leaves it stale."""
+    gradebook.parent.mkdir(parents=True, exist_ok=True)
+    with open(gradebook.with_name(gradebook.name + ".lock"), "a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise GraderError(f"{gradebook}: another 'grader bulk' run is using this gradebook") from None
+        yield
 
 
 def _budget(config: GradeConfig, options: BulkOptions) -> float:

@@ -265,3 +265,18 @@ def test_cli_table_and_gradebook_option(tmp_path: Path, data_root: Path) -> None
     exported = CliRunner().invoke(cli, ["export", str(tmp_path / "out"), "--gradebook", str(book), "--format", "csv"])
     assert exported.exit_code == ExitCode.OK, exported.output
     assert "broken" in (tmp_path / "out" / "export" / "grades.csv").read_text(encoding="utf-8")
+
+
+def test_one_coordinator_per_gradebook(tmp_path: Path, make_config) -> None:
+    import fcntl
+
+    from grader.errors import GraderError
+
+    config = make_config(work_dir=tmp_path / "work")
+    source = make_class(tmp_path / "in", 1)
+    (tmp_path / "out").mkdir()
+    with open(tmp_path / "out" / "gradebook.sqlite.lock", "a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)  # as a running coordinator holds it
+        with pytest.raises(GraderError, match="another 'grader bulk' run"):
+            grade_class(source, config, options(tmp_path / "out", reports=False))
+    assert grade_class(source, config, options(tmp_path / "out", reports=False)).graded == 1
