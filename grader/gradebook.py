@@ -20,6 +20,7 @@ from typing import Any, Iterable, Iterator
 
 from . import __version__
 from .config import GradeConfig
+from .errors import GraderError
 from .results import ExerciseStatus, SubmissionResult
 
 __all__ = ["Gradebook", "Row", "Status", "config_fingerprint", "content_hash", "status_of"]
@@ -128,14 +129,19 @@ class Gradebook:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None: we open each transaction ourselves, one per submission.
         self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(_SCHEMA)
-        found = self._db.execute("SELECT value FROM info WHERE key='schema'").fetchone()
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.executescript(_SCHEMA)
+            found = self._db.execute("SELECT value FROM info WHERE key='schema'").fetchone()
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            raise GraderError(f"{self.path}: not a gradebook ({exc})") from None
         if found is None:
             self._db.execute("INSERT OR IGNORE INTO info VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
         elif int(found[0]) != SCHEMA_VERSION:
-            raise ValueError(f"{self.path}: gradebook schema {found[0]}, this grader reads {SCHEMA_VERSION}")
+            self._db.close()
+            raise GraderError(f"{self.path}: gradebook schema {found[0]}, this grader reads {SCHEMA_VERSION}")
 
     def __enter__(self) -> "Gradebook":
         return self

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from grader.errors import GraderError
 from grader.gradebook import Gradebook, Row, Status, config_fingerprint, content_hash, status_of
 from grader.i18n import T
 from grader.results import CellError, CheckResult, CheckStatus, ExerciseResult, ExerciseStatus, SubmissionResult
@@ -49,8 +50,14 @@ def test_refuses_another_schema(tmp_path: Path) -> None:
     db.execute("UPDATE info SET value='99' WHERE key='schema'")
     db.commit()
     db.close()
-    with pytest.raises(ValueError, match="schema 99"):
+    with pytest.raises(GraderError, match="schema 99"):
         Gradebook(path)
+
+
+def test_refuses_a_file_that_is_not_a_gradebook(tmp_path: Path) -> None:
+    (tmp_path / "g.sqlite").write_text("just text, " * 200)
+    with pytest.raises(GraderError, match="not a gradebook"):
+        Gradebook(tmp_path / "g.sqlite")
 
 
 @pytest.mark.parametrize(("exercise_status", "kind", "expected"), [
