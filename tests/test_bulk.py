@@ -280,3 +280,15 @@ def test_one_coordinator_per_gradebook(tmp_path: Path, make_config) -> None:
         with pytest.raises(GraderError, match="another 'grader bulk' run"):
             grade_class(source, config, options(tmp_path / "out", reports=False))
     assert grade_class(source, config, options(tmp_path / "out", reports=False)).graded == 1
+
+
+def test_files_that_are_not_notebooks_are_reported_to_the_student(tmp_path: Path, make_config) -> None:
+    config = make_config(work_dir=tmp_path / "work")
+    source = make_class(tmp_path / "in", 1)
+    (source / "s000" / "answers.py").write_text("print('hi')")
+    grade_class(source, config, options(tmp_path / "out", reports=False))
+    with Gradebook(tmp_path / "out" / "gradebook.sqlite") as book:
+        [row] = book.rows()
+    [problem] = row.result.problems
+    assert "answers.py" in problem.en and "answers.py" in problem.ko and "not notebooks" in problem.en
+    assert row.result.meta["layout"] == "folder"
