@@ -111,7 +111,9 @@ class _OwnerWatcher(threading.Thread):
     """ipykernel's parent poller, pointed at the grader instead of the zygote.
 
     The kernel's parent is the zygote, but it must live exactly as long as the grader that
-    asked for it: a killed zygote is replaced, and its kernels keep running.
+    asked for it: a killed zygote is replaced, and its kernels keep running. The grader's pidfd
+    gives student code no new power over the grader: signalling through it needs the same
+    permission as ``kill``, and fails from bubblewrap's pid namespace (the grader is outside it).
     """
 
     def __init__(self, owner_fd: int) -> None:

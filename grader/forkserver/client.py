@@ -235,6 +235,8 @@ class Zygote:
                 os.close(owner)
             reply = self._receive(lambda m: m.get("id") == request["id"], REPLY_TIMEOUT)
         fds = reply.pop("_fds", [])
+        for fd in fds:
+            os.set_inheritable(fd, False)
         if reply.get("op") != "spawned" or len(fds) != 1:
             for fd in fds:
                 os.close(fd)

@@ -134,6 +134,9 @@ class Zygote:
         owner_fd = fds[0] if fds else -1
         for fd in fds[1:]:
             os.close(fd)
+        if owner_fd >= 0:
+            # The kernel keeps it (it exits when the grader does), but nothing it starts may inherit it.
+            os.set_inheritable(owner_fd, False)
         pid = os.fork()
         if pid == 0:
             from .child import become_kernel
