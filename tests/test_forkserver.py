@@ -17,7 +17,8 @@ from jupyter_core.utils import run_sync
 from grader.config import GradeConfig, Limits
 from grader.execute import running_notebook
 from grader.forkserver import PROVISIONER_NAME, client
-from grader.forkserver.client import ForkedProcess, fork_server
+from grader.forkserver.client import fork_server
+from grader.forkserver.process import ForkedProcess
 from grader.kernels import kernel_env, new_kernel_manager, runtime_dir
 
 pytestmark = pytest.mark.slow

@@ -3,7 +3,7 @@
 Three pieces, in the order a kernel comes to life:
 
 - :mod:`.client` (in the grader) starts a *zygote* per interpreter-start environment, asks it
-  for a child and wraps the answer in a Popen-like handle. :func:`.client.zygote_command` is
+  for a child and wraps the answer in a Popen-like handle (:mod:`.process`). :func:`.client.zygote_command` is
   the one place that builds the zygote's command line (the sandbox prefixes it, e.g.
   ``bwrap ... --``).
 - :mod:`.zygote` (its own process) imports torch, torchvision, numpy, PIL and ipykernel, then

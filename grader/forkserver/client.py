@@ -17,11 +17,8 @@ its own zygotes rather than sharing its parent's channel.
 
 from __future__ import annotations
 
-import asyncio
 import atexit
 import os
-import select
-import signal
 import subprocess
 import sys
 import sysconfig
@@ -32,9 +29,9 @@ from typing import Any, Mapping, Sequence
 
 from ..errors import KernelError
 from . import channel
+from .process import ForkedProcess
 
-__all__ = ["IMPORT_TIME_ENV", "ForkServer", "ForkServerError", "ForkedProcess", "Zygote", "fork_server",
-           "zygote_command"]
+__all__ = ["IMPORT_TIME_ENV", "ForkServer", "ForkServerError", "Zygote", "fork_server", "zygote_command"]
 
 # Read by Python or a library once, at start or at import: the zygote must be started with them
 # (and with every PYTHON* variable: the interpreter reads those at start).
@@ -43,7 +40,7 @@ IMPORT_TIME_ENV = ("PYTHONHASHSEED", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPEN
 TRUSTED_PRELOAD = ("numpy", "torch", "pytest")  # what the checks side will import anyway
 START_TIMEOUT = 120.0  # importing torch on a loaded 2-core machine
 REPLY_TIMEOUT = 30.0
-UNKNOWN_EXIT = 255  # the kernel is gone but its zygote died before reporting how
+UNKNOWN_EXIT = 255  # the kernel is gone but its zygote died before reporting how (see process.py)
 
 
 class ForkServerError(KernelError):
@@ -72,15 +69,6 @@ def environment_stamp() -> tuple[int, ...]:
     return tuple(stamps)
 
 
-def _namespace_pid(pidfd: int) -> int:
-    """The pid a pidfd refers to, as this process sees it (the zygote may see another)."""
-    with open(f"/proc/self/fdinfo/{pidfd}", encoding="ascii") as info:
-        for line in info:
-            if line.startswith("Pid:"):
-                return int(line.split()[1])
-    raise ForkServerError("this kernel has no pidfd support")
-
-
 def _import_trusted_side() -> None:
     """Import what the checks will import, here, while the zygote imports the same in parallel.
 
@@ -94,78 +82,6 @@ def _import_trusted_side() -> None:
             importlib.import_module(name)
         except ImportError:
             pass
-
-
-class ForkedProcess:
-    """A Popen-like handle on a forked kernel: what jupyter_client's provisioner needs.
-
-    Liveness comes from the kernel's pidfd (race-free, no reaping needed here); the exit
-    status and CPU time come from the zygote, which reaps it.
-    """
-
-    stdin = stdout = stderr = None
-
-    def __init__(self, zygote: Zygote, zygote_pid: int, pidfd: int) -> None:
-        self.zygote = zygote
-        self.zygote_pid = zygote_pid
-        self.pidfd = pidfd
-        self.pid = _namespace_pid(pidfd)
-        self.returncode: int | None = None
-        self.cpu_s: float | None = None
-
-    def _exited(self) -> bool:
-        if self.pidfd < 0:
-            return True
-        ready, _, _ = select.select([self.pidfd], [], [], 0)
-        return bool(ready)
-
-    def poll(self) -> int | None:
-        if self.returncode is None and self._exited():
-            self.returncode, self.cpu_s = self.zygote.exit_status(self.zygote_pid, timeout=2.0)
-        return self.returncode
-
-    def wait(self, timeout: float | None = None) -> int:
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while self.poll() is None:
-            if deadline is not None and time.monotonic() > deadline:
-                raise subprocess.TimeoutExpired(["kernel"], timeout or 0)
-            select.select([self.pidfd], [], [], 0.05)
-        return self.returncode  # type: ignore[return-value]
-
-    async def exited(self, timeout: float) -> bool:
-        """Whether the kernel exits within ``timeout`` seconds, awaited on its pidfd."""
-        if self._exited():
-            return True
-        loop = asyncio.get_running_loop()
-        done = loop.create_future()
-        loop.add_reader(self.pidfd, lambda: done.done() or done.set_result(True))
-        try:
-            await asyncio.wait_for(done, timeout)
-            return True
-        except asyncio.TimeoutError:
-            return False
-        finally:
-            loop.remove_reader(self.pidfd)
-
-    def send_signal(self, signum: int) -> None:
-        """Signal the kernel's process group (its DataLoader workers too), as Popen kernels get."""
-        if self.poll() is not None:
-            return  # gone: its pid may already name another process
-        try:
-            os.killpg(self.pid, signum)
-        except OSError:
-            signal.pidfd_send_signal(self.pidfd, signum)
-
-    def kill(self) -> None:
-        self.send_signal(signal.SIGKILL)
-
-    def terminate(self) -> None:
-        self.send_signal(signal.SIGTERM)
-
-    def close(self) -> None:
-        if self.pidfd >= 0:
-            os.close(self.pidfd)
-            self.pidfd = -1
 
 
 class Zygote:

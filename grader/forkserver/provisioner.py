@@ -18,7 +18,8 @@ from jupyter_client.connect import KernelConnectionInfo
 from jupyter_client.provisioning import LocalProvisioner
 from traitlets import List, Unicode
 
-from .client import ForkedProcess, ForkServerError, fork_server
+from .client import ForkServerError, fork_server
+from .process import ForkedProcess
 
 __all__ = ["ForkServerProvisioner", "kernel_arguments"]
 
