@@ -192,7 +192,7 @@ def running_notebook(notebook: Any, config: GradeConfig) -> Iterator[tuple[Execu
     box = sandbox.plan(config)
     fresh = config.kernel != "forkserver"
     # A forked kernel's runtime folder lies under the zygote's root, which its sandbox shares.
-    runtime = runtime_dir() if fresh else sandbox.forked_runtime(box)
+    runtime = runtime_dir() if fresh else sandbox.forked_runtime(box, config.limits)
     scratch = runtime / "work"  # reachable by the kernel's own uid, with or without bubblewrap
     scratch.mkdir()
     box = sandbox.prepare(box, config.limits, (runtime, scratch))

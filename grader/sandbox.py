@@ -28,6 +28,7 @@ the kernel's parent there is bwrap's pid 1 and ipykernel would take that for an 
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
 import functools
 import glob
@@ -294,26 +295,33 @@ def adopt(sandbox: Sandbox, pid: int) -> None:
 
 
 @functools.lru_cache(maxsize=None)
-def _zygote_root(pid: int) -> Path:
+def _zygote_root(pid: int, size: int) -> Path:
     root = Path(tempfile.mkdtemp(prefix=f"grader-z{pid}-"))
+    # A tmpfs of the scratch size: the kernels a zygote forks, one after another, write their
+    # scratch files there, so a disk filler fills that and not the machine's disk.
+    if os.geteuid() == 0 and shutil.which("mount"):
+        mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0711,nosuid,nodev",
+                                  "grader-zygote", str(root)], capture_output=True, check=False)
+        if mounted.returncode == 0:
+            atexit.register(subprocess.run, ["umount", "-l", str(root)], capture_output=True, check=False)
     os.chmod(root, 0o711)  # kernels under a uid of their own must reach their own folder
     return root
 
 
-def forked_runtime(sandbox: Sandbox) -> Path:
+def forked_runtime(sandbox: Sandbox, limits: Limits) -> Path:
     """A kernel's runtime folder when the fork server starts it: inside the zygote's shared root."""
-    return Path(tempfile.mkdtemp(prefix="k-", dir=_zygote_root(os.getpid())))
+    return Path(tempfile.mkdtemp(prefix="k-", dir=_zygote_root(os.getpid(), limits.scratch_bytes)))
 
 
 def zygote_prefix(sandbox: Sandbox, config: GradeConfig) -> list[str]:
     """The command prefix for a zygote whose children are this config's kernels.
 
     One sandbox holds the zygote and, one after another, the kernels it forks: every kernel's
-    runtime folder lies under one shared root bound into it; the scratch folder is each
-    kernel's own (``runtime/work``); processes a kernel leaves behind are killed through its
+    runtime folder lies under one shared root bound into it (a tmpfs of ``limits.scratch_bytes``
+    where the grader may mount one); the scratch folder is each kernel's own (``runtime/work``); processes a kernel leaves behind are killed through its
     pids cgroup before the next one starts.
     """
-    root = _zygote_root(os.getpid())
+    root = _zygote_root(os.getpid(), config.limits.scratch_bytes)
     return command_prefix(sandbox, config, runtime=root, scratch=Path(tempfile.gettempdir()) / "zygote")
 
 

@@ -187,7 +187,7 @@ def test_non_utf8_file_name_is_reported_as_text(course, tmp_path: Path) -> None:
 def test_forked_kernels_live_under_the_zygotes_shared_root(make_config) -> None:
     config = make_config(sandbox="bwrap", kernel="forkserver")
     box = sandbox.plan(config)
-    first, second = sandbox.forked_runtime(box), sandbox.forked_runtime(box)
+    first, second = sandbox.forked_runtime(box, config.limits), sandbox.forked_runtime(box, config.limits)
     prefix = sandbox.zygote_prefix(box, config)
     assert prefix == sandbox.zygote_prefix(box, config)  # one zygote serves every kernel of the config
     root = prefix[prefix.index("--bind") + 1]
