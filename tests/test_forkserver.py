@@ -21,7 +21,7 @@ from grader.forkserver.client import fork_server
 from grader.forkserver.process import ForkedProcess
 from grader.kernels import kernel_env, new_kernel_manager, runtime_dir
 
-pytestmark = pytest.mark.slow
+slow = pytest.mark.slow  # every test here but the first few starts real kernels
 
 
 @pytest.fixture(autouse=True)
@@ -39,6 +39,39 @@ def no_sandbox(monkeypatch):
 
 def notebook(*sources: str) -> nbformat.NotebookNode:
     return nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+
+
+# Fast: no kernel.
+def test_only_this_interpreters_ipykernel_can_be_forked() -> None:
+    from grader.forkserver.provisioner import kernel_arguments
+
+    assert kernel_arguments([sys.executable, "-m", "ipykernel_launcher", "-f", "c.json"]) == ["-f", "c.json"]
+    for cmd in (["/usr/bin/python3", "-m", "ipykernel_launcher", "-f", "c.json"],
+                ["bwrap", "--", sys.executable, "-m", "ipykernel_launcher"], [sys.executable, "-c", "pass"]):
+        with pytest.raises(client.ForkServerError):
+            kernel_arguments(cmd)
+
+
+def test_zygotes_are_keyed_by_what_is_read_at_interpreter_start() -> None:
+    env = {"PATH": "/usr/bin", "OMP_NUM_THREADS": "1", "PYTHONHASHSEED": "0", "HOME": "/tmp/a", "SECRET": "x"}
+    kept = client.ForkServer.zygote_env(env)
+    assert kept["PYTHONHASHSEED"] == "0" and kept["OMP_NUM_THREADS"] == "1"
+    assert "HOME" not in kept and "SECRET" not in kept  # per-kernel: applied in the child instead
+    assert client.ForkServer.zygote_env({**env, "HOME": "/tmp/b"}) == kept
+
+
+def test_the_zygote_command_takes_a_prefix() -> None:
+    assert client.zygote_command(7, ["bwrap", "--"]) == [
+        "bwrap", "--", sys.executable, "-m", "grader.forkserver.zygote", "--fd", "7"]
+
+
+def test_every_forkserver_module_has_a_sorted_resolvable_all() -> None:
+    import importlib
+
+    for name in ("channel", "child", "client", "process", "provisioner", "zygote"):
+        module = importlib.import_module(f"grader.forkserver.{name}")
+        assert module.__all__ == sorted(module.__all__), name
+        assert all(getattr(module, member) is not None for member in module.__all__)
 
 
 @pytest.fixture
@@ -97,6 +130,7 @@ def identity_probe(ns):
     return [os.getpid(), os.getppid(), os.getpgid(0)]
 
 
+@slow
 @pytest.mark.parametrize("kernel", ["forkserver", "fresh"], ids=["forkserver", "fresh"])
 def test_kernel_runs_the_graders_interpreter(make_config, kernel) -> None:
     with running_notebook(notebook("x = 1"), make_config(kernel=kernel)) as (execution, nb):
@@ -104,6 +138,7 @@ def test_kernel_runs_the_graders_interpreter(make_config, kernel) -> None:
         assert nb.run(executable_probe) == sys.executable
 
 
+@slow
 def test_nothing_set_in_one_notebook_reaches_the_next(forked) -> None:
     first = notebook(textwrap.dedent("""
         import builtins, math, os, random
@@ -138,6 +173,7 @@ def test_nothing_set_in_one_notebook_reaches_the_next(forked) -> None:
     assert states[0]["cwd"] != states[1]["cwd"]  # a scratch folder each
 
 
+@slow
 def test_a_kernel_holds_no_channel_to_the_zygote(forked) -> None:
     import socket
 
@@ -147,6 +183,7 @@ def test_a_kernel_holds_no_channel_to_the_zygote(forked) -> None:
     assert (int(socket.AF_UNIX), int(socket.SOCK_SEQPACKET)) not in [tuple(k) for k in kinds]
 
 
+@slow
 def test_a_cell_over_its_time_is_interrupted_and_the_kernel_goes_on(make_config) -> None:
     config = make_config(kernel="forkserver", limits=Limits(cell_timeout=2, notebook_timeout=60))
     with running_notebook(notebook("import time\ntime.sleep(30)", "after = 7"), config) as (execution, nb):
@@ -156,6 +193,7 @@ def test_a_cell_over_its_time_is_interrupted_and_the_kernel_goes_on(make_config)
         assert nb.run(namespace_probe, "after") == 7
 
 
+@slow
 def test_a_kernel_that_exits_is_a_dead_kernel_with_its_exit_status(forked) -> None:
     with running_notebook(notebook("x = 1", "import os\nos._exit(3)", "y = 2"), forked) as (execution, _):
         assert execution.status.value == "kernel_died"
@@ -174,6 +212,7 @@ def _execute(kc, code: str, timeout: float = 20) -> dict:
     return run_sync(kc.execute_interactive)(code, timeout=timeout)
 
 
+@slow
 def test_interrupt_restart_and_kill_work_as_with_a_fresh_kernel(forked, tmp_path) -> None:
     km, kc = _manager(forked, tmp_path)
     try:
@@ -209,6 +248,7 @@ def test_interrupt_restart_and_kill_work_as_with_a_fresh_kernel(forked, tmp_path
             run_sync(km.shutdown_kernel)(now=True)
 
 
+@slow
 def test_a_killed_zygote_is_replaced_and_its_kernels_live_on(forked, tmp_path) -> None:
     km, kc = _manager(forked, tmp_path)
     try:
@@ -226,6 +266,7 @@ def test_a_killed_zygote_is_replaced_and_its_kernels_live_on(forked, tmp_path) -
         run_sync(km.shutdown_kernel)(now=True)
 
 
+@slow
 def test_a_changed_environment_restarts_the_zygote(forked, monkeypatch) -> None:
     with running_notebook(notebook("x = 1"), forked) as (_, nb):
         first = nb.run(identity_probe)
@@ -235,6 +276,7 @@ def test_a_changed_environment_restarts_the_zygote(forked, monkeypatch) -> None:
     assert first[1] != second[1], "the kernel's parent (the zygote) should be a new process"
 
 
+@slow
 def test_orphaned_workers_are_reaped_by_the_zygote(forked, tmp_path) -> None:
     km, kc = _manager(forked, tmp_path)
     try:
@@ -295,6 +337,7 @@ time.sleep(600)
 """
 
 
+@slow
 def test_the_zygote_and_its_kernels_die_with_the_grader(tmp_path) -> None:
     grader = subprocess.Popen([sys.executable, "-c", GRADER_THAT_DIES, str(tmp_path)], stdout=subprocess.PIPE, text=True)
     try:
@@ -318,6 +361,7 @@ def _alive(pid: int) -> bool:
     return "Z" not in state.split()[1]
 
 
+@slow
 def test_the_zygote_imports_without_starting_a_thread(forked) -> None:
     with running_notebook(notebook("x = 1"), forked):
         zygote = next(z for z in fork_server().zygotes.values() if z.alive())
@@ -325,6 +369,7 @@ def test_the_zygote_imports_without_starting_a_thread(forked) -> None:
     assert zygote.info["import_s"] > 0
 
 
+@slow
 def test_per_kernel_setup_is_applied_in_the_child(forked, tmp_path) -> None:
     """The sandbox's hook: rlimits and calls, applied in the forked child before ipykernel."""
     elsewhere = tmp_path / "elsewhere"

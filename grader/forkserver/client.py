@@ -31,7 +31,7 @@ from ..errors import KernelError
 from . import channel
 from .process import ForkedProcess
 
-__all__ = ["IMPORT_TIME_ENV", "ForkServer", "ForkServerError", "Zygote", "fork_server", "zygote_command"]
+__all__ = ["ForkServer", "ForkServerError", "IMPORT_TIME_ENV", "Zygote", "fork_server", "zygote_command"]
 
 # Read by Python or a library once, at start or at import: the zygote must be started with them
 # (and with every PYTHON* variable: the interpreter reads those at start).
