@@ -51,7 +51,7 @@ def become_kernel(request: dict[str, Any], *, owner_fd: int, close_fds: tuple[in
         apply_child_setup(request)
         code = _run_kernel(list(request.get("args", [])), owner_fd)
     except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
+        code = 0 if exc.code is None else exc.code if isinstance(exc.code, int) else 1
     except BaseException:  # noqa: BLE001 - a child must never return into the zygote's loop
         traceback.print_exc()
     finally:
