@@ -219,6 +219,8 @@ def running_notebook(notebook: Any, config: GradeConfig) -> Iterator[tuple[Execu
                 launch = {"child_setup": {"calls": [["grader.forkserver.child:sandbox_setup", {
                     "mode": box.mode, "uid": box.uid, "cgroup": None,  # joined from outside: adopt()
                     "limits": dataclasses.asdict(config.limits), "owned": [km.connection_file]}]]}}
+                if box.mode == "bwrap":  # sharing a sandbox with its zygote: no ptrace of it (preexec does this without)
+                    launch["child_setup"]["calls"].append(["grader.sandbox:own_user_namespace", {}])
             run_sync(km.start_kernel)(env=kernel_env(config, scratch), cwd=str(scratch), **launch)
             if not fresh:  # inside bubblewrap the child cannot write the cgroup files itself
                 sandbox.adopt(box, km.provisioner.pid)

@@ -203,11 +203,12 @@ def test_public_names_are_sorted_and_defined(module: str) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("kernel", ["fresh", "forkserver"])
 @pytest.mark.parametrize("mode", ["none", "auto"], ids=["limits-only", "auto"])
-def test_the_reference_solution_earns_full_marks_in_every_mode(course, make_config, mode: str) -> None:
+def test_the_reference_solution_earns_full_marks_in_every_mode(course, make_config, mode: str, kernel: str) -> None:
     from grader.grade import grade_submission
 
-    config = make_config(sandbox=mode)
+    config = make_config(sandbox=mode, kernel=kernel)
     result = grade_submission(course.exercise("02_dataset").solution, config)
     exercise = result.exercises[0]
     assert result.score == result.max_score > 0, [(c.id, c.status, c.message) for c in exercise.checks]
