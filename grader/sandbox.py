@@ -66,6 +66,7 @@ __all__ = [
     "preexec",
     "prepare",
     "release",
+    "sweep_stale",
     "zygote_prefix",
 ]
 
@@ -295,8 +296,38 @@ def adopt(sandbox: Sandbox, pid: int) -> None:
             procs.write(str(pid))
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def sweep_stale() -> None:
+    """Remove the zygote roots and pids cgroups of grader processes that died without cleaning up
+    (a bulk worker killed on a timeout never runs its exit handlers)."""
+    for root in glob.glob(os.path.join(tempfile.gettempdir(), "grader-z*-*")):
+        owner = os.path.basename(root)[len("grader-z"):].split("-", 1)[0]
+        if owner.isdigit() and not _alive(int(owner)):
+            subprocess.run(["umount", "-l", root], capture_output=True, check=False)
+            shutil.rmtree(root, ignore_errors=True)
+    for base in _CGROUP_ROOTS:
+        for group in glob.glob(os.path.join(base, "grader-*-*")):
+            owner = os.path.basename(group).split("-")[1]
+            if owner.isdigit() and not _alive(int(owner)) and not _read(os.path.join(group, "cgroup.procs")).split():
+                try:
+                    os.rmdir(group)
+                except OSError:
+                    pass
+
+
 @functools.lru_cache(maxsize=None)
 def _zygote_root(pid: int, size: int) -> Path:
+    if os.geteuid() == 0:
+        sweep_stale()
     root = Path(tempfile.mkdtemp(prefix=f"grader-z{pid}-"))
     # A tmpfs of the scratch size: the kernels a zygote forks, one after another, write their
     # scratch files there, so a disk filler fills that and not the machine's disk.

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -216,3 +217,19 @@ def test_the_reference_solution_earns_full_marks_in_every_mode(course, make_conf
     assert exercise.kernel["sandbox"] == expected
     warned = any("bubblewrap" in p.en for p in exercise.problems)
     assert warned == (expected == "none")
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not sandbox.pids_cgroups_work(), reason="needs root and a pids cgroup")
+def test_leftovers_of_a_dead_grader_are_swept(tmp_path: Path) -> None:
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    root = Path(tempfile.gettempdir()) / f"grader-z{dead.pid}-test"
+    root.mkdir()
+    group = Path(sandbox._CGROUP_ROOTS[0]) / f"grader-{dead.pid}-test"
+    group.mkdir()
+    mine = Path(tempfile.mkdtemp(prefix=f"grader-z{os.getpid()}-"))  # a live grader's: kept
+    try:
+        sandbox.sweep_stale()
+        assert not root.exists() and not group.exists() and mine.exists()
+    finally:
+        mine.rmdir()
