@@ -75,6 +75,7 @@ _UI: dict[str, T] = {
     "graded": T("채점됨", "graded"),
     "invalid": T("읽을 수 없음", "unreadable"),
     "kernel_died": T("커널 종료됨", "kernel died"),
+    "limit": T("자원 제한 초과", "limit exceeded"),
     "device": T("장치", "device"),
     "student_report": T("채점 결과", "Grading report"),
     "problems": T("제출물 문제", "Problems with the submission"),

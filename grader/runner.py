@@ -44,6 +44,7 @@ def run_checks(course: Course, exercise: Exercise, notebook: Notebook, context: 
         "-p", "no:cacheprovider",
         "-p", "no:randomly",
         "-p", "no:xdist",
+        "-p", "no:hypothesispytest",  # hypothesis is a dev tool: loading it costs every check run
         "--capture=no",
         "-q",
         "--no-header",
