@@ -253,7 +253,7 @@ def test_a_killed_zygote_is_replaced_and_its_kernels_live_on(forked, tmp_path) -
     km, kc = _manager(forked, tmp_path)
     try:
         server = fork_server()
-        (zygote,) = [z for z in server.zygotes.values() if z.alive()]
+        zygote = _zygote_of(km)
         restarts = server.restarts
         os.kill(zygote.process.pid, signal.SIGKILL)
         zygote.process.wait(10)
@@ -286,8 +286,8 @@ def test_orphaned_workers_are_reaped_by_the_zygote(forked, tmp_path) -> None:
     finally:
         kc.stop_channels()
     worker = _worker_pid(km)
+    zygote = _zygote_of(km)
     run_sync(km.shutdown_kernel)(now=True)
-    zygote = next(z for z in fork_server().zygotes.values() if z.alive())
     deadline = time.monotonic() + 5
     while _ppid(worker) != zygote.process.pid and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -297,6 +297,12 @@ def test_orphaned_workers_are_reaped_by_the_zygote(forked, tmp_path) -> None:
     while os.path.exists(f"/proc/{worker}") and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not os.path.exists(f"/proc/{worker}"), "the orphan was left a zombie"
+
+
+def _zygote_of(km):
+    # The zygote that forked this kernel (other tests may have left sandboxed zygotes alive).
+    parent = _ppid(km.provisioner.process.pid)
+    return next(z for z in fork_server().zygotes.values() if z.alive() and z.process.pid == parent)
 
 
 def _worker_pid(km) -> int:
