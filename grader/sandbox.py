@@ -197,12 +197,13 @@ def command_prefix(sandbox: Sandbox, config: GradeConfig, *, runtime: Path, scra
     bwrap = shutil.which("bwrap") or "bwrap"
     args = [bwrap, "--die-with-parent", "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
             "--unshare-cgroup-try", "--hostname", "grader", *_user_args(), *_system_binds()]
+    # The fresh /tmp first: the interpreter or the project may themselves live under /tmp.
+    args += ["--dev", "/dev", "--proc", "/proc", "--ro-bind-try", "/sys", "/sys",
+             "--size", str(config.limits.scratch_bytes), "--tmpfs", "/dev/shm", "--tmpfs", "/tmp"]
     made: set[Path] = set()
     python = [d for d in _python_dirs() if not any(_inside(d, o) and d != o for o in _python_dirs())]
     for folder in python:
         args += _with_parents(folder, made) + ["--ro-bind", str(folder), str(folder)]
-    args += ["--dev", "/dev", "--proc", "/proc", "--ro-bind-try", "/sys", "/sys",
-             "--size", str(config.limits.scratch_bytes), "--tmpfs", "/dev/shm", "--tmpfs", "/tmp"]
     for device in sorted(glob.glob("/dev/nvidia*")):  # CUDA, where the machine has it
         args += ["--dev-bind", device, device]
     for hidden in hidden_paths(config):  # a hidden folder inside a bound one: cover it

@@ -49,6 +49,18 @@ def test_prefix_hides_solutions_work_dir_and_protected(make_config, tmp_path: Pa
 
 
 @needs_bwrap
+def test_a_project_and_interpreter_under_tmp_stay_visible(make_config, tmp_path: Path) -> None:
+    # CI may clone the project (and its venv) under /tmp: the sandbox's fresh /tmp must not hide it.
+    config = make_config(sandbox="bwrap")
+    runtime, scratch = tmp_path / "rt", tmp_path / "rt" / "work"
+    prefix = sandbox.command_prefix(sandbox.plan(config), config, runtime=runtime, scratch=scratch)
+    fresh_tmp = next(i for i in range(len(prefix) - 1) if prefix[i:i + 2] == ["--tmpfs", "/tmp"])
+    binds = [i for i, word in enumerate(prefix) if word == "--ro-bind" and prefix[i + 1] != "/"
+             and not prefix[i + 1].startswith(("/usr", "/etc", "/lib", "/bin", "/sbin", "/opt"))]
+    assert binds and all(i > fresh_tmp for i in binds), "the interpreter is bound under the fresh /tmp"
+
+
+@needs_bwrap
 def test_inside_the_sandbox_nothing_secret_is_visible(make_config, tmp_path: Path) -> None:
     config = make_config(sandbox="bwrap")
     runtime, scratch = tmp_path / "rt", tmp_path / "rt" / "work"
