@@ -75,3 +75,13 @@ def test_hidden_check_source_never_appears(course) -> None:
     for line in hidden_source.splitlines():
         if len(line.strip()) > 30:
             assert line.strip() not in html
+
+
+def test_every_exercise_status_has_words_in_both_languages() -> None:
+    from grader.i18n import ui
+    from grader.results import ExerciseStatus
+
+    for status in ExerciseStatus:
+        assert ui(status.value, "ko") != ui(status.value, "en"), status
+    html = render_student_report(submission([], status=ExerciseStatus.LIMIT), "ko")
+    assert "자원 제한 초과" in html
