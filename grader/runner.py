@@ -18,6 +18,9 @@ from .results import CheckResult
 __all__ = ["run_checks"]
 
 _INI = Path(__file__).with_name("checks_pytest.ini")
+# pytest's plugins that checks never use; each costs set-up time on every run.
+_UNUSED_PLUGINS = ("doctest", "junitxml", "pastebin", "legacypath", "stepwise", "nose", "setuponly",
+                   "setupplan", "faulthandler", "debugging", "logging")
 
 
 def run_checks(course: Course, exercise: Exercise, notebook: Notebook, context: GradingContext,
@@ -46,6 +49,8 @@ def run_checks(course: Course, exercise: Exercise, notebook: Notebook, context: 
         "-p", "no:xdist",
         "-p", "no:hypothesispytest",  # hypothesis is a dev tool: loading it costs every check run
         "--capture=no",
+        "--tb=no",  # the plugin keeps what it needs; pytest's own failure reports are never shown
+        *[f"-pno:{name}" for name in _UNUSED_PLUGINS],
         "-q",
         "--no-header",
         "-W", "ignore::pytest.PytestAssertRewriteWarning",
