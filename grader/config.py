@@ -19,7 +19,7 @@ class Limits:
     probe_timeout: float = 30.0  # seconds for one call into student code from a check
     output_bytes: int = 1_000_000  # stream + rich output kept per notebook; the rest is dropped
     memory_bytes: int = 4 * 1024**3  # the kernel's heap and anonymous mappings (RLIMIT_DATA)
-    processes: int = 256  # RLIMIT_NPROC for the kernel's own uid (threads count too)
+    processes: int = 256  # the kernel's pids cgroup (threads count too)
     file_bytes: int = 256 * 1024**2  # the largest file the kernel may write (RLIMIT_FSIZE)
     open_files: int = 1024  # RLIMIT_NOFILE
     scratch_bytes: int = 512 * 1024**2  # the sandbox's tmpfs scratch folder (and /dev/shm)

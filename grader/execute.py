@@ -66,7 +66,7 @@ class Execution:
     cell_s: float = 0.0
     output_truncated: bool = False
     kernel_wedged: bool = False  # it ignored an interrupt: no check can use it
-    kernel: dict[str, Any] = field(default_factory=dict)  # sandbox, uid, exit status (grader.sandbox)
+    kernel: dict[str, Any] = field(default_factory=dict)  # sandbox, exit status (grader.sandbox)
     notebook: Any = None  # the executed NotebookNode, outputs capped
 
 
@@ -214,11 +214,11 @@ def running_notebook(notebook: Any, config: GradeConfig) -> Iterator[tuple[Execu
     try:
         try:
             if fresh:
-                launch: dict[str, Any] = {"preexec_fn": sandbox.preexec(box, config.limits, owned=[km.connection_file])}
+                launch: dict[str, Any] = {"preexec_fn": sandbox.preexec(box, config.limits)}
             else:  # the same cage, applied by the forked child (grader.forkserver.child)
                 launch = {"child_setup": {"calls": [["grader.forkserver.child:sandbox_setup", {
-                    "mode": box.mode, "uid": box.uid, "cgroup": None,  # joined from outside: adopt()
-                    "limits": dataclasses.asdict(config.limits), "owned": [km.connection_file]}]]}}
+                    "mode": box.mode, "cgroup": None,  # joined from outside: adopt()
+                    "limits": dataclasses.asdict(config.limits)}]]}}
                 if box.mode == "bwrap":  # sharing a sandbox with its zygote: no ptrace of it (preexec does this without)
                     launch["child_setup"]["calls"].append(["grader.sandbox:own_user_namespace", {}])
             run_sync(km.start_kernel)(env=kernel_env(config, scratch), cwd=str(scratch), **launch)

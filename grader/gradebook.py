@@ -164,10 +164,6 @@ class Gradebook:
         with self._transaction():
             self._db.execute("INSERT OR REPLACE INTO submissions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", values)
 
-    def forget(self, student_ids: Iterable[str]) -> None:
-        with self._transaction():
-            self._db.executemany("DELETE FROM submissions WHERE student_id = ?", [(s,) for s in student_ids])
-
     def rows(self) -> list[Row]:
         return list(self._iter_rows())
 

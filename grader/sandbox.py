@@ -13,9 +13,8 @@ grader's work folder, the outputs and every other submission are simply not ther
 own pid namespace the kernel cannot see (or signal) the grader. The number of processes is
 capped by a pids cgroup where the cgroup file system is writable (RLIMIT_NPROC does not bind
 root). Where bubblewrap cannot run (``mode == "none"``) the same limits apply and the result
-carries a warning. ``Sandbox.uid`` can run a kernel under a uid of its own (RLIMIT_NPROC then
-binds, and nothing root-private is readable); :func:`plan` leaves it unset, because the kernel
-must read data folders the checks create root-private.
+carries a warning. Kernels keep the grader's uid: they must read the data folders the checks
+create, which are private to that uid.
 
 Hooks for the fork server: :func:`zygote_prefix` is the bwrap prefix of a zygote whose kernels
 all live under one shared runtime root (:func:`forked_runtime`); a forked child applies
@@ -56,9 +55,7 @@ __all__ = [
     "apply_limits",
     "bwrap_problem",
     "command_prefix",
-    "drop_privileges",
     "forked_runtime",
-    "hand_over",
     "hidden_paths",
     "own_user_namespace",
     "pids_cgroups_work",
@@ -80,7 +77,7 @@ NO_BWRAP = T(
     "The sandbox (bubblewrap) could not be used ({why}); the kernel ran with resource limits only, "
     "and could reach the network and the grader's files.",
 )
-ROOT_KERNEL = T(
+NO_PIDS_CGROUP = T(
     "cgroup 을 만들 수 없어 커널의 프로세스 수 제한이 적용되지 않았습니다.",
     "No pids cgroup could be made, so the kernel's process limit was not enforced.",
 )
@@ -88,16 +85,15 @@ ROOT_KERNEL = T(
 
 @dataclass(frozen=True)
 class Sandbox:
-    """How one kernel is caged: ``mode`` "bwrap" or "none", its own uid, and any warning."""
+    """How one kernel is caged: ``mode`` "bwrap" or "none", and any warning."""
 
     mode: str
-    uid: int | None = None  # a uid of the kernel's own (without bubblewrap; see plan())
     warning: T | None = None
     cgroup: str | None = None  # the kernel's pids cgroup, once :func:`prepare` made it
 
     def info(self) -> dict[str, Any]:
         """What goes into ``ExerciseResult.kernel``."""
-        info: dict[str, Any] = {"sandbox": self.mode, "uid": self.uid, "pids_cgroup": self.cgroup is not None}
+        info: dict[str, Any] = {"sandbox": self.mode, "pids_cgroup": self.cgroup is not None}
         if self.warning is not None:
             info["warning"] = self.warning.to_dict()
         return info
@@ -124,17 +120,14 @@ def plan(config: GradeConfig) -> Sandbox:
     """The sandbox for the next kernel, from ``config.sandbox`` and what this machine allows."""
     if config.sandbox not in MODES:
         raise KernelError(f"unknown sandbox mode {config.sandbox!r} (one of {', '.join(MODES)})")
-    # No uid switch by default: the data sets a course generates (here, the hidden checks' set,
-    # made while the checks run) sit in root-private folders that a kernel must read.
-    uid = None
     if config.sandbox == "none":
-        return Sandbox("none", uid, NO_BWRAP.format(why="--sandbox none"))
+        return Sandbox("none", NO_BWRAP.format(why="--sandbox none"))
     why = bwrap_problem()
     if why is None:
         return Sandbox("bwrap")
     if config.sandbox == "bwrap":
         raise KernelError(f"the sandbox was required (--sandbox bwrap) but cannot run: {why}")
-    return Sandbox("none", uid, NO_BWRAP.format(why=why))
+    return Sandbox("none", NO_BWRAP.format(why=why))
 
 
 def hidden_paths(config: GradeConfig) -> list[Path]:
@@ -263,12 +256,10 @@ def prepare(sandbox: Sandbox, limits: Limits, dirs: Iterable[Path]) -> Sandbox:
     """Hand the kernel its own folders (runtime, scratch) and a pids cgroup; the sandbox to use."""
     for path in dirs:
         os.chmod(path, 0o700)
-        if sandbox.uid is not None:
-            os.chown(path, sandbox.uid, sandbox.uid)
     cgroup = _pids_cgroup(limits.processes) if os.geteuid() == 0 else None
     warning = sandbox.warning
-    if cgroup is None and sandbox.uid is None and os.geteuid() == 0:
-        warning = ROOT_KERNEL if warning is None else warning + T.same(" ") + ROOT_KERNEL
+    if cgroup is None:  # RLIMIT_NPROC would count all the grader's own processes too: not a substitute
+        warning = NO_PIDS_CGROUP if warning is None else warning + T.same(" ") + NO_PIDS_CGROUP
     return dataclasses.replace(sandbox, cgroup=cgroup, warning=warning)
 
 
@@ -358,7 +349,7 @@ def zygote_prefix(sandbox: Sandbox, config: GradeConfig) -> list[str]:
     return command_prefix(sandbox, config, runtime=root, scratch=Path(tempfile.gettempdir()) / "zygote")
 
 
-def apply_limits(limits: Limits, *, processes: bool = True) -> None:
+def apply_limits(limits: Limits) -> None:
     """setrlimit for the calling process (a kernel about to start, or a freshly forked one).
 
     Memory is RLIMIT_DATA, not RLIMIT_AS: a torch kernel maps ~4 GB of address space just by
@@ -370,8 +361,6 @@ def apply_limits(limits: Limits, *, processes: bool = True) -> None:
         (resource.RLIMIT_NOFILE, limits.open_files),
         (resource.RLIMIT_CORE, 0),
     ]
-    if processes:
-        wanted.append((resource.RLIMIT_NPROC, limits.processes))
     for kind, value in wanted:
         _soft, hard = resource.getrlimit(kind)
         if hard != resource.RLIM_INFINITY:
@@ -397,23 +386,8 @@ def own_user_namespace() -> None:
             handle.write(text)
 
 
-def hand_over(paths: Iterable[str], uid: int) -> None:
-    """Give the kernel's uid the files it must open itself (its connection file)."""
-    for path in paths:
-        if os.path.exists(path):
-            os.chown(path, uid, uid)
-
-
-def drop_privileges(uid: int) -> None:
-    """Become ``uid`` (no supplementary groups) for good; only a root process can do this."""
-    os.setgroups([])
-    os.setresgid(uid, uid, uid)
-    os.setresuid(uid, uid, uid)
-
-
-def preexec(sandbox: Sandbox, limits: Limits, *, owned: Iterable[Path] = ()) -> Callable[[], None]:
+def preexec(sandbox: Sandbox, limits: Limits) -> Callable[[], None]:
     """The function Popen runs in the child between fork and exec of the kernel (or bwrap)."""
-    owned = [str(p) for p in owned]
 
     def setup() -> None:
         # bwrap must survive the kernel's interrupts; ipykernel sets its own SIGINT handler.
@@ -421,13 +395,8 @@ def preexec(sandbox: Sandbox, limits: Limits, *, owned: Iterable[Path] = ()) -> 
         if sandbox.cgroup is not None:
             with open(os.path.join(sandbox.cgroup, "cgroup.procs"), "w") as procs:
                 procs.write("0")  # this process; the kernel and all it forks stay in the group
-        if sandbox.uid is not None:
-            hand_over(owned, sandbox.uid)
-        # RLIMIT_NPROC counts every process of a uid: only meaningful for a uid of the kernel's own.
-        apply_limits(limits, processes=sandbox.uid is not None)
-        if sandbox.mode == "none" and sandbox.uid is not None:
-            drop_privileges(sandbox.uid)
-        elif sandbox.mode == "none" and os.geteuid() == 0:
+        apply_limits(limits)  # processes: the pids cgroup above (RLIMIT_NPROC counts the whole uid)
+        if sandbox.mode == "none" and os.geteuid() == 0:
             own_user_namespace()  # the grader is in sight without bubblewrap: no ptrace of it
 
     return setup

@@ -85,7 +85,7 @@ def test_apply_limits_in_a_child() -> None:
     code = ("import resource as r, json; print(json.dumps([r.getrlimit(k)[0] for k in "
             "(r.RLIMIT_DATA, r.RLIMIT_FSIZE, r.RLIMIT_NOFILE, r.RLIMIT_CORE)]))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                          preexec_fn=lambda: sandbox.apply_limits(limits, processes=False))
+                          preexec_fn=lambda: sandbox.apply_limits(limits))
     assert json.loads(done.stdout) == [3 * 1024**3, 1024**2, 100, 0]
 
 

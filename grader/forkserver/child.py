@@ -143,8 +143,7 @@ def _run_kernel(args: list[str], owner_fd: int) -> int:
     return 0
 
 
-def sandbox_setup(*, mode: str, uid: int | None, cgroup: str | None, limits: dict[str, Any],
-                  owned: list[str]) -> None:
+def sandbox_setup(*, mode: str, cgroup: str | None, limits: dict[str, Any]) -> None:
     """The sandbox's own per-kernel setup (:func:`grader.sandbox.preexec`), run in a forked child.
 
     A ``setup["calls"]`` target: its arguments are JSON, so the grader describes the cage and
@@ -154,5 +153,5 @@ def sandbox_setup(*, mode: str, uid: int | None, cgroup: str | None, limits: dic
     from grader.config import Limits
     from grader.sandbox import Sandbox, preexec
 
-    preexec(Sandbox(mode, uid, None, cgroup), Limits(**limits), owned=owned)()
+    preexec(Sandbox(mode, None, cgroup), Limits(**limits))()
     signal.signal(signal.SIGINT, signal.default_int_handler)
