@@ -25,9 +25,10 @@ from dataclasses import dataclass
 from typing import Any, Callable, NoReturn, TypeVar
 
 from .i18n import T
+from .remote import PROBE_HELPERS
 from .wire import Opaque
 
-__all__ = ["CheckFailed", "CheckMeta", "Opaque", "T", "check", "check_meta", "describe", "fail"]
+__all__ = ["CheckFailed", "CheckMeta", "Opaque", "T", "check", "check_meta", "describe", "fail", "probe_uses"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 _ATTRIBUTE = "__grader_check__"
@@ -56,6 +57,19 @@ def check(*, points: float, title: T) -> Callable[[F], F]:
     def mark(function: F) -> F:
         setattr(function, _ATTRIBUTE, CheckMeta(points=float(points), title=title))
         return function
+
+    return mark
+
+
+def probe_uses(*helpers: Callable[..., Any] | type) -> Callable[[F], F]:
+    """Send these module-level functions or classes into the kernel along with the probe.
+
+    A probe runs from its source alone; helpers shared by several probes are declared here
+    rather than copied into each one. Like the probe, a helper must only observe.
+    """
+    def mark(probe: F) -> F:
+        setattr(probe, PROBE_HELPERS, helpers)
+        return probe
 
     return mark
 

@@ -86,9 +86,20 @@ class MissingNotebook:
         return False
 
 
+PROBE_HELPERS = "__probe_helpers__"  # set by grader.checks.probe_uses
+
+
+def _definition(obj: Any) -> str:
+    """The source of a function or class, without its decorators (they are trusted-side only)."""
+    source = textwrap.dedent(inspect.getsource(obj))
+    node = ast.parse(source).body[0]
+    return "\n".join(source.splitlines()[node.lineno - 1:])
+
+
 def probe_source(probe: Probe) -> tuple[str, str]:
-    """The source and name to send: the probe function alone, undecorated."""
-    return textwrap.dedent(inspect.getsource(probe)), probe.__name__
+    """The source and name to send: the helpers the probe declared, then the probe itself."""
+    parts = [_definition(helper) for helper in getattr(probe, PROBE_HELPERS, ())]
+    return "\n\n\n".join([*parts, _definition(probe)]), probe.__name__
 
 
 class KernelNotebook:

@@ -140,3 +140,21 @@ def test_oversized_payload_is_refused(monkeypatch) -> None:
     monkeypatch.setattr(wire, "MAX_PAYLOAD", 100)
     with pytest.raises(WireError, match="exceeds"):
         wire.decode(json.dumps("x" * 200))
+
+
+class _Helper:
+    def value(self):
+        return 41
+
+
+def test_probe_helpers_travel_with_the_probe_and_decorators_stay_behind() -> None:
+    from grader.checks import probe_uses
+    from grader.remote import LocalNotebook, probe_source
+
+    @probe_uses(_Helper)
+    def probe_with_helper(ns):
+        return _Helper().value() + ns["offset"]
+
+    source, name = probe_source(probe_with_helper)
+    assert name == "probe_with_helper" and "class _Helper" in source and "@probe_uses" not in source
+    assert LocalNotebook({"offset": 1}).run(probe_with_helper) == 42

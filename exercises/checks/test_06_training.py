@@ -6,7 +6,7 @@ import numpy as np
 import torch
 from practice_checklib import REFERENCE, as_number, close, macro, metric_case, short
 
-from grader.checks import T, check, describe, fail
+from grader.checks import T, check, describe, fail, probe_uses
 
 # ----------------------------------------------------------------------------- probes
 # Probes run in the student's kernel and only observe; every expectation is computed here.
@@ -58,18 +58,20 @@ def probe_cross_entropy_calls(ns, logits, targets):
     return sorted(set(used))
 
 
+class Spy(torch.nn.Module):
+    """Passes its input through; notes the mode and whether a graph is built (sent with the probes)."""
+
+    def __init__(self):
+        super().__init__()
+        self.seen = []
+
+    def forward(self, x):
+        self.seen.append([self.training, torch.is_grad_enabled()])
+        return x
+
+
+@probe_uses(Spy)
 def probe_train(ns, seed, n, batch_size, lr, device, start_training=True, smoothing=0.0):
-    class Spy(torch.nn.Module):
-        """Passes its input through; notes the mode and whether a graph is built."""
-
-        def __init__(self):
-            super().__init__()
-            self.seen = []
-
-        def forward(self, x):
-            self.seen.append([self.training, torch.is_grad_enabled()])
-            return x
-
     torch.manual_seed(seed)
     inputs, targets = torch.randn(n, 5), torch.randint(0, 3, (n,))
     spy = Spy()
@@ -82,18 +84,8 @@ def probe_train(ns, seed, n, batch_size, lr, device, start_training=True, smooth
     return {"loss": loss, "params": [p.detach().cpu() for p in model.parameters()], "seen": spy.seen}
 
 
+@probe_uses(Spy)
 def probe_evaluate(ns, seed, n, batch_size, device, start_training=False, smoothing=0.0):
-    class Spy(torch.nn.Module):
-        """Passes its input through; notes the mode and whether a graph is built."""
-
-        def __init__(self):
-            super().__init__()
-            self.seen = []
-
-        def forward(self, x):
-            self.seen.append([self.training, torch.is_grad_enabled()])
-            return x
-
     torch.manual_seed(seed)
     inputs, targets = torch.randn(n, 5), torch.randint(0, 3, (n,))
     spy = Spy()
