@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from cifar_checklib import raw_rows, read_split
+from cifar_checklib import read_split
 from PIL import Image
 
 from grader.checks import T, check, describe, fail
@@ -132,7 +132,7 @@ def test_len_test(nb, data_root):
 
 @check(points=1, title=T("클래스 이름", "Class names"))
 def test_classes(nb, data_root):
-    expected = read_split(data_root, train=False).classes
+    expected = list(read_split(data_root, train=False).classes)
     got = nb.run(probe_classes, str(data_root))
     if got != expected:
         fail(T("`classes` 가 {got} 입니다. 기대값은 {expected} 입니다.",
@@ -143,10 +143,10 @@ def test_classes(nb, data_root):
 @check(points=3, title=T("항목의 이미지", "Item images"))
 def test_item_images(nb, data_root):
     for train in (True, False):
-        split, rows = read_split(data_root, train=train), raw_rows(data_root, train=train)
+        split = read_split(data_root, train=train)
         indices = _indices(len(split.labels))
         for index, (image, _) in zip(indices, nb.run(probe_items, str(data_root), train, indices)):
-            check_image(image, split.images[index], rows[index], index)
+            check_image(image, split.images[index], split.rows[index], index)
 
 
 @check(points=2, title=T("항목의 레이블", "Item labels"))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from cifar_checklib import hidden_root, raw_rows, read_split
+from cifar_checklib import hidden_root, read_split
 from test_02_dataset import check_image, check_length, check_target, probe_items, probe_len, probe_loader
 
 from grader.checks import T, check, fail
@@ -24,12 +24,12 @@ def test_hidden_lengths(nb, hidden_data):
 @check(points=2, title=T("배치 경계의 항목", "Items at batch boundaries"))
 def test_hidden_items_across_batches(nb, hidden_data):
     for train in (True, False):
-        split, rows = read_split(hidden_data, train=train), raw_rows(hidden_data, train=train)
+        split = read_split(hidden_data, train=train)
         ends = [sum(split.batch_sizes[: k + 1]) for k in range(len(split.batch_sizes))]
         indices = sorted({0, *[e - 1 for e in ends], *[e for e in ends[:-1]]})
         items = nb.run(probe_items, str(hidden_data), train, indices)
         for index, (image, target) in zip(indices, items):
-            check_image(image, split.images[index], rows[index], index)
+            check_image(image, split.images[index], split.rows[index], index)
             check_target(target, split.labels[index], index)
 
 
