@@ -46,3 +46,14 @@ def test_every_exercise_has_public_and_hidden_checks(course) -> None:
     for exercise in course.exercises:
         assert exercise.public_checks and exercise.hidden_checks, exercise.id
         assert exercise.solution is not None and (course.root / exercise.notebook).is_file()
+
+
+def test_checks_speak_through_fail_never_a_bare_assert(course) -> None:
+    # A bare assert reaches a student as "assert 50000 == 10000": checks say what and why with fail().
+    import ast
+
+    for exercise in course.exercises:
+        for path in exercise.check_files(hidden=True):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            asserts = [node.lineno for node in ast.walk(tree) if isinstance(node, ast.Assert)]
+            assert not asserts, f"{path.name}: bare assert on lines {asserts}"
