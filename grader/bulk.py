@@ -1,10 +1,9 @@
 """Grade a whole class: find the submissions, farm them out to worker processes, keep the gradebook.
 
-The coordinator (this process) is the only gradebook writer: every result a worker sends back is
-committed at once, so a killed run resumes where it stopped. Workers are started with the
-``forkserver`` context (never a plain fork of a process that may hold threads) and each grades
-one submission at a time with the unit of work, :func:`grader.grade.grade_submission`, importing
-torch once for its whole life. A worker that dies, or a submission that breaks the grader or
+The coordinator (this process) is the only gradebook writer: every result a worker
+(:mod:`grader.workers`) sends back is committed at once, so a killed run resumes where it stopped.
+Each worker grades one submission at a time with the unit of work,
+:func:`grader.grade.grade_submission`. A worker that dies, or a submission that breaks the grader or
 runs past its budget, becomes an ``error`` row for that student; the run goes on with a fresh
 worker.
 """
@@ -14,19 +13,13 @@ from __future__ import annotations
 import dataclasses
 import fcntl
 import hashlib
-import importlib
 import json
-import logging
-import multiprocessing
 import os
-import resource
-import signal
 import time
-import traceback
 from collections import Counter, deque
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection, wait
+from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -36,6 +29,7 @@ from .errors import GraderError
 from .gradebook import Gradebook, Row, Status, config_fingerprint, content_hash
 from .i18n import T
 from .results import SubmissionResult
+from .workers import Pool, Slot
 
 __all__ = ["BulkOptions", "BulkSummary", "grade_class", "print_summary", "rich_progress", "student_report_path"]
 
@@ -77,125 +71,6 @@ class BulkSummary:
 
 def student_report_path(out_dir: Path, student_id: str) -> Path:
     return out_dir / "students" / safe_name(student_id) / "report.html"
-
-
-def _load_unit(spec: str) -> Callable[..., SubmissionResult]:
-    module, _, name = spec.partition(":")
-    return getattr(importlib.import_module(module), name)
-
-
-def _peak_rss_kb() -> int:
-    """This worker's peak resident memory (kernels are other processes, not counted)."""
-    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
-
-
-def _exit_on_signal(signum: int, frame: Any) -> None:
-    raise SystemExit(128 + signum)
-
-
-def _die_with_parent() -> None:
-    """Linux: SIGTERM this worker when its parent (the forkserver, which exits with the
-    coordinator) dies, so a coordinator killed with ``kill -9`` leaves no worker grading on."""
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass  # elsewhere a worker notices the coordinator is gone at its next message
-
-
-def _worker(conn: Connection, config: GradeConfig, unit: str) -> None:
-    """A worker's life: receive (student id, path), grade, send the result's dict back."""
-    # nbclient can leave a poll task behind after a cell timeout; asyncio's report of it at
-    # garbage collection is noise on the instructor's terminal, not a grading problem.
-    logging.getLogger("asyncio").setLevel(logging.CRITICAL)
-    # SIGTERM (from the coordinator, or the parent-death signal below) unwinds the grading in
-    # progress so that its kernel is shut down, instead of leaving it running as an orphan.
-    signal.signal(signal.SIGTERM, _exit_on_signal)
-    _die_with_parent()
-    # Kernels inherit the worker's stdout/stderr and print banners and warnings there; they
-    # belong in a log file, not across the instructor's progress bar.
-    config.work_dir.mkdir(parents=True, exist_ok=True)
-    log = os.open(config.work_dir / "worker.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    os.dup2(log, 1)
-    os.dup2(log, 2)
-    os.close(log)
-    grade = _load_unit(unit)
-    while True:
-        try:
-            task = conn.recv()
-        except (EOFError, OSError):  # the coordinator is gone: so are we
-            return
-        if task is None:
-            return
-        student_id, path = task
-        try:
-            result = grade(Path(path), config, submission_id=student_id)
-            message: tuple[str, Any, int] = ("ok", result.to_dict(), _peak_rss_kb())
-        except Exception:  # noqa: BLE001 - one broken submission must not end the worker
-            message = ("error", traceback.format_exc(limit=8)[-4000:], _peak_rss_kb())
-        try:
-            conn.send(message)
-        except (BrokenPipeError, OSError):
-            return
-
-
-@dataclass
-class _Slot:
-    index: int
-    process: Any = None
-    conn: Connection | None = None
-    entry: Entry | None = None
-    started: float = 0.0
-
-
-class _Pool:
-    """Worker processes, each with its own pipe; restarted one by one when one dies."""
-
-    def __init__(self, size: int, config: GradeConfig, unit: str, work: Path) -> None:
-        self._context = multiprocessing.get_context("forkserver")
-        self._config = config
-        self._unit = unit
-        self._work = work
-        self.slots = [_Slot(i) for i in range(size)]
-        self.peak_rss_kb = 0  # the largest peak resident memory any worker reported
-        for slot in self.slots:
-            self._start(slot)
-
-    def _start(self, slot: _Slot) -> None:
-        # Each worker has its own scratch: generated check data and kernel folders never race.
-        config = dataclasses.replace(self._config, work_dir=self._work / f"worker-{slot.index}")
-        parent, child = self._context.Pipe()
-        slot.process = self._context.Process(target=_worker, args=(child, config, self._unit), daemon=True,
-                                             name=f"grader-worker-{slot.index}")
-        slot.process.start()
-        child.close()
-        slot.conn, slot.entry = parent, None
-
-    def restart(self, slot: _Slot) -> None:
-        self._stop(slot, kill=True)
-        self._start(slot)
-
-    def _stop(self, slot: _Slot, *, kill: bool) -> None:
-        if slot.conn is not None:
-            if not kill:
-                try:
-                    slot.conn.send(None)
-                except OSError:
-                    pass
-            slot.conn.close()
-        if slot.process is not None:
-            if kill:
-                slot.process.terminate()
-            slot.process.join(10)  # time for the worker to shut its kernel down
-            if slot.process.is_alive():
-                slot.process.kill()
-                slot.process.join(5)
-
-    def close(self) -> None:
-        for slot in self.slots:
-            self._stop(slot, kill=slot.entry is not None)
 
 
 def _sources(entry: Entry) -> list[tuple[str, Path]]:
@@ -305,7 +180,7 @@ def _schedule(entries: list[Entry], config: GradeConfig, options: BulkOptions, w
     pending = deque(entries)
     size = max(1, min(options.workers or os.cpu_count() or 1, len(entries)))
     budget = _budget(config, options)
-    pool = _Pool(size, config, options.unit, work)
+    pool = Pool(size, config, options.unit, work)
     try:
         while pending or any(s.entry for s in pool.slots):
             for slot in pool.slots:
@@ -327,7 +202,7 @@ def _schedule(entries: list[Entry], config: GradeConfig, options: BulkOptions, w
     return pool.peak_rss_kb
 
 
-def _collect(slot: _Slot, pool: _Pool, budget: float, digests: dict[str, str], done: Callable[[Row], None],
+def _collect(slot: Slot, pool: Pool, budget: float, digests: dict[str, str], done: Callable[[Row], None],
              config: GradeConfig) -> None:
     entry = slot.entry
     assert entry is not None and slot.conn is not None
