@@ -7,7 +7,7 @@ only ever produces data; every status here is decided on the trusted side.
 
 from __future__ import annotations
 
-import random
+import importlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +18,7 @@ import pytest
 from .checks import CheckFailed, check_meta
 from .errors import CourseError, KernelDied, NotDefined, ProbeTimeout, StudentError, WireError
 from .i18n import T
+from .probe import seeded_rngs
 from .remote import Notebook
 from .results import CellError, CheckResult, CheckStatus
 
@@ -103,17 +104,10 @@ class CheckPlugin:
     @pytest.fixture(autouse=True)
     def _isolated_rng(self) -> Any:
         # Each check starts from the same seeds and leaves no trace for the next one.
-        import numpy as np
-        import torch
-
-        state = (random.getstate(), np.random.get_state(), torch.random.get_rng_state())
-        random.seed(0)
-        np.random.seed(0)
-        torch.manual_seed(0)
-        yield
-        random.setstate(state[0])
-        np.random.set_state(state[1])
-        torch.random.set_rng_state(state[2])
+        for library in ("numpy", "torch"):  # seeded_rngs seeds only the libraries already loaded
+            importlib.import_module(library)
+        with seeded_rngs(0):
+            yield
 
     # -- hooks ----------------------------------------------------------------------------
     def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:

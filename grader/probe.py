@@ -12,11 +12,12 @@ from __future__ import annotations
 import random
 import sys
 import traceback
-from typing import Any, Callable
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
 
 from . import wire
 
-__all__ = ["LAST", "MISSING_NAME", "Namespace", "NameMissing", "call", "define", "run_source"]
+__all__ = ["LAST", "MISSING_NAME", "Namespace", "NameMissing", "call", "define", "run_source", "seeded_rngs"]
 
 LAST = ""
 PROBE_SEED = 0
@@ -45,40 +46,61 @@ class Namespace:
         return self._values.get(name, default)
 
 
+def _cuda(torch: Any) -> Any:
+    """torch.cuda where the student's code has already started CUDA; else None.
+
+    Only then are its generators seeded and restored: ``torch.manual_seed`` would queue a lazy
+    CUDA seeding (with a formatted stack) on every probe call of a CPU-only notebook.
+    """
+    cuda = getattr(torch, "cuda", None)
+    return cuda if cuda is not None and cuda.is_initialized() else None
+
+
 def _rng_state() -> tuple[Any, ...]:
     numpy = sys.modules.get("numpy")
     torch = sys.modules.get("torch")
+    cuda = _cuda(torch) if torch else None
     return (
         random.getstate(),
         numpy.random.get_state() if numpy else None,
         torch.random.get_rng_state() if torch else None,
+        cuda.get_rng_state_all() if cuda else None,
     )
 
 
-def _seed() -> None:
-    random.seed(PROBE_SEED)
-    if "numpy" in sys.modules:
-        sys.modules["numpy"].random.seed(PROBE_SEED)
-    if "torch" in sys.modules:
-        sys.modules["torch"].manual_seed(PROBE_SEED)
+@contextmanager
+def seeded_rngs(seed: int = PROBE_SEED) -> Iterator[None]:
+    """random, numpy and torch (CPU, and CUDA once started) seeded for the block, then restored.
 
-
-def _restore(state: tuple[Any, ...]) -> None:
-    random.setstate(state[0])
-    if state[1] is not None:
-        sys.modules["numpy"].random.set_state(state[1])
-    if state[2] is not None:
-        sys.modules["torch"].random.set_rng_state(state[2])
+    Used for each probe here and for each check on the trusted side (grader.plugin).
+    """
+    state = _rng_state()
+    try:
+        random.seed(seed)
+        if state[1] is not None:
+            sys.modules["numpy"].random.seed(seed)
+        if state[2] is not None:
+            sys.modules["torch"].random.default_generator.manual_seed(seed)
+        if state[3] is not None:
+            sys.modules["torch"].cuda.manual_seed_all(seed)
+        yield
+    finally:
+        random.setstate(state[0])
+        if state[1] is not None:
+            sys.modules["numpy"].random.set_state(state[1])
+        if state[2] is not None:
+            sys.modules["torch"].random.set_rng_state(state[2])
+        if state[3] is not None:
+            sys.modules["torch"].cuda.set_rng_state_all(state[3])
 
 
 def call(probe: Callable[..., Any], user_ns: dict[str, Any], args_json: str) -> str:
     """Run ``probe(ns, *args)``; return the wire-encoded envelope (also kept in ``LAST``)."""
     global LAST
-    state = _rng_state()
     try:
-        _seed()
-        args = wire.decode(args_json)
-        envelope = {"kind": "value", "value": probe(Namespace(user_ns), *args)}
+        with seeded_rngs():
+            args = wire.decode(args_json)
+            envelope = {"kind": "value", "value": probe(Namespace(user_ns), *args)}
     except NameMissing as exc:
         envelope = {"kind": MISSING_NAME, "name": str(exc.args[0] if exc.args else "")}
     except KeyboardInterrupt:
@@ -90,8 +112,6 @@ def call(probe: Callable[..., Any], user_ns: dict[str, Any], args_json: str) -> 
             "evalue": str(exc)[:2000],
             "traceback": "".join(traceback.format_exception(exc))[-8000:],
         }
-    finally:
-        _restore(state)
     try:
         LAST = wire.encode(envelope)
     except Exception as exc:  # noqa: BLE001 - e.g. too deep: report it as the student's value

@@ -21,8 +21,9 @@ all live under one shared runtime root (:func:`forked_runtime`); a forked child 
 :func:`preexec`'s setup itself (``grader.forkserver.child.sandbox_setup``), and the grader puts it
 into its pids cgroup from outside (:func:`adopt`), since the cgroup files are not visible inside. Interrupts: no ``--new-session``, so
 jupyter_client's ``killpg(SIGINT)`` reaches ipykernel; bwrap itself ignores SIGINT (inherited
-``SIG_IGN``) and ipykernel installs its own handler. ``JPY_PARENT_PID`` is unset inside, since
-the kernel's parent there is bwrap's pid 1 and ipykernel would take that for an orphaning.
+``SIG_IGN``) and ipykernel installs its own handler. ``JPY_PARENT_PID`` is 1 inside, as the
+kernel's parent there is bwrap's pid 1: ipykernel then neither polls for an orphaning (bwrap's
+``--die-with-parent`` does that) nor prints its "Ctrl-C will not work" note to the terminal.
 """
 
 from __future__ import annotations
@@ -212,7 +213,7 @@ def command_prefix(sandbox: Sandbox, config: GradeConfig, *, runtime: Path, scra
     checks.mkdir(parents=True, exist_ok=True)
     args += _with_parents(checks, made) + ["--ro-bind", str(checks), str(checks)]
     args += ["--perms", "01777", "--size", str(config.limits.scratch_bytes), "--tmpfs", str(scratch),
-             "--chdir", str(scratch), "--unsetenv", "JPY_PARENT_PID", "--"]
+             "--chdir", str(scratch), "--setenv", "JPY_PARENT_PID", "1", "--"]
     return args
 
 

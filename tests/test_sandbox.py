@@ -218,7 +218,8 @@ def test_public_names_are_sorted_and_defined(module: str) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("kernel", ["fresh", "forkserver"])
 @pytest.mark.parametrize("mode", ["none", "auto"], ids=["limits-only", "auto"])
-def test_the_reference_solution_earns_full_marks_in_every_mode(course, make_config, mode: str, kernel: str) -> None:
+def test_the_reference_solution_earns_full_marks_in_every_mode(course, make_config, capfd, mode: str,
+                                                              kernel: str) -> None:
     from grader.grade import grade_submission
 
     config = make_config(sandbox=mode, kernel=kernel)
@@ -229,6 +230,9 @@ def test_the_reference_solution_earns_full_marks_in_every_mode(course, make_conf
     assert exercise.kernel["sandbox"] == expected
     warned = any("bubblewrap" in p.en for p in exercise.problems)
     assert warned == (expected == "none")
+    # A kernel in bubblewrap has no parent to poll; ipykernel must not take that for a terminal session.
+    terminal = capfd.readouterr()
+    assert "Ctrl-C will not work" not in terminal.out + terminal.err
 
 
 @pytest.mark.skipif(os.geteuid() != 0 or not sandbox.pids_cgroups_work(), reason="needs root and a pids cgroup")

@@ -1,0 +1,57 @@
+"""The kernel's side of a check (grader.probe): seeded draws that leave the student's streams alone."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import torch
+
+from grader import probe, wire
+
+
+def _draws() -> tuple[float, float, float]:
+    return random.random(), float(np.random.rand()), float(torch.rand(1))
+
+
+def test_seeded_rngs_repeat_and_restore() -> None:
+    random.seed(5), np.random.seed(5), torch.manual_seed(5)
+    expected_after = _draws()
+    random.seed(5), np.random.seed(5), torch.manual_seed(5)
+
+    with probe.seeded_rngs(0):
+        first = _draws()
+    with probe.seeded_rngs(0):
+        second = _draws()
+
+    assert first == second  # every probe (and every check) starts from the same seeds
+    assert _draws() == expected_after  # and the caller's streams go on as if nothing was drawn
+
+
+def test_seeded_rngs_restore_after_an_exception() -> None:
+    torch.manual_seed(9)
+    expected = torch.rand(3)
+    torch.manual_seed(9)
+    try:
+        with probe.seeded_rngs(0):
+            torch.rand(100)
+            raise ValueError("student code failed")
+    except ValueError:
+        pass
+    assert torch.equal(torch.rand(3), expected)
+
+
+def test_a_probe_draws_the_same_numbers_whatever_the_student_seeded() -> None:
+    def draw(ns):
+        return [float(x) for x in torch.rand(2)]
+
+    answers = []
+    for student_seed in (1, 2):
+        torch.manual_seed(student_seed)
+        answers.append(wire.decode(probe.call(draw, {}, wire.encode([])))["value"])
+    assert answers[0] == answers[1]
+
+
+def test_a_cpu_probe_does_not_start_cuda() -> None:
+    probe.call(lambda ns: float(torch.rand(1)), {}, wire.encode([]))
+    assert not torch.cuda.is_initialized()
