@@ -8,14 +8,18 @@ cell that never finishes, a kernel that dies, a cell that raises: each becomes a
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
 import json
 import math
+import os
 import re
 import shutil
+import signal
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Iterator
 
 import nbformat
@@ -37,6 +41,7 @@ from .results import CellError, ExerciseStatus
 __all__ = ["Execution", "running_notebook", "strip_ansi", "trim_source"]
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+START_AHEAD_READY_S = 30.0  # a kernel started ahead that is not ready by then is replaced
 INTERRUPT_GRACE_S = 10.0  # how long an interrupted kernel has to come back (a loaded machine is slow)
 TRUNCATED = T("[출력이 너무 길어 {limit} 바이트 이후는 잘렸습니다]", "[output truncated after {limit} bytes]")
 
@@ -180,13 +185,35 @@ def _exit_code(km: Any) -> int | None:
     return process.poll() if process is not None and hasattr(process, "poll") else None
 
 
-@contextmanager
-def running_notebook(notebook: Any, config: GradeConfig) -> Iterator[tuple[Execution, Notebook]]:
-    """Run ``notebook``'s cells in a fresh kernel; yield the outcome and a handle for checks.
+@dataclass
+class _Kernel:
+    """A started kernel with its cage and folders: all a notebook needs before its first cell."""
 
-    The kernel lives until the ``with`` block ends, then is killed (a graceful shutdown of a
-    torch-loaded kernel costs seconds and buys nothing here).
-    """
+    config: GradeConfig
+    box: sandbox.Sandbox
+    runtime: Path
+    scratch: Path
+    km: Any  # jupyter_client AsyncKernelManager
+    owner: int = field(default_factory=os.getpid)
+
+    def usable_for(self, config: GradeConfig) -> bool:
+        return self.owner == os.getpid() and self.config == config and run_sync(self.km.is_alive)()
+
+    def stop(self) -> None:
+        if self.owner != os.getpid():  # a copy inherited by a forked process: its parent's to stop
+            return
+        try:
+            if self.km.has_kernel:
+                run_sync(self.km.shutdown_kernel)(now=True)
+        finally:
+            run_sync(self.km.cleanup_resources)()
+            sandbox.release(self.box)
+            shutil.rmtree(self.scratch, ignore_errors=True)
+            shutil.rmtree(self.runtime, ignore_errors=True)
+
+
+def _start_kernel(config: GradeConfig) -> _Kernel:
+    """Start a kernel in its sandbox; it initialises on its own while the caller goes on."""
     box = sandbox.plan(config)
     fresh = config.kernel != "forkserver"
     # A forked kernel's runtime folder lies under the zygote's root, which its sandbox shares.
@@ -199,38 +226,107 @@ def running_notebook(notebook: Any, config: GradeConfig) -> Iterator[tuple[Execu
     zygote = {"zygote_prefix": sandbox.zygote_prefix(box, config)} if not fresh and box.mode == "bwrap" else {}
     km = new_kernel_manager(runtime, provisioner="" if fresh else PROVISIONER_NAME, provisioner_config=zygote,
                             argv_prefix=tuple(prefix))
-    client = GradingClient(
-        notebook,
-        km=km,
-        allow_errors=True,
-        interrupt_on_timeout=False,
-        record_timing=False,
-        startup_timeout=120,
-        output_limit=config.limits.output_bytes,
-    )
+    kernel = _Kernel(config, box, runtime, scratch, km)
+    try:
+        if fresh:
+            launch: dict[str, Any] = {"preexec_fn": sandbox.preexec(box, config.limits)}
+        else:  # the same cage, applied by the forked child (grader.forkserver.child)
+            launch = {"child_setup": {"calls": [["grader.forkserver.child:sandbox_setup", {
+                "mode": box.mode, "cgroup": None,  # joined from outside: adopt()
+                "limits": dataclasses.asdict(config.limits)}]]}}
+            if box.mode == "bwrap":  # sharing a sandbox with its zygote: no ptrace of it (preexec does this without)
+                launch["child_setup"]["calls"] += [
+                    ["grader.sandbox:own_user_namespace", {}],
+                    ["grader.sandbox:private_mounts", {"runtime": str(runtime), "shm_bytes": config.limits.scratch_bytes}]]
+        run_sync(km.start_kernel)(env=kernel_env(config, scratch), cwd=str(scratch), **launch)
+        if not fresh:  # inside bubblewrap the child cannot write the cgroup files itself
+            sandbox.adopt(box, km.provisioner.pid)
+    except Exception as exc:  # noqa: BLE001 - any start failure is the grader's problem
+        kernel.stop()
+        raise KernelError(f"the kernel could not start: {type(exc).__name__}: {exc}") from exc
+    return kernel
+
+
+# The next notebook's kernel, started while the current one is checked (fork server only): by
+# the time that notebook comes, its kernel is ready. Process-wide, like the fork server.
+_ahead: _Kernel | None = None
+
+
+def _start_ahead(config: GradeConfig) -> None:
+    global _ahead
+    _stop_ahead()
+    try:
+        _ahead = _start_kernel(config)
+    except KernelError:
+        _ahead = None  # the next notebook starts its own, and reports any failure as its own
+
+
+def _stop_ahead() -> None:
+    global _ahead
+    kernel, _ahead = _ahead, None
+    if kernel is not None:
+        kernel.stop()
+
+
+atexit.register(_stop_ahead)
+
+
+def _kernel_for(notebook: Any, config: GradeConfig) -> tuple[_Kernel, GradingClient]:
+    """A kernel that answers, and nbclient's client on it: the one started ahead where it fits."""
+    global _ahead
+    kernel, _ahead = _ahead, None
+    if kernel is not None and not kernel.usable_for(config):
+        kernel.stop()
+        kernel = None
+    while True:
+        started_ahead = kernel is not None
+        if kernel is None:
+            kernel = _start_kernel(config)
+        else:
+            # The previous notebook ran beside it; its code is gone now, but may have stopped it.
+            run_sync(kernel.km.signal_kernel)(signal.SIGCONT)
+        client = GradingClient(
+            notebook,
+            km=kernel.km,
+            allow_errors=True,
+            interrupt_on_timeout=False,
+            record_timing=False,
+            startup_timeout=START_AHEAD_READY_S if started_ahead else 120,
+            output_limit=config.limits.output_bytes,
+        )
+        try:
+            client.start_new_kernel_client()
+            return kernel, client
+        except Exception as exc:  # noqa: BLE001 - any start failure is the grader's problem
+            if client.kc is not None:
+                client.kc.stop_channels()
+            kernel.stop()
+            if not started_ahead:
+                raise KernelError(f"the kernel could not start: {type(exc).__name__}: {exc}") from exc
+            kernel = None  # the one started ahead did not come up: start one now
+
+
+@contextmanager
+def running_notebook(notebook: Any, config: GradeConfig, *,
+                     another_follows: bool = False) -> Iterator[tuple[Execution, Notebook]]:
+    """Run ``notebook``'s cells in a fresh kernel; yield the outcome and a handle for checks.
+
+    The kernel lives until the ``with`` block ends, then is killed (a graceful shutdown of a
+    torch-loaded kernel costs seconds and buys nothing here). With ``another_follows`` (and the
+    fork server), the next notebook's kernel is started once this one's cells are done.
+    """
+    kernel, client = _kernel_for(notebook, config)
+    km = kernel.km
     probe_client: BlockingKernelClient | None = None
     try:
-        try:
-            if fresh:
-                launch: dict[str, Any] = {"preexec_fn": sandbox.preexec(box, config.limits)}
-            else:  # the same cage, applied by the forked child (grader.forkserver.child)
-                launch = {"child_setup": {"calls": [["grader.forkserver.child:sandbox_setup", {
-                    "mode": box.mode, "cgroup": None,  # joined from outside: adopt()
-                    "limits": dataclasses.asdict(config.limits)}]]}}
-                if box.mode == "bwrap":  # sharing a sandbox with its zygote: no ptrace of it (preexec does this without)
-                    launch["child_setup"]["calls"].append(["grader.sandbox:own_user_namespace", {}])
-            run_sync(km.start_kernel)(env=kernel_env(config, scratch), cwd=str(scratch), **launch)
-            if not fresh:  # inside bubblewrap the child cannot write the cgroup files itself
-                sandbox.adopt(box, km.provisioner.pid)
-            client.start_new_kernel_client()
-        except Exception as exc:  # noqa: BLE001 - any start failure is the grader's problem
-            raise KernelError(f"the kernel could not start: {type(exc).__name__}: {exc}") from exc
         probe_client = BlockingKernelClient(connection_file=km.connection_file)
         probe_client.load_connection_file()
         probe_client.start_channels(iopub=False, stdin=False, hb=False, control=False)
         execution = _run_cells(client, probe_client, config)
+        if another_follows and config.kernel == "forkserver":
+            _start_ahead(config)
         alive = run_sync(km.is_alive)()
-        breaches.observe(execution, box, config.limits, exit_code=None if alive else _exit_code(km))
+        breaches.observe(execution, kernel.box, config.limits, exit_code=None if alive else _exit_code(km))
         if alive and not execution.kernel_wedged and execution.status is not ExerciseStatus.KERNEL_DIED:
             backend: Notebook = KernelNotebook(
                 probe_client,
@@ -246,11 +342,4 @@ def running_notebook(notebook: Any, config: GradeConfig) -> Iterator[tuple[Execu
             probe_client.stop_channels()
         if client.kc is not None:
             client.kc.stop_channels()
-        try:
-            if km.has_kernel:
-                run_sync(km.shutdown_kernel)(now=True)
-        finally:
-            run_sync(km.cleanup_resources)()
-            sandbox.release(box)
-            shutil.rmtree(scratch, ignore_errors=True)
-            shutil.rmtree(runtime, ignore_errors=True)
+        kernel.stop()

@@ -50,8 +50,13 @@ def _checks(config: GradeConfig, exercise: Exercise, notebook: Notebook) -> tupl
     return checks, time.monotonic() - started
 
 
-def grade_exercise(exercise: Exercise, loaded: LoadedNotebook | None, config: GradeConfig) -> ExerciseResult:
-    """Execute one exercise's notebook and run its checks against the live kernel."""
+def grade_exercise(exercise: Exercise, loaded: LoadedNotebook | None, config: GradeConfig, *,
+                   another_follows: bool = False) -> ExerciseResult:
+    """Execute one exercise's notebook and run its checks against the live kernel.
+
+    ``another_follows``: another notebook will be graded after this one, by this process (its
+    kernel can then be started while this one is checked).
+    """
     if loaded is None or loaded.notebook is None:
         status = ExerciseStatus.MISSING if loaded is None else ExerciseStatus.INVALID
         checks, check_s = _checks(config, exercise, MissingNotebook(status.value))
@@ -59,7 +64,7 @@ def grade_exercise(exercise: Exercise, loaded: LoadedNotebook | None, config: Gr
             exercise_id=exercise.id, title=exercise.title, status=status, checks=checks,
             notebook=loaded.relative if loaded else "",
             problems=[loaded.problem] if loaded and loaded.problem else [], check_s=check_s)
-    with running_notebook(loaded.notebook, config) as (execution, backend):
+    with running_notebook(loaded.notebook, config, another_follows=another_follows) as (execution, backend):
         checks, check_s = _checks(config, exercise, backend)
     return ExerciseResult(
         exercise_id=exercise.id,
@@ -77,11 +82,12 @@ def grade_exercise(exercise: Exercise, loaded: LoadedNotebook | None, config: Gr
 
 
 def grade_submission(path: Path, config: GradeConfig, *, submission_id: str | None = None,
-                     exercises: list[str] | None = None) -> SubmissionResult:
+                     exercises: list[str] | None = None, more_follow: bool = False) -> SubmissionResult:
     """Grade a notebook or a folder of notebooks against the course in ``config``.
 
     A single notebook is graded as its own exercise only; a folder is graded against every
     exercise of the course (or those in ``exercises``), a missing notebook scoring zero.
+    ``more_follow``: this process grades other submissions after this one (bulk workers).
     """
     started = _now()
     submission = load_submission(path, config.course, submission_id=submission_id)
@@ -92,7 +98,10 @@ def grade_submission(path: Path, config: GradeConfig, *, submission_id: str | No
             submission.problems.append(T(
                 f"{Path(path).name}: 코스의 어느 실습과도 맞지 않습니다.",
                 f"{Path(path).name}: matches no exercise of the course."))
-    results = [grade_exercise(e, submission.notebooks.get(e.id), config) for e in wanted]
+    loaded = [submission.notebooks.get(e.id) for e in wanted]
+    runs = [i for i, notebook in enumerate(loaded) if notebook is not None and notebook.notebook is not None]
+    results = [grade_exercise(e, notebook, config, another_follows=more_follow or bool(runs and i < runs[-1]))
+               for i, (e, notebook) in enumerate(zip(wanted, loaded))]
     return SubmissionResult(
         submission_id=submission.id,
         exercises=results,

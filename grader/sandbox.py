@@ -63,6 +63,7 @@ __all__ = [
     "plan",
     "preexec",
     "prepare",
+    "private_mounts",
     "release",
     "sweep_stale",
     "zygote_prefix",
@@ -369,6 +370,21 @@ def apply_limits(limits: Limits) -> None:
         resource.setrlimit(kind, (value, value))
 
 
+# mount(2) and unshare(2) flags (linux/mount.h, linux/sched.h)
+_CLONE_NEWUSER, _CLONE_NEWNS = 0x10000000, 0x20000
+_MS_NOSUID, _MS_NODEV, _MS_BIND, _MS_REC, _MS_PRIVATE = 2, 4, 4096, 16384, 1 << 18
+
+
+def _libc_call(name: str, *args: Any) -> None:
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    encoded = [a.encode() if isinstance(a, str) else a for a in args]
+    if getattr(libc, name)(*encoded) != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"{name}{tuple(args)}: {os.strerror(errno)}")
+
+
 def own_user_namespace() -> None:
     """Move the calling (forked, still single-threaded) kernel into a user namespace of its own.
 
@@ -376,15 +392,31 @@ def own_user_namespace() -> None:
     kernel can no longer ptrace (or read the memory of) the zygote it shares a sandbox with,
     which would let one student's code tamper with the kernels forked for the next students.
     """
-    import ctypes
-
     uid, gid = os.geteuid(), os.getegid()
-    if ctypes.CDLL(None, use_errno=True).unshare(0x10000000) != 0:  # CLONE_NEWUSER
-        errno = ctypes.get_errno()
-        raise OSError(errno, f"unshare(CLONE_NEWUSER): {os.strerror(errno)}")
+    _libc_call("unshare", _CLONE_NEWUSER)
     for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
         with open(f"/proc/self/{name}", "w") as handle:
             handle.write(text)
+
+
+def private_mounts(*, runtime: str, shm_bytes: int) -> None:
+    """Give the calling forked kernel a mount namespace of its own (after own_user_namespace).
+
+    Of the zygote's shared root it sees only its own runtime folder: another kernel alive at the
+    same time (the next notebook's, started ahead) keeps its connection key, its sockets and its
+    working folder out of this one's sight. ``/dev/shm`` is a fresh, empty tmpfs.
+    """
+    _libc_call("unshare", _CLONE_NEWNS)
+    _libc_call("mount", None, "/", None, _MS_REC | _MS_PRIVATE, None)  # nothing leaks back out
+    own = os.open(runtime, os.O_PATH | os.O_DIRECTORY)  # opened in the new namespace, as a bind source must be
+    try:
+        _libc_call("mount", "tmpfs", os.path.dirname(runtime), "tmpfs", _MS_NOSUID | _MS_NODEV, "size=64k,mode=0711")
+        os.mkdir(runtime, 0o700)
+        _libc_call("mount", f"/proc/self/fd/{own}", runtime, None, _MS_BIND | _MS_REC, None)
+    finally:
+        os.close(own)
+    _libc_call("mount", "tmpfs", "/dev/shm", "tmpfs", _MS_NOSUID | _MS_NODEV, f"size={shm_bytes},mode=1777")
+    os.chdir(os.getcwd())  # the working folder again, through the new mount
 
 
 def preexec(sandbox: Sandbox, limits: Limits) -> Callable[[], None]:

@@ -79,7 +79,7 @@ def _worker(conn: Connection, config: GradeConfig, unit: str) -> None:
             return
         student_id, path = task
         try:
-            result = grade(Path(path), config, submission_id=student_id)
+            result = grade(Path(path), config, submission_id=student_id, more_follow=True)
             message: tuple[str, Any, int] = ("ok", result.to_dict(), _peak_rss_kb())
         except Exception:  # noqa: BLE001 - one broken submission must not end the worker
             message = ("error", traceback.format_exc(limit=8)[-4000:], _peak_rss_kb())

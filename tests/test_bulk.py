@@ -26,7 +26,8 @@ ROOT = Path(__file__).resolve().parent.parent
 FAKE = "tests.test_bulk:fake_grade"
 
 
-def fake_grade(path: Path, config, *, submission_id: str | None = None) -> SubmissionResult:
+def fake_grade(path: Path, config, *, submission_id: str | None = None,
+              more_follow: bool = False) -> SubmissionResult:
     """Grade by reading the notebook's text: words in it say what to do; the score is its length."""
     text = "".join(p.read_text() for p in sorted(Path(path).rglob("*.ipynb")))
     if "CRASH" in text:

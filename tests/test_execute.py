@@ -81,3 +81,86 @@ def test_output_is_capped(tmp_path, make_config) -> None:
     assert execution.output_truncated
     assert kept < 200_000
     assert any("output" in p.en for p in execution.problems)
+
+
+# ----------------------------------------------------------------------------- kernels started ahead
+
+def _pid_and_secret(ns):
+    import os
+
+    return os.getpid(), ns.get("secret")
+
+
+@pytest.fixture
+def starts(monkeypatch):
+    """Every kernel started, in order (the real start, counted)."""
+    from grader import execute
+
+    started: list = []
+
+    def counting(config):
+        kernel = real(config)
+        started.append(kernel)
+        return kernel
+
+    real = execute._start_kernel
+    monkeypatch.setattr(execute, "_start_kernel", counting)
+    yield started
+    execute._stop_ahead()
+
+
+def _cell(source: str):
+    import nbformat
+
+    return nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+
+
+def test_the_next_notebooks_kernel_is_started_ahead_and_shares_nothing(make_config, starts) -> None:
+    from grader import execute
+
+    config = make_config()
+    with execute.running_notebook(_cell("secret = 'first student'"), config, another_follows=True) as (_, first):
+        assert len(starts) == 2  # this notebook's, and the next one's once these cells were done
+        first_pid, secret = first.run(_pid_and_secret)
+        assert secret == "first student"
+    with execute.running_notebook(_cell("x = 1"), config) as (execution, second):
+        assert len(starts) == 2  # no new start: the kernel started ahead serves this notebook
+        second_pid, secret = second.run(_pid_and_secret)
+    assert execution.status is ExerciseStatus.GRADED and secret is None and second_pid != first_pid
+    assert execute._ahead is None  # nothing follows: nothing left running
+
+
+@pytest.mark.parametrize("signal_name", ["SIGKILL", "SIGSTOP"])
+def test_a_kernel_started_ahead_survives_what_the_previous_notebook_did_to_it(make_config, starts,
+                                                                          signal_name: str) -> None:
+    import signal
+
+    from grader import execute
+
+    config = make_config()
+    with execute.running_notebook(_cell("x = 1"), config, another_follows=True):
+        execute._ahead.km.provisioner.process.send_signal(getattr(signal, signal_name))
+    with execute.running_notebook(_cell("y = 2"), config) as (execution, backend):
+        assert backend.run(_y) == 2
+    assert execution.status is ExerciseStatus.GRADED and not execution.cell_errors
+    # Killed: replaced by a new one. Stopped: resumed and used.
+    assert len(starts) == (3 if signal_name == "SIGKILL" else 2)
+
+
+def _y(ns):
+    return ns["y"]
+
+
+def test_a_folder_starts_kernels_ahead_only_while_notebooks_remain(course, make_config, starts,
+                                                                  tmp_path) -> None:
+    import shutil
+
+    from grader import execute
+
+    folder = tmp_path / "submission"
+    folder.mkdir()
+    for exercise_id in ("01_tensors", "02_dataset"):
+        shutil.copy(course.exercise(exercise_id).solution, folder / f"{exercise_id}.ipynb")
+    result = grade_submission(folder, make_config(), exercises=["01_tensors", "02_dataset", "03_transforms"])
+    assert result.score == sum(e.max_score for e in result.exercises[:2])
+    assert len(starts) == 2 and execute._ahead is None  # 03 is missing: no kernel started for it

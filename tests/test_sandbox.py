@@ -208,6 +208,38 @@ def test_forked_kernels_live_under_the_zygotes_shared_root(make_config) -> None:
     assert "--unshare-net" in prefix and "--unshare-pid" in prefix
 
 
+_SNOOP = """import json, os
+here = os.getcwd(); runtime = os.path.dirname(here); root = os.path.dirname(runtime)
+open('/dev/shm/left-by-' + os.path.basename(runtime), 'w').write('x')
+SEEN = json.dumps({"runtime": os.path.basename(runtime), "root": sorted(os.listdir(root)),
+                   "shm": sorted(os.listdir('/dev/shm'))})"""
+
+
+def _seen(backend) -> dict:
+    return json.loads(backend.run(_read_seen))
+
+
+def _read_seen(ns):
+    return ns["SEEN"]
+
+
+@pytest.mark.slow
+@needs_bwrap
+def test_forked_kernels_alive_together_cannot_see_each_others_folders(make_config) -> None:
+    # The next notebook's kernel is started while the current one is still being checked: the
+    # current student's code must not reach its connection key, its sockets or its /dev/shm.
+    from grader.execute import running_notebook
+
+    config = make_config(sandbox="bwrap", kernel="forkserver")
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(_SNOOP)])
+    with running_notebook(notebook, config) as (_, first), running_notebook(notebook, config) as (_, second):
+        views = [_seen(first), _seen(second)]
+    assert views[0]["runtime"] != views[1]["runtime"]
+    for view in views:
+        assert view["root"] == [view["runtime"]], view
+        assert view["shm"] == ["left-by-" + view["runtime"]], view
+
+
 @pytest.mark.parametrize("module", ["grader.sandbox", "grader.breaches", "grader.tamper"])
 def test_public_names_are_sorted_and_defined(module: str) -> None:
     imported = __import__(module, fromlist=["__all__"])

@@ -36,7 +36,8 @@ ROOT = Path(__file__).resolve().parents[2]
 QUICK = "tests.benchmarks.bench_bulk:quick_grade"
 
 
-def quick_grade(path: Path, config: GradeConfig, *, submission_id: str | None = None) -> SubmissionResult:
+def quick_grade(path: Path, config: GradeConfig, *, submission_id: str | None = None,
+                more_follow: bool = False) -> SubmissionResult:
     """The unit of work without a kernel: load and validate the notebooks, invent check outcomes."""
     submission = load_submission(path, config.course, submission_id=submission_id)
     exercises = []

@@ -13,7 +13,8 @@ each mode in turn within every round so that a busy machine slows both alike:
    time hides most of what the fork server saves: the notebook's compute is therefore taken as
    its cell time under the fork server (libraries already loaded) for both modes, and the raw
    ``wall - cell_s`` is printed too. The fork server's first notebook (the zygote importing
-   torch) is a warm-up, shown apart.
+   torch) is a warm-up, shown apart. As in a bulk worker, each grading is told that more
+   follow, so the fork server starts the next kernel while the current notebook is checked.
 2. A multi-notebook submission end to end: ``grader grade solutions/`` (every exercise of the
    course) as a new process, wall time and peak memory.
 3. ``grader check solutions/<exercise>.ipynb`` as a new process, against what it cannot beat:
@@ -201,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
             with TreeSampler(os.getpid()) as sampler:
                 sampler.sample()
                 baseline = dict(sampler.cpu_ticks)
-                result = grade_submission(notebook, configs[mode])
+                result = grade_submission(notebook, configs[mode], more_follow=True)
             wall = time.monotonic() - started
             # Only what was spent during this grading: the zygote's and our own time before it is not.
             per[mode]["cpu"].append(sum(v - baseline.get(k, 0) for k, v in sampler.cpu_ticks.items()) / _TICK)
