@@ -16,6 +16,7 @@ from pathlib import Path
 from queue import Empty
 from typing import Any
 
+import zmq
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
@@ -48,7 +49,9 @@ class GraderKernelSpecManager(KernelSpecManager):
             metadata["kernel_provisioner"] = {"provisioner_name": self.provisioner,
                                               "config": dict(self.provisioner_config)}
         return KernelSpec(
-            argv=[*self.argv_prefix, sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+            # No input history database: nobody reads it, and it costs a file and a thread per kernel.
+            argv=[*self.argv_prefix, sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
+                  "--HistoryManager.enabled=False"],
             display_name="Python (grader)",
             language="python",
             interrupt_mode="signal",
@@ -57,13 +60,20 @@ class GraderKernelSpecManager(KernelSpecManager):
 
 
 class ReadyKernelClient(AsyncKernelClient):
-    """jupyter_client's client, minus a fixed 0.2 s wait when a kernel starts.
+    """jupyter_client's client, minus fixed waits when a kernel starts.
 
     The stock ``wait_for_ready`` ends by reading IOPub until it has been quiet for 0.2 s; the
     messages it drops are the status of the readiness request, which nbclient ignores anyway
     (it matches every message to its cell by parent id). Here: a kernel_info reply, one IOPub
     message to prove the subscription is live, then whatever is already queued.
     """
+
+    def _context_default(self) -> Any:
+        context = super()._context_default()
+        # The client connects before a new kernel has bound its sockets, and zmq retries a
+        # refused connection only every 100 ms by default: that was most of a forked kernel's start.
+        context.setsockopt(zmq.RECONNECT_IVL, 10)
+        return context
 
     async def _async_wait_for_ready(self, timeout: float | None = None) -> None:
         deadline = time.monotonic() + (timeout if timeout is not None else float("inf"))
