@@ -108,6 +108,9 @@ def cli() -> None:
 
 
 def _grade(path: str, config: GradeConfig) -> Any:
+    from .warmup import launch_zygote
+
+    launch_zygote(config)  # first: it imports torch while we import the rest
     from .grade import grade_submission, prepare_data
 
     prepare_data(config)

@@ -34,7 +34,7 @@ from .errors import KernelError
 from .i18n import T
 from .forkserver import PROVISIONER_NAME
 from . import breaches, sandbox
-from .kernels import kernel_env, new_kernel_manager, runtime_dir
+from .kernels import new_kernel_manager, runtime_dir
 from .remote import KernelNotebook, MissingNotebook, Notebook
 from .results import CellError, ExerciseStatus
 
@@ -238,7 +238,7 @@ def _start_kernel(config: GradeConfig) -> _Kernel:
                 launch["child_setup"]["calls"] += [
                     ["grader.sandbox:own_user_namespace", {}],
                     ["grader.sandbox:private_mounts", {"runtime": str(runtime), "shm_bytes": config.limits.scratch_bytes}]]
-        run_sync(km.start_kernel)(env=kernel_env(config, scratch), cwd=str(scratch), **launch)
+        run_sync(km.start_kernel)(env=sandbox.kernel_env(config, scratch), cwd=str(scratch), **launch)
         if not fresh:  # inside bubblewrap the child cannot write the cgroup files itself
             sandbox.adopt(box, km.provisioner.pid)
     except Exception as exc:  # noqa: BLE001 - any start failure is the grader's problem

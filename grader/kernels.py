@@ -2,12 +2,11 @@
 
 A kernelspec of our own (not whichever ``python3`` Jupyter finds first) makes every kernel run
 ``sys.executable -m ipykernel_launcher``: the venv the grader is installed in, with the same
-torch. The environment a kernel gets is built here from nothing but what it needs.
+torch. The environment a kernel gets is the sandbox's (:func:`grader.sandbox.kernel_env`).
 """
 
 from __future__ import annotations
 
-import os
 import sys
 import tempfile
 import time
@@ -21,16 +20,9 @@ from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
 
-from .config import GradeConfig
-
-__all__ = ["KERNEL_NAME", "GraderKernelSpecManager", "ReadyKernelClient", "kernel_env", "new_kernel_manager", "runtime_dir"]
+__all__ = ["KERNEL_NAME", "GraderKernelSpecManager", "ReadyKernelClient", "new_kernel_manager", "runtime_dir"]
 
 KERNEL_NAME = "grader-python"
-GRADING_FLAG = "GRADER_GRADING"  # tells a notebook's self-check cell that the grader runs it
-
-# Only these reach a kernel from the grader's own environment (no tokens, no keys, no proxies).
-_PASSED_THROUGH = ("PATH", "LANG", "LC_ALL", "TZ", "CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES",
-                   "LD_LIBRARY_PATH", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 
 
 class GraderKernelSpecManager(KernelSpecManager):
@@ -99,25 +91,6 @@ class ReadyKernelClient(AsyncKernelClient):
             await self.iopub_channel.get_msg(timeout=0)
 
     wait_for_ready = _async_wait_for_ready
-
-
-def kernel_env(config: GradeConfig, scratch: Path) -> dict[str, str]:
-    """The whole environment of a kernel: scrubbed, with the data root and one thread."""
-    env = {key: os.environ[key] for key in _PASSED_THROUGH if key in os.environ}
-    env.update({
-        "HOME": str(scratch),
-        "TMPDIR": str(scratch),
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "PYTHONNOUSERSITE": "1",
-        "PYTHONHASHSEED": "0",
-        "MPLBACKEND": "Agg",
-        # One thread per kernel: bulk grading runs one kernel per core.
-        "OMP_NUM_THREADS": "1",
-        "MKL_NUM_THREADS": "1",
-        config.course.data_env: str(config.data_root),
-        GRADING_FLAG: "1",
-    })
-    return env
 
 
 def runtime_dir() -> Path:

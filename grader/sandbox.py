@@ -50,6 +50,7 @@ from .errors import KernelError
 from .i18n import T
 
 __all__ = [
+    "GRADING_FLAG",
     "MODES",
     "Sandbox",
     "adopt",
@@ -58,6 +59,7 @@ __all__ = [
     "command_prefix",
     "forked_runtime",
     "hidden_paths",
+    "kernel_env",
     "own_user_namespace",
     "pids_cgroups_work",
     "plan",
@@ -68,6 +70,11 @@ __all__ = [
     "sweep_stale",
     "zygote_prefix",
 ]
+
+GRADING_FLAG = "GRADER_GRADING"  # tells a notebook's self-check cell that the grader runs it
+# Only these reach a kernel from the grader's own environment (no tokens, no keys, no proxies).
+_PASSED_THROUGH = ("PATH", "LANG", "LC_ALL", "TZ", "CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES",
+                   "LD_LIBRARY_PATH", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 
 MODES = ("auto", "bwrap", "none")
 _SYSTEM_DIRS = ("/usr", "/etc", "/opt/conda")
@@ -349,6 +356,25 @@ def zygote_prefix(sandbox: Sandbox, config: GradeConfig) -> list[str]:
     """
     root = _zygote_root(os.getpid(), config.limits.scratch_bytes)
     return command_prefix(sandbox, config, runtime=root, scratch=Path(tempfile.gettempdir()) / "zygote")
+
+
+def kernel_env(config: GradeConfig, scratch: Path) -> dict[str, str]:
+    """The whole environment of a kernel: scrubbed, with the data root and one thread."""
+    env = {key: os.environ[key] for key in _PASSED_THROUGH if key in os.environ}
+    env.update({
+        "HOME": str(scratch),
+        "TMPDIR": str(scratch),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONNOUSERSITE": "1",
+        "PYTHONHASHSEED": "0",
+        "MPLBACKEND": "Agg",
+        # One thread per kernel: bulk grading runs one kernel per core.
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        config.course.data_env: str(config.data_root),
+        GRADING_FLAG: "1",
+    })
+    return env
 
 
 def apply_limits(limits: Limits) -> None:

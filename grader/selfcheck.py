@@ -14,7 +14,7 @@ from typing import Any
 
 from .course import find_course, load_course
 from .i18n import default_language
-from .kernels import GRADING_FLAG
+from .sandbox import GRADING_FLAG
 from .plugin import GradingContext
 from .remote import LocalNotebook
 from .results import ExerciseResult, ExerciseStatus

@@ -19,7 +19,8 @@ from grader.execute import running_notebook
 from grader.forkserver import PROVISIONER_NAME, client
 from grader.forkserver.client import fork_server
 from grader.forkserver.process import ForkedProcess
-from grader.kernels import kernel_env, new_kernel_manager, runtime_dir
+from grader.kernels import new_kernel_manager, runtime_dir
+from grader.sandbox import kernel_env
 
 slow = pytest.mark.slow  # every test here but the first few starts real kernels
 

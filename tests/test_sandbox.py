@@ -240,6 +240,27 @@ def test_forked_kernels_alive_together_cannot_see_each_others_folders(make_confi
         assert view["shm"] == ["left-by-" + view["runtime"]], view
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["none", pytest.param("bwrap", marks=needs_bwrap)])
+def test_the_zygote_launched_first_is_the_one_the_kernel_uses(make_config, mode: str) -> None:
+    # `grader check` launches the zygote before it even imports nbclient; a zygote for other
+    # settings than the kernel's would cost a second torch import instead of saving one.
+    from grader.execute import running_notebook
+    from grader.forkserver.client import fork_server
+    from grader.warmup import launch_zygote
+
+    config = make_config(sandbox=mode, kernel="forkserver")
+    server = fork_server()
+    server.close()  # the zygotes of earlier tests: the next ones start their own
+    before = set(server.zygotes)
+    launch_zygote(config)
+    launched = set(server.zygotes) - before
+    assert len(launched) == 1 and server.zygotes[next(iter(launched))].info is None  # not waited for
+    with running_notebook(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")]), config) as (run, _):
+        assert run.status is ExerciseStatus.GRADED
+    assert set(server.zygotes) - before == launched
+
+
 @pytest.mark.parametrize("module", ["grader.sandbox", "grader.breaches", "grader.tamper"])
 def test_public_names_are_sorted_and_defined(module: str) -> None:
     imported = __import__(module, fromlist=["__all__"])

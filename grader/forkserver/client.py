@@ -85,7 +85,11 @@ def _import_trusted_side() -> None:
 
 
 class Zygote:
-    """One zygote process and its control channel."""
+    """One zygote process and its control channel.
+
+    Made, it is launched at once; :meth:`wait_ready` waits (the first time) until it has
+    imported everything, so that a caller can launch it early and go on with its own work.
+    """
 
     def __init__(self, env: Mapping[str, str], prefix: Sequence[str] = ()) -> None:
         self.env = dict(env)
@@ -96,8 +100,10 @@ class Zygote:
         self.replies: dict[int, tuple[dict[str, Any], list[int]]] = {}
         self.next_id = 0
         self.closed = False
+        self.info: dict[str, Any] | None = None  # the zygote's "ready" message
+        self.start_s: float | None = None
         self.sock, theirs = channel.socket_pair()
-        started = time.monotonic()
+        self.launched = time.monotonic()
         try:
             self.process = subprocess.Popen(
                 zygote_command(theirs.fileno(), self.prefix), pass_fds=(theirs.fileno(),),
@@ -106,10 +112,15 @@ class Zygote:
             raise ForkServerError(f"the fork server could not start: {exc}") from exc
         finally:
             theirs.close()
-        _import_trusted_side()
-        ready = self._receive(lambda m: m.get("op") == "ready", START_TIMEOUT)
-        self.info = ready
-        self.start_s = time.monotonic() - started
+
+    def wait_ready(self) -> None:
+        """Block until the zygote has imported what it preloads (at once, once it has)."""
+        with self.lock:
+            if self.info is not None:
+                return
+            _import_trusted_side()
+            self.info = self._receive(lambda m: m.get("op") == "ready", START_TIMEOUT)
+            self.start_s = time.monotonic() - self.launched
 
     def alive(self) -> bool:
         return not self.closed and self.process.poll() is None
@@ -137,6 +148,7 @@ class Zygote:
 
     def spawn(self, args: Sequence[str], *, env: Mapping[str, str], cwd: str,
               setup: Mapping[str, Any] | None = None) -> ForkedProcess:
+        self.wait_ready()
         with self.lock:
             self.next_id += 1
             request = {"op": "spawn", "id": self.next_id, "args": list(args), "env": dict(env),
@@ -179,6 +191,8 @@ class Zygote:
         """End the zygote (it kills the kernels it still has)."""
         self.closed = True
         self.sock.close()
+        if self.info is None:  # still importing: it would only read the end of file after that
+            timeout = 0
         try:
             self.process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -205,7 +219,7 @@ class ForkServer:
         return kept
 
     def zygote(self, env: Mapping[str, str], prefix: Sequence[str] = ()) -> Zygote:
-        """The zygote for these settings: started, or replaced when dead or stale."""
+        """The zygote for these settings: launched, or replaced when dead or stale (maybe not ready yet)."""
         with self.lock:
             if os.getpid() != self.owner:  # forked from the grader: the channels are our parent's
                 for inherited in self.zygotes.values():
@@ -222,6 +236,12 @@ class ForkServer:
             if zygote is None:
                 zygote = self.zygotes[key] = Zygote(zygote_env, prefix)
             return zygote
+
+    def launch(self, env: Mapping[str, str], prefix: Sequence[str] = ()) -> None:
+        """Launch the zygote for these settings now, without waiting for it: a command about
+        to grade calls this first, so that the zygote imports torch while the command loads
+        its own modules, the course and the notebook."""
+        self.zygote(env, prefix)
 
     def spawn(self, args: Sequence[str], *, env: Mapping[str, str], cwd: str,
               setup: Mapping[str, Any] | None = None, prefix: Sequence[str] = ()) -> ForkedProcess:
