@@ -274,17 +274,16 @@ atexit.register(_stop_ahead)
 def _kernel_for(notebook: Any, config: GradeConfig) -> tuple[_Kernel, GradingClient]:
     """A kernel that answers, and nbclient's client on it: the one started ahead where it fits."""
     global _ahead
-    kernel, _ahead = _ahead, None
-    if kernel is not None and not kernel.usable_for(config):
-        kernel.stop()
-        kernel = None
+    kernel = None
+    if _ahead is not None and _ahead.config == config:  # one for other settings waits for its own turn
+        kernel, _ahead = _ahead, None
+        if not kernel.usable_for(config):
+            kernel.stop()
+            kernel = None
     while True:
         started_ahead = kernel is not None
         if kernel is None:
             kernel = _start_kernel(config)
-        else:
-            # The previous notebook ran beside it; its code is gone now, but may have stopped it.
-            run_sync(kernel.km.signal_kernel)(signal.SIGCONT)
         client = GradingClient(
             notebook,
             km=kernel.km,
@@ -295,6 +294,8 @@ def _kernel_for(notebook: Any, config: GradeConfig) -> tuple[_Kernel, GradingCli
             output_limit=config.limits.output_bytes,
         )
         try:
+            if started_ahead:  # the previous notebook ran beside it: its code is gone now, but may have stopped it
+                run_sync(kernel.km.signal_kernel)(signal.SIGCONT)
             client.start_new_kernel_client()
             return kernel, client
         except Exception as exc:  # noqa: BLE001 - any start failure is the grader's problem

@@ -101,3 +101,26 @@ def test_a_hostile_cell_is_a_status_and_the_grader_exits_normally(cell, status, 
     (exercise,) = json.loads((out / "results.json").read_text(encoding="utf-8"))["exercises"]
     assert exercise["status"] == status
     assert exercise["cell_errors"][-1]["index"] == 3 and exercise["score"] == 0
+
+
+def test_the_installed_command_keeps_its_exit_codes_and_output(course, data_root, session_dir, tmp_path) -> None:
+    # The real `grader` process, not CliRunner: main() leaves through its own exit path.
+    import os
+    import subprocess
+    import sys
+
+    grader = [str(Path(sys.executable).parent / "grader")]
+    env = {**os.environ, course.data_env: str(data_root)}
+    stub = course.root / course.exercise("02_dataset").notebook
+    failed = subprocess.run([*grader, "check", str(stub), *options(data_root, session_dir)],
+                            capture_output=True, text=True, env=env, timeout=600)
+    assert failed.returncode == ExitCode.CHECKS_FAILED, failed.stderr
+    assert "total: 0 / " in failed.stdout  # the whole table came out before the exit
+    text = tmp_path / "homework.txt"
+    text.write_text("hello", encoding="utf-8")
+    bad = subprocess.run([*grader, "check", str(text), *options(data_root, session_dir)],
+                         capture_output=True, text=True, env=env, timeout=600)
+    assert bad.returncode == ExitCode.BAD_INPUT and "not a notebook" in bad.stderr
+    usage = subprocess.run([*grader, "check", str(tmp_path / "nope.ipynb")], capture_output=True, text=True,
+                           env=env, timeout=600)
+    assert usage.returncode == ExitCode.USAGE and "does not exist" in usage.stderr
