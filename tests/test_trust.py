@@ -76,3 +76,44 @@ def test_a_kernel_cannot_claim_a_result_by_printing(tmp_path, make_config) -> No
     notebook.cells = [c for c in notebook.cells if "### BEGIN SOLUTION" not in c.source]
     result = grade_submission(write(notebook, tmp_path / "sub"), make_config()).exercises[0]
     assert result.score == 0
+
+
+# ----------------------------------------------------------------------------- the probe channel
+
+def _notebook(source: str):
+    import nbformat
+
+    return nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+
+
+def _value(ns):
+    return ns["value"]
+
+
+def _spin(ns):
+    return ns["spin"]()
+
+
+@pytest.mark.parametrize("broken", [False, True], ids=["direct", "execute-fallback"])
+def test_probes_answer_over_their_own_message_or_the_execute_path(make_config, broken: bool) -> None:
+    from grader.execute import running_notebook
+
+    # Where the probe message cannot be set up (here: student code replaced it), execute requests.
+    source = "value = [1, 2.5, 'x']" + ("\nimport grader.probe\ngrader.probe.install = lambda: False" if broken else "")
+    with running_notebook(_notebook(source), make_config()) as (execution, backend):
+        assert not execution.cell_errors
+        assert backend.run(_value) == [1, 2.5, "x"]
+        assert backend._direct is (not broken)
+        assert backend.run(_value) == [1, 2.5, "x"]
+
+
+def test_a_probe_that_runs_out_of_time_leaves_the_kernel_usable(make_config) -> None:
+    from grader.errors import ProbeTimeout
+    from grader.execute import running_notebook
+
+    source = "value = 7\ndef spin():\n    while True:\n        pass"
+    with running_notebook(_notebook(source), make_config()) as (_, backend):
+        assert backend.run(_value) == 7
+        with pytest.raises(ProbeTimeout):
+            backend.run(_spin, timeout=1)
+        assert backend.run(_value) == 7  # interrupted, answered, and still there for the next check
