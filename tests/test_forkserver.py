@@ -268,6 +268,17 @@ def test_a_killed_zygote_is_replaced_and_its_kernels_live_on(forked, tmp_path) -
 
 
 @slow
+def test_a_zygote_stopped_by_a_kernel_is_resumed(forked) -> None:
+    # A kernel shares its zygote's uid (and, in bubblewrap, its pid namespace): SIGSTOP reaches it.
+    with running_notebook(notebook("import os, signal\nos.kill(os.getppid(), signal.SIGSTOP)"), forked) as (run, _):
+        assert run.status.value == "graded" and not run.cell_errors
+    restarts = fork_server().restarts
+    with running_notebook(notebook("z = 5"), forked) as (execution, nb):
+        assert nb.run(namespace_probe, "z") == 5  # not "the fork server did not answer"
+    assert fork_server().restarts == restarts  # the same zygote, resumed
+
+
+@slow
 def test_a_changed_environment_restarts_the_zygote(forked, monkeypatch) -> None:
     with running_notebook(notebook("x = 1"), forked) as (_, nb):
         first = nb.run(identity_probe)

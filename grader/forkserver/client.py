@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import signal
 import subprocess
 import sys
 import sysconfig
@@ -40,6 +41,7 @@ IMPORT_TIME_ENV = ("PYTHONHASHSEED", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPEN
 TRUSTED_PRELOAD = ("numpy", "torch", "pytest")  # what the checks side will import anyway
 START_TIMEOUT = 120.0  # importing torch on a loaded 2-core machine
 REPLY_TIMEOUT = 30.0
+RESUME_EVERY_S = 0.5  # while waiting for the zygote: SIGCONT it this often
 UNKNOWN_EXIT = 255  # the kernel is gone but its zygote died before reporting how (see process.py)
 
 
@@ -101,6 +103,7 @@ class Zygote:
         self.next_id = 0
         self.closed = False
         self.info: dict[str, Any] | None = None  # the zygote's "ready" message
+        self.pidfd = -1  # the zygote's own, sent with it
         self.start_s: float | None = None
         self.sock, theirs = channel.socket_pair()
         self.launched = time.monotonic()
@@ -119,8 +122,21 @@ class Zygote:
             if self.info is not None:
                 return
             _import_trusted_side()
-            self.info = self._receive(lambda m: m.get("op") == "ready", START_TIMEOUT)
+            info = self._receive(lambda m: m.get("op") == "ready", START_TIMEOUT)
+            fds = info.pop("_fds", [])
+            self.pidfd = fds[0] if len(fds) == 1 else -1
+            for extra in fds[1:]:
+                os.close(extra)
+            self.info = info
             self.start_s = time.monotonic() - self.launched
+
+    def resume(self) -> None:
+        """SIGCONT the zygote: a kernel (same uid, same pid namespace) may have stopped it."""
+        if self.pidfd >= 0:
+            try:
+                signal.pidfd_send_signal(self.pidfd, signal.SIGCONT)
+            except OSError:
+                pass  # gone: the next request finds out and a new zygote is started
 
     def alive(self) -> bool:
         return not self.closed and self.process.poll() is None
@@ -129,9 +145,13 @@ class Zygote:
         """Read messages until ``wanted(message)``; exit reports are kept on the way."""
         deadline = time.monotonic() + timeout
         while True:
+            remaining = deadline - time.monotonic()
             try:
-                received = channel.recv(self.sock, timeout=max(0.0, deadline - time.monotonic()))
+                received = channel.recv(self.sock, timeout=max(0.0, min(remaining, RESUME_EVERY_S)))
             except TimeoutError:
+                if remaining > RESUME_EVERY_S:
+                    self.resume()
+                    continue
                 raise ForkServerError(f"the fork server did not answer within {timeout:g} s") from None
             if received is None:
                 self.closed = True
@@ -149,6 +169,7 @@ class Zygote:
     def spawn(self, args: Sequence[str], *, env: Mapping[str, str], cwd: str,
               setup: Mapping[str, Any] | None = None) -> ForkedProcess:
         self.wait_ready()
+        self.resume()
         with self.lock:
             self.next_id += 1
             request = {"op": "spawn", "id": self.next_id, "args": list(args), "env": dict(env),
@@ -191,6 +212,10 @@ class Zygote:
         """End the zygote (it kills the kernels it still has)."""
         self.closed = True
         self.sock.close()
+        if self.pidfd >= 0:
+            self.resume()  # a stopped zygote would never read the end of file
+            os.close(self.pidfd)
+            self.pidfd = -1
         if self.info is None:  # still importing: it would only read the end of file after that
             timeout = 0
         try:
