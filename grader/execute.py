@@ -17,6 +17,7 @@ import re
 import shutil
 import signal
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -248,22 +249,47 @@ def _start_kernel(config: GradeConfig) -> _Kernel:
 
 
 # The next notebook's kernel, started while the current one is checked (fork server only): by
-# the time that notebook comes, its kernel is ready. Process-wide, like the fork server.
-_ahead: _Kernel | None = None
+# the time that notebook comes, its kernel is ready. The start itself (a fork by the zygote, a
+# cgroup to join) runs in a thread of its own, off the current notebook's way. Process-wide,
+# like the fork server.
+_ahead: Future | None = None  # of a _Kernel, or None when it could not start
+_starter: ThreadPoolExecutor | None = None
 
 
 def _start_ahead(config: GradeConfig) -> None:
-    global _ahead
+    global _ahead, _starter
     _stop_ahead()
+    if _starter is None:
+        _starter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kernel-ahead")
+    _ahead = _starter.submit(_start_or_none, config)
+
+
+def _start_or_none(config: GradeConfig) -> _Kernel | None:
     try:
-        _ahead = _start_kernel(config)
+        return _start_kernel(config)
     except KernelError:
-        _ahead = None  # the next notebook starts its own, and reports any failure as its own
+        return None  # the next notebook starts its own, and reports any failure as its own
+
+
+def _take_ahead(config: GradeConfig) -> _Kernel | None:
+    """The kernel started ahead, if it was started for ``config`` and is still there."""
+    global _ahead
+    if _ahead is None:
+        return None
+    kernel = _ahead.result()
+    if kernel is not None and kernel.config != config:
+        return None  # one for other settings waits for its own turn
+    _ahead = None
+    if kernel is not None and not kernel.usable_for(config):
+        kernel.stop()
+        return None
+    return kernel
 
 
 def _stop_ahead() -> None:
     global _ahead
-    kernel, _ahead = _ahead, None
+    started, _ahead = _ahead, None
+    kernel = started.result() if started is not None else None
     if kernel is not None:
         kernel.stop()
 
@@ -273,13 +299,7 @@ atexit.register(_stop_ahead)
 
 def _kernel_for(notebook: Any, config: GradeConfig) -> tuple[_Kernel, GradingClient]:
     """A kernel that answers, and nbclient's client on it: the one started ahead where it fits."""
-    global _ahead
-    kernel = None
-    if _ahead is not None and _ahead.config == config:  # one for other settings waits for its own turn
-        kernel, _ahead = _ahead, None
-        if not kernel.usable_for(config):
-            kernel.stop()
-            kernel = None
+    kernel = _take_ahead(config)
     while True:
         started_ahead = kernel is not None
         if kernel is None:

@@ -120,7 +120,7 @@ def test_the_next_notebooks_kernel_is_started_ahead_and_shares_nothing(make_conf
 
     config = make_config()
     with execute.running_notebook(_cell("secret = 'first student'"), config, another_follows=True) as (_, first):
-        assert len(starts) == 2  # this notebook's, and the next one's once these cells were done
+        assert execute._ahead.result() is starts[1]  # the next one's, once these cells were done
         first_pid, secret = first.run(_pid_and_secret)
         assert secret == "first student"
     with execute.running_notebook(_cell("x = 1"), config) as (execution, second):
@@ -139,7 +139,7 @@ def test_a_kernel_started_ahead_survives_what_the_previous_notebook_did_to_it(ma
 
     config = make_config()
     with execute.running_notebook(_cell("x = 1"), config, another_follows=True):
-        execute._ahead.km.provisioner.process.send_signal(getattr(signal, signal_name))
+        execute._ahead.result().km.provisioner.process.send_signal(getattr(signal, signal_name))
     with execute.running_notebook(_cell("y = 2"), config) as (execution, backend):
         assert backend.run(_y) == 2
     assert execution.status is ExerciseStatus.GRADED and not execution.cell_errors
