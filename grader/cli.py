@@ -93,8 +93,8 @@ def common_options(function: Any) -> Any:
                           "only, with a warning in the result), none (limits only)."),
         click.option("--kernel", type=click.Choice(["forkserver", "fresh"]), default="forkserver", show_default=True,
                      help="How each notebook's kernel starts: forkserver (forked from a warm process that "
-                          "imported torch once: ~0.3 s) or fresh (a new Python process per notebook, "
-                          "~9 s with torch; for debugging and comparison)."),
+                          "imported torch once: ~0.1 s) or fresh (a new Python process per notebook, "
+                          "~4-9 s with torch; for debugging and comparison)."),
     ]
     for option in reversed(options):
         function = option(function)
