@@ -100,16 +100,17 @@ def _definition(obj: Any) -> str:
     filename = inspect.getsourcefile(obj) or ""
     try:
         key = (filename, os.stat(filename).st_mtime_ns, obj.__qualname__)
-    except OSError:
-        key = None
-    if key is None or key not in _DEFINITIONS:
-        source = textwrap.dedent(inspect.getsource(obj))
-        node = ast.parse(source).body[0]
-        definition = "\n".join(source.splitlines()[node.lineno - 1:])
-        if key is None:
-            return definition
-        _DEFINITIONS[key] = definition
+    except OSError:  # no file to key on: read it every time
+        return _read_definition(obj)
+    if key not in _DEFINITIONS:
+        _DEFINITIONS[key] = _read_definition(obj)
     return _DEFINITIONS[key]
+
+
+def _read_definition(obj: Any) -> str:
+    source = textwrap.dedent(inspect.getsource(obj))
+    node = ast.parse(source).body[0]
+    return "\n".join(source.splitlines()[node.lineno - 1:])
 
 
 def probe_source(probe: Probe) -> tuple[str, str]:

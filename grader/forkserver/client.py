@@ -124,7 +124,7 @@ class Zygote:
             _import_trusted_side()
             info = self._receive(lambda m: m.get("op") == "ready", START_TIMEOUT)
             fds = info.pop("_fds", [])
-            self.pidfd = fds[0] if len(fds) == 1 else -1
+            self.pidfd = fds[0] if fds else -1
             for extra in fds[1:]:
                 os.close(extra)
             self.info = info
