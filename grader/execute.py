@@ -12,7 +12,6 @@ import atexit
 import dataclasses
 import json
 import math
-import os
 import re
 import shutil
 import signal
@@ -195,14 +194,8 @@ class _Kernel:
     runtime: Path
     scratch: Path
     km: Any  # jupyter_client AsyncKernelManager
-    owner: int = field(default_factory=os.getpid)
-
-    def usable_for(self, config: GradeConfig) -> bool:
-        return self.owner == os.getpid() and self.config == config and run_sync(self.km.is_alive)()
 
     def stop(self) -> None:
-        if self.owner != os.getpid():  # a copy inherited by a forked process: its parent's to stop
-            return
         try:
             if self.km.has_kernel:
                 run_sync(self.km.shutdown_kernel)(now=True)
@@ -280,7 +273,7 @@ def _take_ahead(config: GradeConfig) -> _Kernel | None:
     if kernel is not None and kernel.config != config:
         return None  # one for other settings waits for its own turn
     _ahead = None
-    if kernel is not None and not kernel.usable_for(config):
+    if kernel is not None and not run_sync(kernel.km.is_alive)():
         kernel.stop()
         return None
     return kernel

@@ -99,8 +99,8 @@ def grade_submission(path: Path, config: GradeConfig, *, submission_id: str | No
                 f"{Path(path).name}: 코스의 어느 실습과도 맞지 않습니다.",
                 f"{Path(path).name}: matches no exercise of the course."))
     loaded = [submission.notebooks.get(e.id) for e in wanted]
-    runs = [i for i, notebook in enumerate(loaded) if notebook is not None and notebook.notebook is not None]
-    results = [grade_exercise(e, notebook, config, another_follows=more_follow or bool(runs and i < runs[-1]))
+    last_run = max((i for i, n in enumerate(loaded) if n is not None and n.notebook is not None), default=-1)
+    results = [grade_exercise(e, notebook, config, another_follows=more_follow or i < last_run)
                for i, (e, notebook) in enumerate(zip(wanted, loaded))]
     return SubmissionResult(
         submission_id=submission.id,

@@ -28,7 +28,8 @@ def launch_zygote(config: GradeConfig) -> None:
     try:
         box = sandbox.plan(config)
         prefix = sandbox.zygote_prefix(box, config) if box.mode == "bwrap" else []
-        # The zygote keeps only the interpreter-start variables: the scratch folder is not among them.
-        fork_server().launch(sandbox.kernel_env(config, Path(tempfile.gettempdir())), prefix)
+        # Launched, not waited for. It keeps only the interpreter-start variables: the scratch
+        # folder is not among them.
+        fork_server().zygote(sandbox.kernel_env(config, Path(tempfile.gettempdir())), prefix)
     except Exception:  # noqa: BLE001 - the kernel's own start will meet it again and say what it is
         pass

@@ -13,6 +13,11 @@ def solution(exercise_id: str = "02_dataset") -> nbformat.NotebookNode:
     return nbformat.read(ROOT / "solutions" / f"{exercise_id}.ipynb", as_version=4)
 
 
+def of_cells(*sources: str) -> nbformat.NotebookNode:
+    """A notebook of just these code cells."""
+    return nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+
+
 def with_cell(source: str, *, exercise_id: str = "02_dataset", before_selfcheck: bool = True,
               after: int | None = None) -> nbformat.NotebookNode:
     """The solution with one more code cell: just before the self-check cell, or after cell ``after``."""

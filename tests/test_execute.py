@@ -10,7 +10,7 @@ from grader.config import Limits
 from grader.grade import grade_submission
 from grader.results import CheckStatus, ExerciseStatus
 
-from .notebooks import with_cell, write
+from .notebooks import of_cells, with_cell, write
 
 pytestmark = pytest.mark.slow
 
@@ -109,21 +109,15 @@ def starts(monkeypatch):
     execute._stop_ahead()
 
 
-def _cell(source: str):
-    import nbformat
-
-    return nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
-
-
 def test_the_next_notebooks_kernel_is_started_ahead_and_shares_nothing(make_config, starts) -> None:
     from grader import execute
 
     config = make_config()
-    with execute.running_notebook(_cell("secret = 'first student'"), config, another_follows=True) as (_, first):
+    with execute.running_notebook(of_cells("secret = 'first student'"), config, another_follows=True) as (_, first):
         assert execute._ahead.result() is starts[1]  # the next one's, once these cells were done
         first_pid, secret = first.run(_pid_and_secret)
         assert secret == "first student"
-    with execute.running_notebook(_cell("x = 1"), config) as (execution, second):
+    with execute.running_notebook(of_cells("x = 1"), config) as (execution, second):
         assert len(starts) == 2  # no new start: the kernel started ahead serves this notebook
         second_pid, secret = second.run(_pid_and_secret)
     assert execution.status is ExerciseStatus.GRADED and secret is None and second_pid != first_pid
@@ -138,9 +132,9 @@ def test_a_kernel_started_ahead_survives_what_the_previous_notebook_did_to_it(ma
     from grader import execute
 
     config = make_config()
-    with execute.running_notebook(_cell("x = 1"), config, another_follows=True):
+    with execute.running_notebook(of_cells("x = 1"), config, another_follows=True):
         execute._ahead.result().km.provisioner.process.send_signal(getattr(signal, signal_name))
-    with execute.running_notebook(_cell("y = 2"), config) as (execution, backend):
+    with execute.running_notebook(of_cells("y = 2"), config) as (execution, backend):
         assert backend.run(_y) == 2
     assert execution.status is ExerciseStatus.GRADED and not execution.cell_errors
     # Killed: replaced by a new one. Stopped: resumed and used.

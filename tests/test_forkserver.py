@@ -10,7 +10,6 @@ import textwrap
 import time
 from pathlib import Path
 
-import nbformat
 import pytest
 from jupyter_core.utils import run_sync
 
@@ -21,6 +20,8 @@ from grader.forkserver.client import fork_server
 from grader.forkserver.process import ForkedProcess
 from grader.kernels import new_kernel_manager, runtime_dir
 from grader.sandbox import kernel_env
+
+from .notebooks import of_cells
 
 slow = pytest.mark.slow  # every test here but the first few starts real kernels
 
@@ -36,10 +37,6 @@ def no_sandbox(monkeypatch):
     from grader import sandbox
 
     monkeypatch.setattr(sandbox, "plan", lambda config: sandbox.Sandbox("none"))
-
-
-def notebook(*sources: str) -> nbformat.NotebookNode:
-    return nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
 
 
 # Fast: no kernel.
@@ -134,14 +131,14 @@ def identity_probe(ns):
 @slow
 @pytest.mark.parametrize("kernel", ["forkserver", "fresh"], ids=["forkserver", "fresh"])
 def test_kernel_runs_the_graders_interpreter(make_config, kernel) -> None:
-    with running_notebook(notebook("x = 1"), make_config(kernel=kernel)) as (execution, nb):
+    with running_notebook(of_cells("x = 1"), make_config(kernel=kernel)) as (execution, nb):
         assert not execution.cell_errors
         assert nb.run(executable_probe) == sys.executable
 
 
 @slow
 def test_nothing_set_in_one_notebook_reaches_the_next(forked) -> None:
-    first = notebook(textwrap.dedent("""
+    first = of_cells(textwrap.dedent("""
         import builtins, math, os, random
         import numpy, torch
         math.pi = 3                      # a monkeypatch of a module
@@ -158,7 +155,7 @@ def test_nothing_set_in_one_notebook_reaches_the_next(forked) -> None:
 
     states = []
     for _ in range(2):
-        with running_notebook(notebook(STATE_CELL), forked) as (execution, nb):
+        with running_notebook(of_cells(STATE_CELL), forked) as (execution, nb):
             assert not execution.cell_errors, execution.cell_errors
             states.append(nb.run(namespace_probe, "state"))
     import math
@@ -178,7 +175,7 @@ def test_nothing_set_in_one_notebook_reaches_the_next(forked) -> None:
 def test_a_kernel_holds_no_channel_to_the_zygote(forked) -> None:
     import socket
 
-    with running_notebook(notebook("x = 1"), forked) as (_, nb):
+    with running_notebook(of_cells("x = 1"), forked) as (_, nb):
         kinds = nb.run(channel_probe)
     assert kinds, "the kernel's own zmq sockets should be seen"
     assert (int(socket.AF_UNIX), int(socket.SOCK_SEQPACKET)) not in [tuple(k) for k in kinds]
@@ -187,7 +184,7 @@ def test_a_kernel_holds_no_channel_to_the_zygote(forked) -> None:
 @slow
 def test_a_cell_over_its_time_is_interrupted_and_the_kernel_goes_on(make_config) -> None:
     config = make_config(kernel="forkserver", limits=Limits(cell_timeout=2, notebook_timeout=60))
-    with running_notebook(notebook("import time\ntime.sleep(30)", "after = 7"), config) as (execution, nb):
+    with running_notebook(of_cells("import time\ntime.sleep(30)", "after = 7"), config) as (execution, nb):
         (error,) = execution.cell_errors
         assert error.kind == "timeout"
         assert not execution.kernel_wedged
@@ -196,7 +193,7 @@ def test_a_cell_over_its_time_is_interrupted_and_the_kernel_goes_on(make_config)
 
 @slow
 def test_a_kernel_that_exits_is_a_dead_kernel_with_its_exit_status(forked) -> None:
-    with running_notebook(notebook("x = 1", "import os\nos._exit(3)", "y = 2"), forked) as (execution, _):
+    with running_notebook(of_cells("x = 1", "import os\nos._exit(3)", "y = 2"), forked) as (execution, _):
         assert execution.status.value == "kernel_died"
 
 
@@ -259,7 +256,7 @@ def test_a_killed_zygote_is_replaced_and_its_kernels_live_on(forked, tmp_path) -
         os.kill(zygote.process.pid, signal.SIGKILL)
         zygote.process.wait(10)
         assert _execute(kc, "1 + 1")["content"]["status"] == "ok"  # still alive
-        with running_notebook(notebook("z = 5"), forked) as (execution, nb):
+        with running_notebook(of_cells("z = 5"), forked) as (execution, nb):
             assert nb.run(namespace_probe, "z") == 5
         assert server.restarts == restarts + 1
     finally:
@@ -270,20 +267,20 @@ def test_a_killed_zygote_is_replaced_and_its_kernels_live_on(forked, tmp_path) -
 @slow
 def test_a_zygote_stopped_by_a_kernel_is_resumed(forked) -> None:
     # A kernel shares its zygote's uid (and, in bubblewrap, its pid namespace): SIGSTOP reaches it.
-    with running_notebook(notebook("import os, signal\nos.kill(os.getppid(), signal.SIGSTOP)"), forked) as (run, _):
+    with running_notebook(of_cells("import os, signal\nos.kill(os.getppid(), signal.SIGSTOP)"), forked) as (run, _):
         assert run.status.value == "graded" and not run.cell_errors
     restarts = fork_server().restarts
-    with running_notebook(notebook("z = 5"), forked) as (execution, nb):
+    with running_notebook(of_cells("z = 5"), forked) as (execution, nb):
         assert nb.run(namespace_probe, "z") == 5  # not "the fork server did not answer"
     assert fork_server().restarts == restarts  # the same zygote, resumed
 
 
 @slow
 def test_a_changed_environment_restarts_the_zygote(forked, monkeypatch) -> None:
-    with running_notebook(notebook("x = 1"), forked) as (_, nb):
+    with running_notebook(of_cells("x = 1"), forked) as (_, nb):
         first = nb.run(identity_probe)
     monkeypatch.setattr(client, "environment_stamp", lambda: ("changed",))
-    with running_notebook(notebook("x = 1"), forked) as (_, nb):
+    with running_notebook(of_cells("x = 1"), forked) as (_, nb):
         second = nb.run(identity_probe)
     assert first[1] != second[1], "the kernel's parent (the zygote) should be a new process"
 
@@ -381,7 +378,7 @@ def _alive(pid: int) -> bool:
 
 @slow
 def test_the_zygote_imports_without_starting_a_thread(forked) -> None:
-    with running_notebook(notebook("x = 1"), forked):
+    with running_notebook(of_cells("x = 1"), forked):
         zygote = next(z for z in fork_server().zygotes.values() if z.alive())
     assert zygote.info["threads"] == 1
     assert zygote.info["import_s"] > 0

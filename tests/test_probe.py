@@ -52,6 +52,36 @@ def test_a_probe_draws_the_same_numbers_whatever_the_student_seeded() -> None:
     assert answers[0] == answers[1]
 
 
-def test_a_cpu_probe_does_not_start_cuda() -> None:
-    probe.call(lambda ns: float(torch.rand(1)), {}, wire.encode([]))
-    assert not torch.cuda.is_initialized()
+class _FakeCuda:
+    """torch.cuda's generator calls, recorded (no GPU needed to see which are made)."""
+
+    def __init__(self, started: bool) -> None:
+        self.started, self.calls = started, []
+
+    def is_initialized(self) -> bool:
+        return self.started
+
+    def get_rng_state_all(self):
+        self.calls.append("get")
+        return ["state"]
+
+    def manual_seed_all(self, seed):
+        self.calls.append(f"seed {seed}")
+
+    def set_rng_state_all(self, states):
+        self.calls.append(f"set {states}")
+
+
+def test_cuda_generators_are_left_alone_until_cuda_has_started(monkeypatch) -> None:
+    # torch.manual_seed would queue a lazy CUDA seeding (and format a stack) on every call.
+    idle = _FakeCuda(started=False)
+    monkeypatch.setattr(torch, "cuda", idle)
+    with probe.seeded_rngs(3):
+        pass
+    assert idle.calls == []
+
+    started = _FakeCuda(started=True)
+    monkeypatch.setattr(torch, "cuda", started)
+    with probe.seeded_rngs(3):
+        assert started.calls == ["get", "seed 3"]
+    assert started.calls == ["get", "seed 3", "set ['state']"]  # and restored afterwards

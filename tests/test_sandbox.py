@@ -20,6 +20,8 @@ from grader.load import load_submission, read_notebook
 from grader.results import CellError, ExerciseStatus
 from grader.tamper import given_cells, tampering
 
+from .notebooks import of_cells
+
 needs_bwrap = pytest.mark.skipif(sandbox.bwrap_problem() is not None,
                                  reason=f"bubblewrap cannot run here: {sandbox.bwrap_problem()}")
 
@@ -231,7 +233,7 @@ def test_forked_kernels_alive_together_cannot_see_each_others_folders(make_confi
     from grader.execute import running_notebook
 
     config = make_config(sandbox="bwrap", kernel="forkserver")
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(_SNOOP)])
+    notebook = of_cells(_SNOOP)
     with running_notebook(notebook, config) as (_, first), running_notebook(notebook, config) as (_, second):
         views = [_seen(first), _seen(second)]
     assert views[0]["runtime"] != views[1]["runtime"]
@@ -256,7 +258,7 @@ def test_the_zygote_launched_first_is_the_one_the_kernel_uses(make_config, mode:
     launch_zygote(config)
     launched = set(server.zygotes) - before
     assert len(launched) == 1 and server.zygotes[next(iter(launched))].info is None  # not waited for
-    with running_notebook(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")]), config) as (run, _):
+    with running_notebook(of_cells("x = 1"), config) as (run, _):
         assert run.status is ExerciseStatus.GRADED
     assert set(server.zygotes) - before == launched
 

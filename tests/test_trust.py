@@ -7,7 +7,7 @@ import pytest
 from grader.grade import grade_submission
 from grader.results import CheckStatus
 
-from .notebooks import with_cell, write
+from .notebooks import of_cells, with_cell, write
 
 pytestmark = pytest.mark.slow
 
@@ -80,12 +80,6 @@ def test_a_kernel_cannot_claim_a_result_by_printing(tmp_path, make_config) -> No
 
 # ----------------------------------------------------------------------------- the probe channel
 
-def _notebook(source: str):
-    import nbformat
-
-    return nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
-
-
 def _value(ns):
     return ns["value"]
 
@@ -100,7 +94,7 @@ def test_probes_answer_over_their_own_message_or_the_execute_path(make_config, b
 
     # Where the probe message cannot be set up (here: student code replaced it), execute requests.
     source = "value = [1, 2.5, 'x']" + ("\nimport grader.probe\ngrader.probe.install = lambda: False" if broken else "")
-    with running_notebook(_notebook(source), make_config()) as (execution, backend):
+    with running_notebook(of_cells(source), make_config()) as (execution, backend):
         assert not execution.cell_errors
         assert backend.run(_value) == [1, 2.5, "x"]
         assert backend._direct is (not broken)
@@ -112,7 +106,7 @@ def test_a_probe_that_runs_out_of_time_leaves_the_kernel_usable(make_config) -> 
     from grader.execute import running_notebook
 
     source = "value = 7\ndef spin():\n    while True:\n        pass"
-    with running_notebook(_notebook(source), make_config()) as (_, backend):
+    with running_notebook(of_cells(source), make_config()) as (_, backend):
         assert backend.run(_value) == 7
         with pytest.raises(ProbeTimeout):
             backend.run(_spin, timeout=1)

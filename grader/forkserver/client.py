@@ -99,14 +99,11 @@ class Zygote:
         self.stamp = environment_stamp()
         self.lock = threading.Lock()
         self.exits: dict[int, tuple[int, float]] = {}
-        self.replies: dict[int, tuple[dict[str, Any], list[int]]] = {}
         self.next_id = 0
         self.closed = False
         self.info: dict[str, Any] | None = None  # the zygote's "ready" message
         self.pidfd = -1  # the zygote's own, sent with it
-        self.start_s: float | None = None
         self.sock, theirs = channel.socket_pair()
-        self.launched = time.monotonic()
         try:
             self.process = subprocess.Popen(
                 zygote_command(theirs.fileno(), self.prefix), pass_fds=(theirs.fileno(),),
@@ -128,7 +125,6 @@ class Zygote:
             for extra in fds[1:]:
                 os.close(extra)
             self.info = info
-            self.start_s = time.monotonic() - self.launched
 
     def resume(self) -> None:
         """SIGCONT the zygote: a kernel (same uid, same pid namespace) may have stopped it."""
@@ -261,12 +257,6 @@ class ForkServer:
             if zygote is None:
                 zygote = self.zygotes[key] = Zygote(zygote_env, prefix)
             return zygote
-
-    def launch(self, env: Mapping[str, str], prefix: Sequence[str] = ()) -> None:
-        """Launch the zygote for these settings now, without waiting for it: a command about
-        to grade calls this first, so that the zygote imports torch while the command loads
-        its own modules, the course and the notebook."""
-        self.zygote(env, prefix)
 
     def spawn(self, args: Sequence[str], *, env: Mapping[str, str], cwd: str,
               setup: Mapping[str, Any] | None = None, prefix: Sequence[str] = ()) -> ForkedProcess:
