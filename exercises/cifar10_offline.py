@@ -141,6 +141,12 @@ def _batch(name: str, n: int, rng: np.random.Generator, first_index: int) -> dic
     }
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def generate(root: str | os.PathLike, *, seed: int = 0,
              train_sizes: Sequence[int] = (200, 200, 200, 200, 200), test_size: int = 250) -> Path:
     """Write a complete data set under ``root/cifar-10-batches-py`` (replacing what is there)."""
@@ -164,6 +170,7 @@ def generate(root: str | os.PathLike, *, seed: int = 0,
         })
         if folder.exists():
             shutil.rmtree(folder)
+        os.chmod(staging, 0o777 & ~_umask())  # mkdtemp's 0700 would hide it from other users (a grader's kernels)
         staging.rename(folder)  # whole or not at all: a reader never sees half a data set
     finally:
         shutil.rmtree(staging, ignore_errors=True)

@@ -104,11 +104,18 @@ def _error_row(entry: Entry, digest: str, error: str, config: GradeConfig, statu
 
 def grade_class(source: Path, config: GradeConfig, options: BulkOptions, *,
                 progress: Progress | None = None) -> BulkSummary:
-    """Grade every submission under ``source`` into the gradebook; write the reports."""
+    """Grade every submission under ``source`` into the gradebook; write the reports.
+
+    Raises :class:`~grader.errors.SandboxError` before the gradebook is touched where no cage can
+    hold a kernel: every submission would otherwise become an error row.
+    """
+    from .sandbox import plan
+
     started = time.monotonic()
     out = options.out_dir.resolve()
     work = config.work_dir / "bulk" / hashlib.sha256(str(out).encode()).hexdigest()[:12]
     entries = discover(Path(source), work)
+    plan(config)
     fingerprint = config_fingerprint(config)
     digests = {e.student_id: content_hash(_sources(e), fingerprint) for e in entries}
     graded_now: list[str] = []

@@ -56,7 +56,8 @@ def _cache_dir() -> Path:
 
 def build_config(*, course: Course, hidden: bool, lang: str, data_root: str | None, work_dir: str | None,
                  cell_timeout: float, notebook_timeout: float, kernel: str = "forkserver",
-                 sandbox: str = "auto", protected: tuple[Path, ...] = ()) -> GradeConfig:
+                 sandbox: str = "auto", protected: tuple[Path, ...] = (), kernel_uid: int = 65534,
+                 trusted_code: bool = False) -> GradeConfig:
     """The one place where options and the environment become a configuration."""
     root = data_root or os.environ.get(course.data_env) or str(course.root / "data")
     return GradeConfig(
@@ -69,6 +70,8 @@ def build_config(*, course: Course, hidden: bool, lang: str, data_root: str | No
         kernel=kernel,
         sandbox=sandbox,
         protected_paths=protected,
+        kernel_uid=kernel_uid,
+        trusted_code=trusted_code,
     )
 
 
@@ -87,10 +90,16 @@ def common_options(function: Any) -> Any:
                      help="Seconds one cell may run."),
         click.option("--notebook-timeout", type=float, default=Limits.notebook_timeout, show_default=True,
                      help="Seconds all of a notebook's cells may run."),
-        click.option("--sandbox", type=click.Choice(["auto", "bwrap", "none"]), default="auto", show_default=True,
-                     help="Kernel isolation: bwrap (bubblewrap: no network, hidden solutions and "
-                          "submissions; fail if it cannot run), auto (bwrap where it runs, else limits "
-                          "only, with a warning in the result), none (limits only)."),
+        click.option("--sandbox", type=click.Choice(["auto", "bwrap", "container", "userns", "none"]), default="auto",
+                     show_default=True,
+                     help="The kernel's cage: bwrap (bubblewrap: no network, a minimal file system), container "
+                          "(as root where bubblewrap cannot run: a uid of the kernel's own, a syscall filter), "
+                          "userns (no root: user, pid and network namespaces), none (limits only, for "
+                          "notebooks you trust). auto takes the first that works here, in that order, and "
+                          "refuses to grade where none does; a self-check always runs."),
+        click.option("--kernel-uid", type=click.IntRange(min=1), default=65534, show_default=True,
+                     help="Container mode: kernels run as this uid and gid, and the ones below it, one per "
+                          "kernel alive at a time."),
         click.option("--kernel", type=click.Choice(["forkserver", "fresh"]), default="forkserver", show_default=True,
                      help="How each notebook's kernel starts: forkserver (forked from a warm process that "
                           "imported torch once: ~0.1 s) or fresh (a new Python process per notebook, "
@@ -113,6 +122,9 @@ def _grade(path: str, config: GradeConfig) -> Any:
 
     launch_zygote(config)  # first: it imports torch while we import the rest
     from .grade import grade_submission, prepare_data
+    from .sandbox import plan
+
+    plan(config)  # no cage can hold the code here: say so before any work
 
     prepare_data(config)
     return grade_submission(Path(path), config)
@@ -122,7 +134,8 @@ def _grade(path: str, config: GradeConfig) -> Any:
 @click.argument("notebook", type=click.Path(exists=True, dir_okay=True))
 @common_options
 def check(notebook: str, course_path: str | None, lang: str | None, data_root: str | None,
-          work_dir: str | None, cell_timeout: float, notebook_timeout: float, sandbox: str, kernel: str) -> None:
+          work_dir: str | None, cell_timeout: float, notebook_timeout: float, sandbox: str, kernel_uid: int,
+          kernel: str) -> None:
     """A student's self-check: run NOTEBOOK and its public checks, print a table.
 
     Exits 0 only when every check passed.
@@ -133,7 +146,7 @@ def check(notebook: str, course_path: str | None, lang: str | None, data_root: s
     try:
         config = build_config(course=_course(course_path), hidden=False, lang=lang, data_root=data_root,
                               work_dir=work_dir, cell_timeout=cell_timeout, notebook_timeout=notebook_timeout,
-                              sandbox=sandbox, kernel=kernel)
+                              sandbox=sandbox, kernel=kernel, kernel_uid=kernel_uid, trusted_code=True)
         result = _grade(notebook, config)
     except GraderError as error:
         raise Failure(error) from None
@@ -149,7 +162,7 @@ def check(notebook: str, course_path: str | None, lang: str | None, data_root: s
 @common_options
 def grade(path: str, out_dir: str, public_only: bool, course_path: str | None, lang: str | None,
           data_root: str | None, work_dir: str | None, cell_timeout: float, notebook_timeout: float,
-          sandbox: str, kernel: str) -> None:
+          sandbox: str, kernel_uid: int, kernel: str) -> None:
     """An instructor's grading of one submission (a notebook or a folder of notebooks), with
     public and hidden checks: writes OUT/results.json and OUT/report.html."""
     from .report import write_student_report
@@ -160,7 +173,8 @@ def grade(path: str, out_dir: str, public_only: bool, course_path: str | None, l
         course = _course(course_path)
         config = build_config(course=course, hidden=not public_only and course.has_hidden_checks, lang=lang,
                               data_root=data_root, work_dir=work_dir, cell_timeout=cell_timeout,
-                              notebook_timeout=notebook_timeout, protected=(out,), sandbox=sandbox, kernel=kernel)
+                              notebook_timeout=notebook_timeout, protected=(out,), sandbox=sandbox, kernel=kernel,
+                              kernel_uid=kernel_uid)
         result = _grade(path, config)
     except GraderError as error:
         raise Failure(error) from None
@@ -218,7 +232,7 @@ def data(course_path: str | None, data_root: str | None) -> None:
 def bulk(submissions: str, out_dir: str, workers: int | None, force: bool, quiet: bool,
          gradebook_path: str | None, public_only: bool, course_path: str | None, lang: str | None,
          data_root: str | None, work_dir: str | None, cell_timeout: float, notebook_timeout: float,
-         sandbox: str, kernel: str) -> None:
+         sandbox: str, kernel_uid: int, kernel: str) -> None:
     """Grade a whole class: SUBMISSIONS is a folder (a folder or zip per student, or an LMS
     export) or a zip of one. Every finished submission is committed to the gradebook at once:
     run the same command again after a crash and it resumes where it stopped."""
@@ -237,7 +251,7 @@ def bulk(submissions: str, out_dir: str, workers: int | None, force: bool, quiet
                               notebook_timeout=notebook_timeout,
                               # the class's submissions too: no kernel may read another student's work
                               protected=(out, Path(submissions).resolve(), *([book] if book else [])),
-                              sandbox=sandbox, kernel=kernel)
+                              sandbox=sandbox, kernel=kernel, kernel_uid=kernel_uid)
         prepare_data(config)
         if quiet:
             summary = grade_class(Path(submissions), config, options)

@@ -34,5 +34,7 @@ class GradeConfig:
     lang: str = "en"
     limits: Limits = field(default_factory=Limits)
     kernel: str = "forkserver"  # "forkserver": forked from a warm zygote (grader.forkserver); "fresh": a new process
-    sandbox: str = "auto"  # "auto": bubblewrap where it runs; "bwrap": required; "none"
+    sandbox: str = "auto"  # a cage of grader.sandbox: "auto", "bwrap", "container", "userns", "none"
     protected_paths: tuple[Path, ...] = ()  # never visible to a kernel (outputs, gradebook...)
+    trusted_code: bool = False  # the code is the user's own (self-check): no cage is no reason to refuse
+    kernel_uid: int = 65534  # container mode: kernels run as this uid, and those below it (one each)

@@ -7,6 +7,7 @@ itself could not do its job, or was asked to do something impossible::
     ├── CourseError          the course manifest or its files are wrong
     ├── SubmissionError      a submission cannot be read at all (not a notebook, not a zip...)
     ├── KernelError          a kernel could not be started or reached
+    │   └── SandboxError     no cage can hold a kernel here (or the one asked for cannot)
     └── WireError            a kernel answered with data that is not in the safe wire format
 
 Inside checks, a second family describes what happened on the student's side of a probe;
@@ -29,6 +30,7 @@ __all__ = [
     "NotDefined",
     "ProbeOutcome",
     "ProbeTimeout",
+    "SandboxError",
     "StudentError",
     "SubmissionError",
     "WireError",
@@ -49,6 +51,10 @@ class SubmissionError(GraderError):
 
 class KernelError(GraderError):
     """A kernel could not be started or reached."""
+
+
+class SandboxError(KernelError):
+    """No cage can hold a kernel on this machine, or the one asked for cannot run here."""
 
 
 class WireError(GraderError):

@@ -9,7 +9,6 @@ cell that never finishes, a kernel that dies, a cell that raises: each becomes a
 from __future__ import annotations
 
 import atexit
-import dataclasses
 import json
 import math
 import re
@@ -34,7 +33,7 @@ from .errors import KernelError
 from .i18n import T
 from .forkserver import PROVISIONER_NAME
 from . import breaches, sandbox
-from .kernels import new_kernel_manager, runtime_dir
+from .kernels import connection_file, new_kernel_manager, runtime_dir
 from .remote import KernelNotebook, MissingNotebook, Notebook
 from .results import CellError, ExerciseStatus
 
@@ -193,14 +192,15 @@ class _Kernel:
     box: sandbox.Sandbox
     runtime: Path
     scratch: Path
-    km: Any  # jupyter_client AsyncKernelManager
+    km: Any  # jupyter_client AsyncKernelManager (None until the cage is ready)
 
     def stop(self) -> None:
         try:
-            if self.km.has_kernel:
+            if self.km is not None and self.km.has_kernel:
                 run_sync(self.km.shutdown_kernel)(now=True)
         finally:
-            run_sync(self.km.cleanup_resources)()
+            if self.km is not None:
+                run_sync(self.km.cleanup_resources)()
             sandbox.release(self.box)
             shutil.rmtree(self.scratch, ignore_errors=True)
             shutil.rmtree(self.runtime, ignore_errors=True)
@@ -210,31 +210,22 @@ def _start_kernel(config: GradeConfig) -> _Kernel:
     """Start a kernel in its sandbox; it initialises on its own while the caller goes on."""
     box = sandbox.plan(config)
     fresh = config.kernel != "forkserver"
-    # A forked kernel's runtime folder lies under the zygote's root, which its sandbox shares.
-    runtime = runtime_dir() if fresh else sandbox.forked_runtime(box, config.limits)
+    # A forked kernel's runtime folder lies under the zygote's root (shared with it under bubblewrap).
+    runtime = runtime_dir() if fresh else sandbox.forked_runtime(config.limits)
     scratch = runtime / "work"  # reachable by the kernel's own uid, with or without bubblewrap
     scratch.mkdir()
-    box = sandbox.prepare(box, config.limits, (runtime, scratch))
-    prefix = sandbox.command_prefix(box, config, runtime=runtime, scratch=scratch) if fresh else []
-    # Forked kernels share their zygote's bubblewrap (no network, hidden solutions...); see sandbox.zygote_prefix.
-    zygote = {"zygote_prefix": sandbox.zygote_prefix(box, config)} if not fresh and box.mode == "bwrap" else {}
-    km = new_kernel_manager(runtime, provisioner="" if fresh else PROVISIONER_NAME, provisioner_config=zygote,
-                            argv_prefix=tuple(prefix))
-    kernel = _Kernel(config, box, runtime, scratch, km)
+    connection = connection_file(runtime)
+    kernel = _Kernel(config, box, runtime, scratch, None)
     try:
-        if fresh:
-            launch: dict[str, Any] = {"preexec_fn": sandbox.preexec(box, config.limits)}
-        else:  # the same cage, applied by the forked child (grader.forkserver.child)
-            launch = {"child_setup": {"calls": [["grader.forkserver.child:sandbox_setup", {
-                "mode": box.mode, "cgroup": None,  # joined from outside: adopt()
-                "limits": dataclasses.asdict(config.limits)}]]}}
-            if box.mode == "bwrap":  # sharing a sandbox with its zygote: no ptrace of it (preexec does this without)
-                launch["child_setup"]["calls"] += [
-                    ["grader.sandbox:own_user_namespace", {}],
-                    ["grader.sandbox:private_mounts", {"runtime": str(runtime), "shm_bytes": config.limits.scratch_bytes}]]
+        kernel.box = box = sandbox.prepare(box, config, runtime=runtime, scratch=scratch)
+        prefix, provisioner, launch = sandbox.launch(box, config, runtime=runtime, scratch=scratch,
+                                                      connection_file=connection)
+        kernel.km = km = new_kernel_manager(runtime, provisioner="" if fresh else PROVISIONER_NAME,
+                                            provisioner_config=provisioner, argv_prefix=tuple(prefix),
+                                            connection=connection)
         run_sync(km.start_kernel)(env=sandbox.kernel_env(config, scratch), cwd=str(scratch), **launch)
-        if not fresh:  # inside bubblewrap the child cannot write the cgroup files itself
-            sandbox.adopt(box, km.provisioner.pid)
+        if not fresh and box.mode == "bwrap":  # inside bubblewrap the child cannot see the cgroup files
+            sandbox.adopt(box.cgroup, km.provisioner.pid)
     except Exception as exc:  # noqa: BLE001 - any start failure is the grader's problem
         kernel.stop()
         raise KernelError(f"the kernel could not start: {type(exc).__name__}: {exc}") from exc

@@ -20,6 +20,7 @@ from .plugin import GradingContext
 from .remote import MissingNotebook, Notebook
 from .results import ExerciseResult, ExerciseStatus, SubmissionResult
 from .runner import run_checks
+from .sandbox import checks_data_dir
 from .tamper import tampering
 
 __all__ = ["grade_exercise", "grade_submission", "prepare_data"]
@@ -39,7 +40,7 @@ def _context(config: GradeConfig, exercise: Exercise) -> GradingContext:
     return GradingContext(
         exercise_id=exercise.id,
         data_root=config.data_root,
-        work_dir=config.work_dir / "checks",
+        work_dir=checks_data_dir(),  # readable by every kernel, whatever its cage
         lang=config.lang,
     )
 

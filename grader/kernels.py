@@ -20,7 +20,8 @@ from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
 
-__all__ = ["KERNEL_NAME", "GraderKernelSpecManager", "ReadyKernelClient", "new_kernel_manager", "runtime_dir"]
+__all__ = ["KERNEL_NAME", "GraderKernelSpecManager", "ReadyKernelClient", "connection_file", "new_kernel_manager",
+           "runtime_dir"]
 
 KERNEL_NAME = "grader-python"
 
@@ -98,9 +99,14 @@ def runtime_dir() -> Path:
     return Path(tempfile.mkdtemp(prefix="grader-"))
 
 
+def connection_file(runtime: Path) -> Path:
+    """A new kernel's connection file in ``runtime`` (its IPC sockets get the same name stem)."""
+    return runtime / f"k-{uuid.uuid4().hex[:8]}.json"
+
+
 def new_kernel_manager(runtime: Path, provisioner: str = "",
                        provisioner_config: dict[str, Any] | None = None,
-                       argv_prefix: tuple[str, ...] = ()) -> AsyncKernelManager:
+                       argv_prefix: tuple[str, ...] = (), connection: Path | None = None) -> AsyncKernelManager:
     """A manager for one kernel, talking over Unix sockets in ``runtime``.
 
     IPC rather than TCP: nothing listens on the network, and a kernel in its own network
@@ -114,5 +120,5 @@ def new_kernel_manager(runtime: Path, provisioner: str = "",
     specs.argv_prefix = tuple(argv_prefix)
     manager = AsyncKernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=specs, transport="ipc",
                                  client_factory=ReadyKernelClient)
-    manager.connection_file = str(runtime / f"k-{uuid.uuid4().hex[:8]}.json")
+    manager.connection_file = str(connection or connection_file(runtime))
     return manager

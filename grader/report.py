@@ -14,6 +14,7 @@ import jinja2
 
 from .i18n import ui
 from .results import CheckStatus, ExerciseResult, SubmissionResult
+from .sandbox.words import does_not_stop
 
 __all__ = ["environment", "exercise_table_html", "render_student_report", "write_student_report"]
 
@@ -36,6 +37,7 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.globals["ui"] = ui
+    env.globals["does_not_stop"] = does_not_stop
     env.globals["colour"] = lambda status: STATUS_COLOURS[CheckStatus(status)]
     env.filters["pts"] = _points
     return env

@@ -24,10 +24,11 @@ def launch_zygote(config: GradeConfig) -> None:
         return
     from . import sandbox
     from .forkserver.client import fork_server
+    from .sandbox import bwrap
 
     try:
         box = sandbox.plan(config)
-        prefix = sandbox.zygote_prefix(box, config) if box.mode == "bwrap" else []
+        prefix = bwrap.zygote_prefix(config, checks_data=sandbox.checks_data_dir()) if box.mode == "bwrap" else []
         # Launched, not waited for. It keeps only the interpreter-start variables: the scratch
         # folder is not among them.
         fork_server().zygote(sandbox.kernel_env(config, Path(tempfile.gettempdir())), prefix)

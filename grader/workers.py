@@ -112,8 +112,9 @@ class Pool:
             self._start(slot)
 
     def _start(self, slot: Slot) -> None:
-        # Each worker has its own scratch: generated check data and kernel folders never race.
-        config = dataclasses.replace(self._config, work_dir=self._work / f"worker-{slot.index}")
+        # Each worker has its own scratch; the run's folder (the class's unpacked zips) stays hidden.
+        config = dataclasses.replace(self._config, work_dir=self._work / f"worker-{slot.index}",
+                                     protected_paths=(*self._config.protected_paths, self._work))
         parent, child = self._context.Pipe()
         slot.process = self._context.Process(target=_worker, args=(child, config, self._unit), daemon=True,
                                              name=f"grader-worker-{slot.index}")

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -24,20 +28,43 @@ def session_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def data_root(course: Course, session_dir: Path) -> Path:
-    """The generated data set, made once for the whole test session (never the real one)."""
-    root = session_dir / "data"
-    course.data_preparer()(root)
-    return root
+def data_root(course: Course) -> Iterator[Path]:
+    """The generated data set, made once for the whole test session (never the real one).
+
+    Outside pytest's temporary folders, which are private to the user that runs the tests: in
+    container mode a kernel runs as a user of its own and must read the data.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="grader-test-data-"))
+    os.chmod(folder, 0o755)
+    course.data_preparer()(folder / "data")
+    yield folder / "data"
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def own_code_sandbox() -> list[str]:
+    """The ``--sandbox`` option for grading the project's own notebooks through the CLI: the cage
+    ``auto`` picks, or none where this machine has no cage (``grade`` would refuse)."""
+    from grader.errors import SandboxError
+    from grader.sandbox import plan
+
+    try:
+        plan(GradeConfig(course=load_course(ROOT / "exercises"), data_root=DATA, work_dir=DATA))
+    except SandboxError:
+        return ["--sandbox", "none"]
+    return []
 
 
 @pytest.fixture(scope="session")
 def make_config(course: Course, data_root: Path, session_dir: Path):
     """A GradeConfig with everything under the session's temporary folder; override any field."""
 
+    # The project's own notebooks (solutions, stubs, golden cases) are trusted code: where no cage
+    # can run they run without one. Only the hostile suite is untrusted (trusted_code=False).
     def make(**overrides: object) -> GradeConfig:
         values: dict[str, object] = dict(course=course, data_root=data_root, work_dir=session_dir / "work",
-                                         hidden=True, lang="en", limits=Limits(cell_timeout=60, notebook_timeout=240))
+                                         hidden=True, lang="en", limits=Limits(cell_timeout=60, notebook_timeout=240),
+                                         trusted_code=True)
         values.update(overrides)
         return GradeConfig(**values)  # type: ignore[arg-type]
 

@@ -133,7 +133,7 @@ if __name__ == "__main__":  # workers re-import the main module: grade only in t
     source, out, work, data, unit = sys.argv[1:6]
     course = load_course(Path("exercises"))
     course = dataclasses.replace(course, exercises=tuple(e for e in course.exercises if e.id == "02_dataset"))
-    config = GradeConfig(course=course, data_root=Path(data), work_dir=Path(work),
+    config = GradeConfig(course=course, data_root=Path(data), work_dir=Path(work), trusted_code=True,
                          hidden=True, limits=Limits(cell_timeout=30, notebook_timeout=120))
     summary = grade_class(Path(source), config, BulkOptions(out_dir=Path(out), workers=2, unit=unit))
     print(summary.line())
@@ -216,7 +216,7 @@ def test_real_kernels_sigkill_then_resume(tmp_path: Path, data_root: Path) -> No
     assert graded["b_wrong"][0] == "graded" and 0 < graded["b_wrong"][1] < full, graded
 
 
-def test_cli_quiet_prints_one_json_line(tmp_path: Path, data_root: Path) -> None:
+def test_cli_quiet_prints_one_json_line(tmp_path: Path, data_root: Path, own_code_sandbox: list[str]) -> None:
     from click.testing import CliRunner
 
     from grader.cli import ExitCode, cli
@@ -226,7 +226,7 @@ def test_cli_quiet_prints_one_json_line(tmp_path: Path, data_root: Path) -> None
     (source / "broken.zip").write_bytes(b"PK\x03\x04nope")
     (source / "stray.txt").write_text("?")
     args = ["bulk", str(source), "--out", str(tmp_path / "out"), "--quiet", "--data-root", str(data_root),
-            "--work-dir", str(tmp_path / "work")]
+            "--work-dir", str(tmp_path / "work"), *own_code_sandbox]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == ExitCode.OK, result.output
     summary = json.loads(result.stdout.strip())
@@ -248,7 +248,7 @@ def test_cli_rejects_a_file_that_is_not_a_class(tmp_path: Path, data_root: Path)
     assert "give a folder of submissions or a zip" in result.output
 
 
-def test_cli_table_and_gradebook_option(tmp_path: Path, data_root: Path) -> None:
+def test_cli_table_and_gradebook_option(tmp_path: Path, data_root: Path, own_code_sandbox: list[str]) -> None:
     from click.testing import CliRunner
 
     from grader.cli import ExitCode, cli
@@ -259,7 +259,7 @@ def test_cli_table_and_gradebook_option(tmp_path: Path, data_root: Path) -> None
     book = tmp_path / "elsewhere" / "class.sqlite"
     result = CliRunner().invoke(cli, ["bulk", str(source), "--out", str(tmp_path / "out"), "--gradebook", str(book),
                                       "--lang", "ko", "--data-root", str(data_root),
-                                      "--work-dir", str(tmp_path / "work")])
+                                      "--work-dir", str(tmp_path / "work"), *own_code_sandbox])
     assert result.exit_code == ExitCode.OK, result.output
     assert "채점 요약" in result.output and "읽을 수 없음" in result.output  # the summary table, in Korean
     assert book.is_file() and not (tmp_path / "out" / "gradebook.sqlite").exists()

@@ -18,15 +18,16 @@ EXERCISES = [e.id for e in load_course(ROOT / "exercises").exercises]
 pytestmark = pytest.mark.slow
 
 
-def options(data_root: Path, session_dir: Path) -> list[str]:
-    return ["--data-root", str(data_root), "--work-dir", str(session_dir / "work"), "--lang", "en"]
+@pytest.fixture
+def options(data_root: Path, session_dir: Path, own_code_sandbox: list[str]) -> list[str]:
+    return ["--data-root", str(data_root), "--work-dir", str(session_dir / "work"), "--lang", "en", *own_code_sandbox]
 
 
 @pytest.mark.parametrize("exercise_id", EXERCISES, ids=EXERCISES)
-def test_solution_earns_full_marks(exercise_id, course, data_root, session_dir, tmp_path) -> None:
+def test_solution_earns_full_marks(options, exercise_id, course, tmp_path) -> None:
     out = tmp_path / "out"
     notebook = course.exercise(exercise_id).solution
-    outcome = CliRunner().invoke(cli, ["grade", str(notebook), "--out", str(out), *options(data_root, session_dir)])
+    outcome = CliRunner().invoke(cli, ["grade", str(notebook), "--out", str(out), *options])
     assert outcome.exit_code == ExitCode.OK, outcome.output
     result = SubmissionResult.from_dict(json.loads((out / "results.json").read_text(encoding="utf-8")))
     assert result.hidden_checks
@@ -40,20 +41,20 @@ def test_solution_earns_full_marks(exercise_id, course, data_root, session_dir, 
 
 
 @pytest.mark.parametrize("exercise_id", EXERCISES, ids=EXERCISES)
-def test_stub_earns_zero(exercise_id, course, data_root, session_dir) -> None:
+def test_stub_earns_zero(options, exercise_id, course) -> None:
     notebook = course.root / course.exercise(exercise_id).notebook
-    outcome = CliRunner().invoke(cli, ["check", str(notebook), *options(data_root, session_dir)])
+    outcome = CliRunner().invoke(cli, ["check", str(notebook), *options])
     assert outcome.exit_code == ExitCode.CHECKS_FAILED, outcome.output
     assert "total: 0 / " in outcome.output
     assert "passed" not in outcome.output.split("total:")[0].lower().replace("every check passed", "")
 
 
-def test_invalid_notebook_is_a_status_and_the_grader_exits_normally(course, data_root, session_dir, tmp_path) -> None:
+def test_invalid_notebook_is_a_status_and_the_grader_exits_normally(options, course, tmp_path) -> None:
     submission = tmp_path / "student"
     submission.mkdir()
     (submission / "02_dataset.ipynb").write_text("{ this is not json", encoding="utf-8")
     out = tmp_path / "out"
-    outcome = CliRunner().invoke(cli, ["grade", str(submission), "--out", str(out), *options(data_root, session_dir)])
+    outcome = CliRunner().invoke(cli, ["grade", str(submission), "--out", str(out), *options])
     assert outcome.exit_code == ExitCode.OK, outcome.output
     result = json.loads((out / "results.json").read_text(encoding="utf-8"))
     by_id = {e["exercise_id"]: e for e in result["exercises"]}
@@ -77,10 +78,10 @@ def test_missing_file_is_one_clear_line(tmp_path) -> None:
     assert "does not exist" in outcome.output
 
 
-def test_not_a_notebook_is_bad_input(tmp_path, data_root, session_dir) -> None:
+def test_not_a_notebook_is_bad_input(options, tmp_path) -> None:
     path = tmp_path / "homework.txt"
     path.write_text("hello", encoding="utf-8")
-    outcome = CliRunner().invoke(cli, ["check", str(path), *options(data_root, session_dir)])
+    outcome = CliRunner().invoke(cli, ["check", str(path), *options])
     assert outcome.exit_code == ExitCode.BAD_INPUT
     assert "homework.txt" in outcome.output and "not a notebook" in outcome.output
 
@@ -89,21 +90,21 @@ def test_not_a_notebook_is_bad_input(tmp_path, data_root, session_dir) -> None:
     ("import os\nos._exit(0)", "kernel_died"),
     ("import time\nwhile True:\n    try:\n        time.sleep(0.1)\n    except KeyboardInterrupt:\n        pass", "timeout"),
 ], ids=["os-exit", "endless-loop"])
-def test_a_hostile_cell_is_a_status_and_the_grader_exits_normally(cell, status, data_root, session_dir,
+def test_a_hostile_cell_is_a_status_and_the_grader_exits_normally(options, cell, status,
                                                                    tmp_path) -> None:
     from .notebooks import with_cell, write
 
     path = write(with_cell(cell, after=2), tmp_path / "student")
     out = tmp_path / "out"
     outcome = CliRunner().invoke(cli, ["grade", str(path), "--out", str(out), "--cell-timeout", "3",
-                                       *options(data_root, session_dir)])
+                                       *options])
     assert outcome.exit_code == ExitCode.OK, outcome.output
     (exercise,) = json.loads((out / "results.json").read_text(encoding="utf-8"))["exercises"]
     assert exercise["status"] == status
     assert exercise["cell_errors"][-1]["index"] == 3 and exercise["score"] == 0
 
 
-def test_the_installed_command_keeps_its_exit_codes_and_output(course, data_root, session_dir, tmp_path) -> None:
+def test_the_installed_command_keeps_its_exit_codes_and_output(options, course, data_root, tmp_path) -> None:
     # The real `grader` process, not CliRunner: main() leaves through its own exit path.
     import os
     import subprocess
@@ -112,13 +113,13 @@ def test_the_installed_command_keeps_its_exit_codes_and_output(course, data_root
     grader = [str(Path(sys.executable).parent / "grader")]
     env = {**os.environ, course.data_env: str(data_root)}
     stub = course.root / course.exercise("02_dataset").notebook
-    failed = subprocess.run([*grader, "check", str(stub), *options(data_root, session_dir)],
+    failed = subprocess.run([*grader, "check", str(stub), *options],
                             capture_output=True, text=True, env=env, timeout=600)
     assert failed.returncode == ExitCode.CHECKS_FAILED, failed.stderr
     assert "total: 0 / " in failed.stdout  # the whole table came out before the exit
     text = tmp_path / "homework.txt"
     text.write_text("hello", encoding="utf-8")
-    bad = subprocess.run([*grader, "check", str(text), *options(data_root, session_dir)],
+    bad = subprocess.run([*grader, "check", str(text), *options],
                          capture_output=True, text=True, env=env, timeout=600)
     assert bad.returncode == ExitCode.BAD_INPUT and "not a notebook" in bad.stderr
     usage = subprocess.run([*grader, "check", str(tmp_path / "nope.ipynb")], capture_output=True, text=True,

@@ -9,19 +9,32 @@ what must come out::
     # base: stub | solution
     # status: graded | limit | kernel_died | timeout     (several: a|b)
     # score: 0 | full | max full
-    # says: text the result must contain              (optional)
-    # needs: bwrap | pids                               (optional: skipped, with the reason, without it)
+    # says: text the result must contain              (optional; several: a|b)
+    # needs: network | processes | scratch_size         (optional: a gap of grader.sandbox.GAPS)
+    # cell-timeout: 6                                   (optional: seconds, for cases that wait for it)
+
+A case runs only under a cage that holds it: where the machine has none (``--sandbox auto``
+would refuse to grade), or the cage does not stop what the case needs, it is skipped with the
+reason. ``GRADER_TEST_SANDBOX`` names the cage the run must get (``tests/test_container.py``
+runs this file on simulated machines); without it, whichever ``auto`` picks.
 
 For every case: that status and score, no hidden check source, no solution source (stub
-cases), no other student's work and no gradebook content in ``results.json`` or the report,
-no file written where the kernel must not write, and the grader (this very process) alive.
+cases), no other student's work, no gradebook content and no secret of the grader's environment
+in ``results.json`` or the report, no file written where the kernel must not write, nothing
+reached on the grader's loopback, a bystander process of the grader's user alive and running,
+and the grader (this very process) alive.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
+import secrets
+import socket
+import subprocess
+import threading
 from pathlib import Path
 
 import nbformat
@@ -29,6 +42,7 @@ import pytest
 
 from grader import sandbox
 from grader.bulk import BulkOptions, grade_class
+from grader.errors import SandboxError
 from grader.gradebook import Gradebook
 from grader.config import Limits
 from grader.grade import grade_submission
@@ -43,6 +57,7 @@ LIMITS = Limits(cell_timeout=20, notebook_timeout=150, probe_timeout=20, output_
                 scratch_bytes=48 * 1024**2)
 SECRET_OTHER = "OTHER-STUDENT-SECRET-7f3a"
 SECRET_GRADEBOOK = "GRADEBOOK-SECRET-91bc"
+SECRET_ENV = "GRADER_TEST_SECRET"
 
 pytestmark = pytest.mark.slow
 
@@ -50,10 +65,62 @@ pytestmark = pytest.mark.slow
 def header(case: Path) -> dict[str, str]:
     fields = {}
     for line in case.read_text(encoding="utf-8").splitlines():
-        match = re.match(r"# (base|status|score|says|needs): (.*)", line)
+        match = re.match(r"# (base|status|score|says|needs|cell-timeout): (.*)", line)
         if match:
             fields[match.group(1)] = match.group(2).strip()
     return fields
+
+
+def cage_or_skip(config, needs: str | None = None) -> str:
+    """The cage this run gets; skips (saying why) where there is none, or it does not stop ``needs``."""
+    try:
+        box = sandbox.plan(config)
+    except SandboxError as error:
+        pytest.skip(f"no cage can hold a hostile notebook on this machine: {error}")
+    wanted = os.environ.get("GRADER_TEST_SANDBOX") or None
+    assert wanted is None or box.mode == wanted, (box.mode, wanted)
+    if needs in box.gaps:
+        pytest.skip(f"the {box.mode} cage does not stop {sandbox.GAPS[needs].en} here")
+    return box.mode
+
+
+@pytest.fixture
+def witnesses(monkeypatch):
+    """What a hostile kernel must not reach: a secret in the grader's environment, a listener on
+    the grader's loopback, a process of the grader's own user. Yields the listener's port and
+    the secret; checks the listener and the bystander afterwards."""
+    token = f"ENV-SECRET-{secrets.token_hex(8)}"
+    monkeypatch.setenv(SECRET_ENV, token)
+    listener = socket.create_server(("127.0.0.1", 0))
+    reached: list[bytes] = []
+
+    def accept() -> None:
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            reached.append(connection.recv(100) or b"(connected)")
+            connection.close()
+
+    threading.Thread(target=accept, daemon=True).start()
+    bystander = subprocess.Popen(["sleep", "600"])
+    try:
+        yield {"port": listener.getsockname()[1], "secret": token}
+        with open(f"/proc/{bystander.pid}/stat", encoding="ascii") as stat:
+            state = stat.read().rsplit(")", 1)[1].split()[0]
+        assert bystander.poll() is None and state != "T", f"the bystander was harmed (state {state})"
+        assert reached == [], f"a kernel reached the grader's loopback: {reached}"
+    finally:
+        bystander.kill()
+        bystander.wait()
+        listener.close()
+
+
+def _fill(cell: str, tokens: dict[str, object]) -> str:
+    for token, value in tokens.items():
+        cell = cell.replace(token, str(value))
+    return cell
 
 
 def test_suite_is_large_and_well_formed() -> None:
@@ -63,6 +130,7 @@ def test_suite_is_large_and_well_formed() -> None:
         assert fields.get("base") in ("stub", "solution"), case.name
         assert all(ExerciseStatus(s) for s in fields["status"].split("|")), case.name
         assert fields.get("score") in ("0", "full", "max full"), case.name
+        assert fields.get("needs", "network") in sandbox.GAPS, case.name
 
 
 def _secrets(course) -> list[str]:
@@ -99,31 +167,26 @@ def _notebook(course, base: str, cell: str) -> nbformat.NotebookNode:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.stem for c in CASES])
-def test_hostile_submission(case: Path, course, make_config, tmp_path: Path) -> None:
+def test_hostile_submission(case: Path, course, make_config, tmp_path: Path, witnesses) -> None:
     fields = header(case)
-    need = fields.get("needs")
-    if need == "bwrap" and sandbox.bwrap_problem() is not None:
-        pytest.skip(f"needs the bubblewrap sandbox: {sandbox.bwrap_problem()}")
-    if need == "pids" and not sandbox.pids_cgroups_work():
-        pytest.skip("needs a writable pids cgroup to bound a fork bomb safely")
     out, marker = tmp_path / "out", tmp_path / "marker-file"
     out.mkdir()
+    limits = dataclasses.replace(LIMITS, cell_timeout=float(fields.get("cell-timeout", LIMITS.cell_timeout)))
+    config = make_config(limits=limits, protected_paths=(out,), trusted_code=False)
+    mode = cage_or_skip(config, fields.get("needs"))
     gradebook = out / "gradebook.sqlite"
     gradebook.write_text(SECRET_GRADEBOOK)
     other = tmp_path / "subs" / "bob" / "02_dataset.ipynb"
     other.parent.mkdir(parents=True)
     other.write_text(json.dumps({"cells": [], "secret": SECRET_OTHER}))
-    cell = case.read_text(encoding="utf-8")
-    for token, value in {"@@HIDDEN_CHECK@@": course.exercise("02_dataset").hidden_checks[0],
-                         "@@SOLUTION@@": course.exercise("02_dataset").solution, "@@OTHER@@": other,
-                         "@@GRADEBOOK@@": gradebook, "@@OUT@@": out, "@@MARKER@@": marker,
-                         "@@GRADER_PID@@": os.getpid()}.items():
-        cell = cell.replace(token, str(value))
+    cell = _fill(case.read_text(encoding="utf-8"), {
+        "@@HIDDEN_CHECK@@": course.exercise("02_dataset").hidden_checks[0],
+        "@@SOLUTION@@": course.exercise("02_dataset").solution, "@@OTHER@@": other, "@@GRADEBOOK@@": gradebook,
+        "@@OUT@@": out, "@@MARKER@@": marker, "@@GRADER_PID@@": os.getpid(), "@@PORT@@": witnesses["port"]})
     mine = tmp_path / "subs" / "alice" / "02_dataset.ipynb"
     mine.parent.mkdir(parents=True)
     nbformat.write(_notebook(course, fields["base"], cell), mine)
 
-    config = make_config(limits=LIMITS, protected_paths=(out,))
     result = grade_submission(mine.parent, config, exercises=["02_dataset"])
 
     exercise = result.exercises[0]
@@ -136,8 +199,8 @@ def test_hostile_submission(case: Path, course, make_config, tmp_path: Path) -> 
         assert result.score == result.max_score, [(c.id, c.status, c.message) for c in exercise.checks if not c.points]
     assert result.score <= result.max_score
     if "says" in fields:
-        assert fields["says"].lower() in text.lower(), text[:3000]
-    for secret in [*_secrets(course), SECRET_OTHER, SECRET_GRADEBOOK]:
+        assert any(said.lower() in text.lower() for said in fields["says"].split("|")), text[:3000]
+    for secret in [*_secrets(course), SECRET_OTHER, SECRET_GRADEBOOK, witnesses["secret"]]:
         assert secret not in text and secret not in report, secret
     if fields["base"] == "stub":
         for line in _solution_lines(course):
@@ -146,7 +209,7 @@ def test_hostile_submission(case: Path, course, make_config, tmp_path: Path) -> 
     assert gradebook.read_text() == SECRET_GRADEBOOK
     assert sorted(p.name for p in out.iterdir()) == ["gradebook.sqlite"]
     assert not (Path(__import__("grader").__file__).parent / "pwned.py").exists()
-    assert exercise.kernel.get("sandbox") in ("bwrap", "none")
+    assert exercise.kernel.get("sandbox") == mode
 
 
 def _hostile_files(students: Path) -> dict[str, str]:
@@ -169,29 +232,30 @@ def _hostile_files(students: Path) -> dict[str, str]:
             "aa_not_json": "unreadable", "aa_huge": "unreadable"}
 
 
-def test_whole_suite_as_one_class_through_bulk(course, make_config, tmp_path: Path) -> None:
+def test_whole_suite_as_one_class_through_bulk(course, make_config, tmp_path: Path, witnesses) -> None:
     """Every hostile case is one student of one class, graded by the bulk scheduler: the run
     finishes, every student has a row, nobody scores above what honest code earns, and no
     secret reaches the gradebook, the reports or the class page."""
-    runnable = [c for c in CASES if header(c).get("needs") is None]
     students, out = tmp_path / "class", tmp_path / "out"
     out.mkdir()
+    # Cells wait for less than in a case alone: a timeout is an accepted status here.
+    config = make_config(limits=dataclasses.replace(LIMITS, cell_timeout=8), protected_paths=(out,), trusted_code=False)
+    cage_or_skip(config)
+    gaps = sandbox.plan(config).gaps
+    runnable = [c for c in CASES if header(c).get("needs") not in gaps]
     honest = {"stub": 0.0}
     for case in runnable:
         fields = header(case)
         other = students / ("zz_" + runnable[0].stem if case != runnable[0] else "zz_" + runnable[1].stem)
-        cell = case.read_text(encoding="utf-8")
-        for token, value in {"@@HIDDEN_CHECK@@": course.exercise("02_dataset").hidden_checks[0],
-                             "@@SOLUTION@@": course.exercise("02_dataset").solution,
-                             "@@OTHER@@": other / "02_dataset.ipynb", "@@GRADEBOOK@@": out / "gradebook.sqlite",
-                             "@@OUT@@": out, "@@MARKER@@": tmp_path / "marker-file",
-                             "@@GRADER_PID@@": os.getpid()}.items():
-            cell = cell.replace(token, str(value))
+        cell = _fill(case.read_text(encoding="utf-8"), {
+            "@@HIDDEN_CHECK@@": course.exercise("02_dataset").hidden_checks[0],
+            "@@SOLUTION@@": course.exercise("02_dataset").solution, "@@OTHER@@": other / "02_dataset.ipynb",
+            "@@GRADEBOOK@@": out / "gradebook.sqlite", "@@OUT@@": out, "@@MARKER@@": tmp_path / "marker-file",
+            "@@GRADER_PID@@": os.getpid(), "@@PORT@@": witnesses["port"]})
         folder = students / f"zz_{case.stem}"
         folder.mkdir(parents=True)
         nbformat.write(_notebook(course, fields["base"], cell), folder / "02_dataset.ipynb")
     hostile_files = _hostile_files(students)
-    config = make_config(limits=LIMITS, protected_paths=(out,))
     summary = grade_class(students, config, BulkOptions(out_dir=out, workers=2))
 
     assert summary.total == summary.graded == len(runnable) + len(hostile_files)
@@ -209,6 +273,6 @@ def test_whole_suite_as_one_class_through_bulk(course, make_config, tmp_path: Pa
         assert exercise.status.value in header(case)["status"].split("|") + ["timeout"], (case.stem, exercise.status)
     written = "\n".join(p.read_text(encoding="utf-8", errors="replace") for p in out.rglob("*.html"))
     written += json.dumps([r.result.to_dict() for r in rows.values() if r.result is not None], ensure_ascii=False)
-    for secret in [*_secrets(course), SECRET_GRADEBOOK, SECRET_OTHER]:
+    for secret in [*_secrets(course), SECRET_GRADEBOOK, SECRET_OTHER, witnesses["secret"]]:
         assert secret not in written, secret
     assert not (tmp_path / "marker-file").exists()

@@ -85,3 +85,19 @@ def test_every_exercise_status_has_words_in_both_languages() -> None:
         assert ui(status.value, "ko") != ui(status.value, "en"), status
     html = render_student_report(submission([], status=ExerciseStatus.LIMIT), "ko")
     assert "자원 제한 초과" in html
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_the_report_says_which_cage_and_what_it_does_not_stop(lang: str) -> None:
+    import html
+
+    from grader.sandbox import GAPS
+
+    result = submission([check(CheckStatus.PASSED, 2)])
+    result.exercises[0].kernel.update(sandbox="container", gaps=["other_files", "scratch_size"])
+    line = html.unescape(re.search(r'<div class="muted sandbox">(.*?)</div>', render_student_report(result, lang)).group(1))
+    assert "container" in line and GAPS["other_files"](lang) in line and GAPS["scratch_size"](lang) in line
+    assert GAPS["network"](lang) not in line
+    result.exercises[0].kernel.update(sandbox="bwrap", gaps=[])
+    line = re.search(r'<div class="muted sandbox">(.*?)</div>', render_student_report(result, lang)).group(1)
+    assert "bwrap" in line and ("막지 못한 것" if lang == "ko" else "does not stop") not in line

@@ -1,4 +1,5 @@
-"""The sandbox's pieces without a kernel: the bwrap command, limits, breach words, tampering, hostile files."""
+"""The sandbox's pieces: which cage plan() picks, the bwrap command, what each cage shows a
+kernel, limits, breach words, tampering, hostile files."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import nbformat
@@ -15,6 +17,8 @@ import pytest
 
 from grader import breaches, sandbox
 from grader.config import Limits
+from grader.errors import SandboxError
+from grader.sandbox import bwrap, cages, folders, limits
 from grader.execute import Execution
 from grader.load import load_submission, read_notebook
 from grader.results import CellError, ExerciseStatus
@@ -22,15 +26,64 @@ from grader.tamper import given_cells, tampering
 
 from .notebooks import of_cells
 
-needs_bwrap = pytest.mark.skipif(sandbox.bwrap_problem() is not None,
-                                 reason=f"bubblewrap cannot run here: {sandbox.bwrap_problem()}")
+needs_bwrap = pytest.mark.skipif(bwrap.problem() is not None, reason=f"bubblewrap cannot run here: {bwrap.problem()}")
 
 
 def test_plan_none_warns_and_unknown_mode_is_refused(make_config) -> None:
     box = sandbox.plan(make_config(sandbox="none"))
-    assert box.mode == "none" and box.warning is not None and "bubblewrap" in box.warning.en
-    with pytest.raises(Exception, match="unknown sandbox mode"):
+    assert box.mode == "none" and box.warning is not None and "No sandbox" in box.warning.en
+    assert set(box.gaps) == set(sandbox.GAPS)
+    with pytest.raises(SandboxError, match="unknown sandbox mode"):
         sandbox.plan(make_config(sandbox="docker"))
+
+
+@pytest.fixture
+def machine(monkeypatch):
+    """Pretend which cages can run here: ``machine(bwrap=..., container=..., userns=...)``, each
+    None (it runs) or why not."""
+
+    def pretend(**problems: str | None) -> None:
+        monkeypatch.setattr(cages, "_problem", lambda mode, config: problems[mode])
+
+    return pretend
+
+
+@pytest.mark.parametrize(("problems", "picked"), [
+    ({"bwrap": None, "container": None, "userns": None}, "bwrap"),
+    ({"bwrap": "not installed", "container": None, "userns": None}, "container"),
+    ({"bwrap": "not installed", "container": "needs root", "userns": None}, "userns"),
+], ids=["bwrap-first", "container-next", "userns-last"])
+def test_auto_takes_the_first_cage_that_runs(make_config, machine, problems: dict, picked: str) -> None:
+    machine(**problems)
+    box = sandbox.plan(make_config(sandbox="auto"))
+    assert box.mode == picked and "hidden_files" not in box.gaps and "network" not in box.gaps
+
+
+def test_where_no_cage_runs_grading_refuses_and_a_self_check_runs(make_config, machine) -> None:
+    machine(bwrap="bwrap is not installed", container="container mode needs root", userns="refused")
+    with pytest.raises(SandboxError) as refused:
+        sandbox.plan(make_config(sandbox="auto", trusted_code=False))
+    words = str(refused.value)
+    assert "bwrap is not installed" in words and "needs root" in words and "refused" in words
+    assert "apt-get install bubblewrap" in words and "--sandbox none" in words
+    own = sandbox.plan(make_config(sandbox="auto", trusted_code=True))
+    assert own.mode == "none" and "fine for your own code" in own.warning.en
+
+
+def test_a_cage_asked_for_by_name_never_falls_back(make_config, machine) -> None:
+    machine(bwrap=None, container="container mode needs root", userns=None)
+    with pytest.raises(SandboxError, match="--sandbox container was asked for but cannot run here: container mode needs root"):
+        sandbox.plan(make_config(sandbox="container"))
+
+
+def test_each_cage_says_what_it_does_not_stop(make_config, machine, monkeypatch) -> None:
+    machine(bwrap=None, container=None, userns=None)
+    monkeypatch.setattr(cages, "pids_cgroups_work", lambda: False)
+    seen = {mode: sandbox.plan(make_config(sandbox=mode)) for mode in sandbox.CAGES}
+    assert set(seen["container"].gaps) == {"other_files", "writes", "process_list", "scratch_size"}
+    assert seen["userns"].gaps == ("other_files",) if os.geteuid() != 0 else ("other_files", "processes")
+    assert "processes" in seen["bwrap"].gaps if os.geteuid() == 0 else "processes" not in seen["bwrap"].gaps
+    assert seen["bwrap"].info()["gaps"] == list(seen["bwrap"].gaps) and seen["container"].info()["sandbox"] == "container"
 
 
 @needs_bwrap
@@ -40,11 +93,10 @@ def test_prefix_hides_solutions_work_dir_and_protected(make_config, tmp_path: Pa
     config = make_config(sandbox="bwrap", protected_paths=(out,))
     runtime, scratch = tmp_path / "rt", tmp_path / "rt" / "work"
     scratch.mkdir(parents=True)
-    prefix = sandbox.command_prefix(sandbox.plan(config), config, runtime=runtime, scratch=scratch)
+    prefix = bwrap.command_prefix(config, runtime=runtime, scratch=scratch, checks_data=folders.checks_data_dir())
     assert prefix[-1] == "--" and "--unshare-net" in prefix and "--die-with-parent" in prefix
     bound = {prefix[i + 1] for i, word in enumerate(prefix) if word in ("--bind", "--ro-bind")}
-    # The one exception, by design: the data the checks hand to student code, read-only.
-    bound.discard(str(config.work_dir.resolve() / "checks"))
+    assert str(folders.checks_data_dir()) in bound  # what the checks hand to student code, read-only
     for hidden in sandbox.hidden_paths(config):
         assert not any(Path(b) == hidden or hidden in Path(b).parents for b in bound if b != "/"), hidden
     assert str(config.data_root) in bound and str(runtime) in bound
@@ -55,7 +107,7 @@ def test_a_project_and_interpreter_under_tmp_stay_visible(make_config, tmp_path:
     # CI may clone the project (and its venv) under /tmp: the sandbox's fresh /tmp must not hide it.
     config = make_config(sandbox="bwrap")
     runtime, scratch = tmp_path / "rt", tmp_path / "rt" / "work"
-    prefix = sandbox.command_prefix(sandbox.plan(config), config, runtime=runtime, scratch=scratch)
+    prefix = bwrap.command_prefix(config, runtime=runtime, scratch=scratch, checks_data=folders.checks_data_dir())
     fresh_tmp = next(i for i in range(len(prefix) - 1) if prefix[i:i + 2] == ["--tmpfs", "/tmp"])
     binds = [i for i, word in enumerate(prefix) if word == "--ro-bind" and prefix[i + 1] != "/"
              and not prefix[i + 1].startswith(("/usr", "/etc", "/lib", "/bin", "/sbin", "/opt"))]
@@ -67,7 +119,7 @@ def test_inside_the_sandbox_nothing_secret_is_visible(make_config, tmp_path: Pat
     config = make_config(sandbox="bwrap")
     runtime, scratch = tmp_path / "rt", tmp_path / "rt" / "work"
     scratch.mkdir(parents=True)
-    prefix = sandbox.command_prefix(sandbox.plan(config), config, runtime=runtime, scratch=scratch)
+    prefix = bwrap.command_prefix(config, runtime=runtime, scratch=scratch, checks_data=folders.checks_data_dir())
     probe = ("import os, socket, json\n"
              "paths = {p: os.path.exists(p) for p in json.loads(os.environ['PATHS'])}\n"
              "try:\n    socket.create_connection(('1.1.1.1', 53), timeout=2); net = True\n"
@@ -83,11 +135,11 @@ def test_inside_the_sandbox_nothing_secret_is_visible(make_config, tmp_path: Pat
 
 
 def test_apply_limits_in_a_child() -> None:
-    limits = Limits(memory_bytes=3 * 1024**3, file_bytes=1024**2, open_files=100, processes=50)
+    wanted = Limits(memory_bytes=3 * 1024**3, file_bytes=1024**2, open_files=100, processes=50)
     code = ("import resource as r, json; print(json.dumps([r.getrlimit(k)[0] for k in "
             "(r.RLIMIT_DATA, r.RLIMIT_FSIZE, r.RLIMIT_NOFILE, r.RLIMIT_CORE)]))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                          preexec_fn=lambda: sandbox.apply_limits(limits))
+                          preexec_fn=lambda: limits.apply_limits(wanted))
     assert json.loads(done.stdout) == [3 * 1024**3, 1024**2, 100, 0]
 
 
@@ -201,10 +253,9 @@ def test_non_utf8_file_name_is_reported_as_text(course, tmp_path: Path) -> None:
 @needs_bwrap
 def test_forked_kernels_live_under_the_zygotes_shared_root(make_config) -> None:
     config = make_config(sandbox="bwrap", kernel="forkserver")
-    box = sandbox.plan(config)
-    first, second = sandbox.forked_runtime(box, config.limits), sandbox.forked_runtime(box, config.limits)
-    prefix = sandbox.zygote_prefix(box, config)
-    assert prefix == sandbox.zygote_prefix(box, config)  # one zygote serves every kernel of the config
+    first, second = folders.forked_runtime(config.limits), folders.forked_runtime(config.limits)
+    prefix = bwrap.zygote_prefix(config, checks_data=folders.checks_data_dir())
+    assert prefix == bwrap.zygote_prefix(config, checks_data=folders.checks_data_dir())  # one zygote, every kernel
     root = prefix[prefix.index("--bind") + 1]
     assert first.parent == second.parent == Path(root) and first != second
     assert "--unshare-net" in prefix and "--unshare-pid" in prefix
@@ -263,7 +314,8 @@ def test_the_zygote_launched_first_is_the_one_the_kernel_uses(make_config, mode:
     assert set(server.zygotes) - before == launched
 
 
-@pytest.mark.parametrize("module", ["grader.sandbox", "grader.breaches", "grader.tamper"])
+@pytest.mark.parametrize("module", ["grader.sandbox", "grader.sandbox.cages", "grader.sandbox.container",
+                                    "grader.sandbox.limits", "grader.breaches", "grader.tamper"])
 def test_public_names_are_sorted_and_defined(module: str) -> None:
     imported = __import__(module, fromlist=["__all__"])
     assert imported.__all__ == sorted(imported.__all__)
@@ -281,26 +333,102 @@ def test_the_reference_solution_earns_full_marks_in_every_mode(course, make_conf
     result = grade_submission(course.exercise("02_dataset").solution, config)
     exercise = result.exercises[0]
     assert result.score == result.max_score > 0, [(c.id, c.status, c.message) for c in exercise.checks]
-    expected = "none" if mode == "none" or sandbox.bwrap_problem() else "bwrap"
+    expected = "none" if mode == "none" else sandbox.plan(config).mode
     assert exercise.kernel["sandbox"] == expected
-    warned = any("bubblewrap" in p.en for p in exercise.problems)
+    warned = any("No sandbox" in p.en for p in exercise.problems)
     assert warned == (expected == "none")
     # A kernel in bubblewrap has no parent to poll; ipykernel must not take that for a terminal session.
     terminal = capfd.readouterr()
     assert "Ctrl-C will not work" not in terminal.out + terminal.err
 
 
-@pytest.mark.skipif(os.geteuid() != 0 or not sandbox.pids_cgroups_work(), reason="needs root and a pids cgroup")
-def test_leftovers_of_a_dead_grader_are_swept(tmp_path: Path) -> None:
+def test_leftovers_of_a_dead_grader_are_swept() -> None:
+    # A folder whose lock nobody holds is a dead grader's; a held lock keeps it, in any pid namespace.
+    dead = Path(tempfile.mkdtemp(prefix="grader-d-test-"))
+    Path(f"{dead}.lock").touch()
+    alive = folders.checks_data_dir()
+    folders.sweep()
+    assert not dead.exists() and not Path(f"{dead}.lock").exists()
+    assert alive.is_dir() and Path(f"{alive}.lock").exists()
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not limits.pids_cgroups_work(), reason="needs root and a pids cgroup")
+def test_empty_cgroups_of_a_dead_grader_are_swept() -> None:
     dead = subprocess.Popen(["true"])
     dead.wait()
-    root = Path(tempfile.gettempdir()) / f"grader-z{dead.pid}-test"
-    root.mkdir()
-    group = Path(sandbox._CGROUP_ROOTS[0]) / f"grader-{dead.pid}-test"
+    group = Path(limits._CGROUP_ROOTS[0]) / f"grader-{dead.pid}-test"
     group.mkdir()
-    mine = Path(tempfile.mkdtemp(prefix=f"grader-z{os.getpid()}-"))  # a live grader's: kept
+    limits.sweep_cgroups()
+    assert not group.exists()
+
+
+# ----------------------------------------------------------------------------- container mode's uids
+
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="container mode gives kernels uids of their own: needs root")
+
+
+@needs_root
+def test_kernels_alive_together_get_uids_of_their_own_and_a_used_uid_is_skipped() -> None:
+    from grader.sandbox import container
+
+    first = 65000  # far from the uids the rest of the suite uses
+    squatter = subprocess.Popen(["sleep", "60"], user=first, group=first)  # a process already runs as it
     try:
-        sandbox.sweep_stale()
-        assert not root.exists() and not group.exists() and mine.exists()
+        leases = [container.lease_uid(first) for _ in range(3)]
+        uids = [uid for uid, _ in leases]
+        assert first not in uids and len(set(uids)) == 3 and all(first - container.POOL < u < first for u in uids)
+        for uid, lease in leases:
+            container.end(uid, lease)
+        again, lease = container.lease_uid(first)
+        assert again == max(uids)  # given back: the first free one is leased again
+        container.end(again, lease)
     finally:
-        mine.rmdir()
+        squatter.kill()
+        squatter.wait()
+
+
+@needs_root
+def test_when_a_kernel_is_done_its_uids_processes_and_leftover_files_go() -> None:
+    from grader.sandbox import container
+
+    uid, lease = container.lease_uid(65100)
+    left = Path(tempfile.gettempdir()) / f"left-by-{uid}"
+    other = Path(tempfile.gettempdir()) / f"not-its-{uid}"
+    other.write_text("root's")
+    orphan = subprocess.Popen(["sh", "-c", f"echo x > {left}; sleep 60 & sleep 60"], user=uid, group=uid)
+    for _ in range(100):
+        if left.exists():
+            break
+        time.sleep(0.05)
+    container.end(uid, lease)
+    try:
+        assert orphan.wait(timeout=5) == -signal.SIGKILL
+        assert not left.exists() and other.read_text() == "root's"
+        assert container._processes_of(uid) == []
+    finally:
+        other.unlink()
+
+
+@needs_root
+def test_hidden_paths_are_closed_to_other_users(tmp_path: Path) -> None:
+    from grader.sandbox import container
+
+    solutions, out, gradebook = tmp_path / "solutions", tmp_path / "out", tmp_path / "book.sqlite"
+    solutions.mkdir(mode=0o755)
+    out.mkdir(mode=0o775)
+    gradebook.write_text("")
+    os.chmod(gradebook, 0o644)
+    container.close([solutions, out, gradebook, tmp_path / "not-there"])
+    assert [oct(p.stat().st_mode & 0o777) for p in (solutions, out, gradebook)] == ["0o700", "0o700", "0o600"]
+
+
+def test_the_readme_security_table_says_what_each_cage_says_it_does_not_stop() -> None:
+    import re
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    rows = {m.group(1): m.group(2) for m in re.finditer(r"^\| `(\w+)` \|.*\| ([^|]*) \|$", readme, re.M)}
+    assert set(rows) >= {*sandbox.CAGES, "none"}
+    for mode in ("container", "userns"):
+        assert set(re.findall(r"`(\w+)`", rows[mode])) == set(cages._STATIC_GAPS[mode]), mode
+    assert set(re.findall(r"`(\w+)`", rows["bwrap"])) <= {"processes"}  # only where no cgroup or namespace bounds them
+    assert all(gap in sandbox.GAPS for mode in rows for gap in re.findall(r"`(\w+)`", rows[mode]))

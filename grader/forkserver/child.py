@@ -10,7 +10,7 @@ per-kernel setup (rlimits, a scratch working folder, a user id) there, through t
 - ``{"rlimits": {"RLIMIT_AS": [soft, hard], ...}}`` is applied with ``setrlimit``;
 - ``{"calls": [["package.module:function", {kwargs}], ...]}`` calls each function in order, in
   the child, after the environment and working folder are set and before ipykernel starts
-  (e.g. joining a cgroup, dropping privileges). An exception there kills the child: a kernel
+  (the cage: :func:`grader.sandbox.enter.enter`). An exception there kills the child: a kernel
   that could not be caged must not run.
 """
 
@@ -31,7 +31,7 @@ import threading
 import traceback
 from typing import Any, NoReturn
 
-__all__ = ["apply_child_setup", "become_kernel", "sandbox_setup"]
+__all__ = ["apply_child_setup", "become_kernel"]
 
 _spec = importlib.util.find_spec("ipykernel_launcher")
 _LAUNCHER = (_spec.origin if _spec and _spec.origin else "ipykernel_launcher.py")
@@ -141,17 +141,3 @@ def _run_kernel(args: list[str], owner_fd: int) -> int:
     extra = [f"--IPKernelApp.parent_handle={parent}"] if parent.isdigit() else []
     ForkedKernelApp.launch_instance(argv=[*args, *extra])
     return 0
-
-
-def sandbox_setup(*, mode: str, cgroup: str | None, limits: dict[str, Any]) -> None:
-    """The sandbox's own per-kernel setup (:func:`grader.sandbox.preexec`), run in a forked child.
-
-    A ``setup["calls"]`` target: its arguments are JSON, so the grader describes the cage and
-    the child rebuilds it. ipykernel gets the default SIGINT handler back afterwards (the
-    sandbox ignores SIGINT for bwrap's sake; a forked kernel has no bwrap to protect).
-    """
-    from grader.config import Limits
-    from grader.sandbox import Sandbox, preexec
-
-    preexec(Sandbox(mode, None, cgroup), Limits(**limits))()
-    signal.signal(signal.SIGINT, signal.default_int_handler)

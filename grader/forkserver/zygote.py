@@ -48,8 +48,10 @@ PRELOAD = (
     "torchvision.transforms", "ipykernel.kernelapp", "ipykernel.ipkernel",
     # What a kernel imports while it starts (the debugger alone costs ~0.1 s); here, once.
     "ipykernel.debugger", "IPython.core.completerlib", "IPython.core.debugger", "IPython.extensions.storemagic",
-    "tornado.platform.asyncio", "grader.probe", "grader.sandbox", "grader.forkserver.child",
+    "tornado.platform.asyncio", "grader.probe", "grader.sandbox.enter", "grader.forkserver.child",
 )
+# Imported where present: a kernel whose cage needs them may no longer read the files by then.
+OPTIONAL_PRELOAD = ("pyseccomp",)
 _PR_SET_CHILD_SUBREAPER = 36
 
 
@@ -59,6 +61,11 @@ def _preload() -> float:
 
     for name in PRELOAD:
         importlib.import_module(name)
+    for name in OPTIONAL_PRELOAD:
+        try:
+            importlib.import_module(name)
+        except (ImportError, OSError):  # pyseccomp raises OSError without libseccomp
+            pass
     return time.monotonic() - started
 
 

@@ -2,7 +2,7 @@
 # status: limit
 # score: full
 # says: scratch folder
-# needs: bwrap
+# needs: scratch_size
 # Many files under the size limit: the private scratch folder fills up, the host disk does not.
 index = 0
 while True:

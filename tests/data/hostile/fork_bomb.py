@@ -2,7 +2,7 @@
 # status: limit
 # score: max full
 # says: process limit
-# needs: pids
+# needs: processes
 # Forks until the process limit; the children (copies of the kernel) sleep until the grader
 # kills them, and may answer the checks' requests with their own broken state: at most full marks.
 import os, time

@@ -1,0 +1,225 @@
+"""Which cage a kernel gets, and the grader's side of it: plan, prepare, launch, release.
+
+``auto`` takes the first cage that can hold a kernel here: bubblewrap, then container mode (as
+root), then user namespaces. Where none can, grading refuses (:class:`~grader.errors.SandboxError`
+names what is missing) unless the code is the user's own (``GradeConfig.trusted_code``, a
+student's self-check), which then runs with limits only. ``--sandbox none`` is the explicit
+opt-in for notebooks the user trusts. Each :class:`Sandbox` says what it does not stop (``gaps``);
+the results and the reports carry that, and the hostile suite skips what a cage does not claim.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import os
+import pwd
+import signal
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from ..config import GradeConfig, Limits
+from ..errors import SandboxError
+from ..i18n import T
+from . import bwrap, container, seccomp, userns
+from .environment import hidden_paths, python_dirs, readable_paths
+from .folders import checks_data_dir, zygote_root
+from .folders import sweep as sweep_folders
+from .limits import apply_limits, join_cgroup, kill_cgroup, pids_cgroup, pids_cgroups_work, sweep_cgroups
+from .words import GAPS, NO_PROCESS_LIMIT, NOTHING_HOLDS, OWN_CODE, UNCAGED
+
+__all__ = ["CAGES", "MODES", "Sandbox", "kernel_spec", "launch", "plan", "prepare", "release", "sweep_stale"]
+
+CAGES = ("bwrap", "container", "userns")  # in the order ``auto`` tries them
+MODES = ("auto", *CAGES, "none")
+
+_STATIC_GAPS = {
+    "bwrap": (),
+    "container": ("other_files", "writes", "process_list", "scratch_size"),
+    "userns": ("other_files",),
+    "none": tuple(GAPS),
+}
+
+
+@dataclass(frozen=True)
+class Sandbox:
+    """How one kernel is caged: the mode, what it does not stop, and what :func:`prepare` made."""
+
+    mode: str
+    warning: T | None = None
+    gaps: tuple[str, ...] = ()
+    cgroup: str | None = None  # the kernel's pids cgroup
+    uid: int | None = None  # container mode: the kernel's own uid (and gid)
+    lease: int = -1  # container mode: the descriptor that holds that uid
+
+    def info(self) -> dict[str, Any]:
+        """What goes into ``ExerciseResult.kernel``."""
+        info: dict[str, Any] = {"sandbox": self.mode, "gaps": list(self.gaps), "pids_cgroup": self.cgroup is not None}
+        if self.uid is not None:
+            info["uid"] = self.uid
+        if self.warning is not None:
+            info["warning"] = self.warning.to_dict()
+        return info
+
+
+def _nproc_binds(mode: str, config: GradeConfig) -> bool:
+    """Whether RLIMIT_NPROC bounds this kernel alone (see :mod:`.limits`)."""
+    if mode == "container":
+        return True
+    if mode == "userns" or (mode == "bwrap" and config.kernel == "forkserver"):  # a user namespace of its own
+        return os.geteuid() != 0
+    return False
+
+
+def _problem(mode: str, config: GradeConfig) -> str | None:
+    if mode == "bwrap":
+        return bwrap.problem()
+    if mode == "container":
+        return container.problem(readable_paths(config, checks_data_dir()), config.kernel_uid)
+    return seccomp.problem() or userns.problem()
+
+
+def _caged(mode: str, config: GradeConfig) -> Sandbox:
+    gaps = list(_STATIC_GAPS[mode])
+    warning = None
+    if not pids_cgroups_work() and not _nproc_binds(mode, config):
+        gaps.append("processes")
+        warning = NO_PROCESS_LIMIT
+    return Sandbox(mode, warning=warning, gaps=tuple(gaps))
+
+
+def plan(config: GradeConfig) -> Sandbox:
+    """The cage for the next kernel, from ``config.sandbox`` and what this machine allows."""
+    if config.sandbox not in MODES:
+        raise SandboxError(f"unknown sandbox mode {config.sandbox!r} (one of {', '.join(MODES)})")
+    if config.sandbox == "none":
+        return Sandbox("none", UNCAGED.format(why="--sandbox none"), gaps=_STATIC_GAPS["none"])
+    problems = []
+    for mode in CAGES if config.sandbox == "auto" else (config.sandbox,):
+        why = _problem(mode, config)
+        if why is None:
+            return _caged(mode, config)
+        if config.sandbox == mode:
+            raise SandboxError(f"--sandbox {mode} was asked for but cannot run here: {why}")
+        problems.append(f"{mode}: {why}")
+    if config.trusted_code:
+        return Sandbox("none", OWN_CODE.format(why="; ".join(problems)), gaps=_STATIC_GAPS["none"])
+    raise SandboxError(NOTHING_HOLDS.format(why="; ".join(problems)))
+
+
+@functools.lru_cache(maxsize=None)
+def sweep_stale() -> None:
+    """Once per process: remove what grader processes that died without cleaning up left behind
+    (their folders, their empty cgroups)."""
+    sweep_folders()
+    sweep_cgroups()
+
+
+def prepare(box: Sandbox, config: GradeConfig, *, runtime: Path, scratch: Path) -> Sandbox:
+    """Hand the kernel its folders and a pids cgroup, and in container mode its own uid."""
+    sweep_stale()
+    for path in (runtime, scratch):
+        os.chmod(path, 0o700)
+    cgroup = pids_cgroup(config.limits.processes)
+    uid, lease = None, -1
+    if box.mode == "container":
+        container.close(hidden_paths(config))
+        uid, lease = container.lease_uid(config.kernel_uid)
+        for path in (runtime, scratch):
+            os.chown(path, uid, uid)
+    gaps, warning = box.gaps, box.warning
+    if cgroup is None and "processes" not in gaps and not _nproc_binds(box.mode, config):
+        gaps, warning = (*gaps, "processes"), NO_PROCESS_LIMIT if warning is None else warning + T.same(" ") + NO_PROCESS_LIMIT
+    return dataclasses.replace(box, cgroup=cgroup, uid=uid, lease=lease, gaps=gaps, warning=warning)
+
+
+def release(box: Sandbox) -> None:
+    """After the kernel: kill what it left behind (its cgroup, its uid) and give the uid back."""
+    kill_cgroup(box.cgroup)
+    if box.uid is not None:
+        container.end(box.uid, box.lease)
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def _homes() -> set[Path]:
+    """The user's home folders: the account's, and the one HOME names if it differs."""
+    homes = {Path.home().resolve()}
+    try:
+        homes.add(Path(pwd.getpwuid(os.geteuid()).pw_dir).resolve())
+    except KeyError:  # a uid without an account (a container's numeric user)
+        pass
+    return homes
+
+
+def _userns_view(config: GradeConfig, *, runtime: Path, scratch: Path) -> list[list[Any]]:
+    """Everything read-only; the user's folders, the shared temporary ones and the hidden paths
+    covered; what the kernel reads bound back; a fresh, size-bounded /tmp, /dev/shm and scratch."""
+    size = config.limits.scratch_bytes
+    hidden = hidden_paths(config)
+    covers = sorted({*_homes(), Path("/var/tmp"), Path(f"/run/user/{os.geteuid()}"), *hidden})
+    covers = [c for c in covers if c != Path("/") and not _inside(c, Path("/tmp"))]
+    covers = [c for c in covers if not any(o != c and _inside(c, o) for o in covers)]
+    keeps = [(p, False) for p in (*python_dirs(), Path(config.data_root).resolve(), checks_data_dir())] + [(runtime, True)]
+    steps: list[list[Any]] = [["proc"], ["readonly"], ["tmpfs", "/tmp", size, "1777"]]
+    steps += [["cover", str(c)] for c in covers]
+    steps += [["keep", str(p), writable] for p, writable in sorted(keeps, key=lambda k: len(k[0].parts))]
+    steps += [["cover", str(h)] for h in hidden if any(_inside(h, p) and h != p for p, _ in keeps)]
+    steps += [["tmpfs", str(scratch), size, "0700"], ["tmpfs", "/dev/shm", size, "1777"], ["seal"]]
+    return steps
+
+
+def kernel_spec(box: Sandbox, config: GradeConfig, *, runtime: Path, scratch: Path,
+                connection_file: Path) -> dict[str, Any]:
+    """What the kernel's own process builds (:func:`grader.sandbox.enter.enter`), as JSON data."""
+    forked = config.kernel == "forkserver"
+    spec: dict[str, Any] = {"mode": box.mode, "limits": dataclasses.asdict(config.limits),
+                            "nproc": _nproc_binds(box.mode, config), "filter": box.mode != "none"}
+    if box.cgroup is not None and not (box.mode == "bwrap" and forked):  # bwrap hides the cgroup files
+        spec["cgroup"] = box.cgroup
+    if box.mode == "container":
+        spec.update(uid=box.uid, gid=box.uid, own=[str(runtime), str(scratch), str(connection_file)])
+    elif box.mode == "userns":
+        spec["view"] = _userns_view(config, runtime=runtime, scratch=scratch)
+    elif box.mode == "bwrap":
+        # Inside the sandbox it shares with its zygote (and the kernel started ahead): a user and
+        # mount namespace of its own, where it sees only its own runtime folder and a fresh /dev/shm.
+        root = zygote_root(config.limits.scratch_bytes)
+        spec.update(private=True, view=[["cover", str(root)], ["keep", str(runtime), True],
+                                        ["tmpfs", "/dev/shm", config.limits.scratch_bytes, "1777"], ["seal"]])
+    return spec
+
+
+def _preexec(box: Sandbox, limits: Limits) -> Callable[[], None]:
+    """What Popen runs between fork and exec of a fresh kernel in bubblewrap or without a cage."""
+
+    def setup() -> None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # bwrap must survive the kernel's interrupts
+        if box.cgroup is not None:
+            join_cgroup(box.cgroup)
+        apply_limits(limits)
+
+    return setup
+
+
+def launch(box: Sandbox, config: GradeConfig, *, runtime: Path, scratch: Path,
+           connection_file: Path) -> tuple[list[str], dict[str, Any], dict[str, Any]]:
+    """How to start this kernel: (command prefix, provisioner config, ``start_kernel`` arguments)."""
+    checks_data = checks_data_dir()
+    if config.kernel == "forkserver":
+        spec = kernel_spec(box, config, runtime=runtime, scratch=scratch, connection_file=connection_file)
+        start = {"child_setup": {"calls": [["grader.sandbox.enter:enter", {"spec": spec}]]}}
+        provisioner = {"zygote_prefix": bwrap.zygote_prefix(config, checks_data=checks_data)} if box.mode == "bwrap" else {}
+        return [], provisioner, start
+    if box.mode == "bwrap":
+        prefix = bwrap.command_prefix(config, runtime=runtime, scratch=scratch, checks_data=checks_data)
+        return prefix, {}, {"preexec_fn": _preexec(box, config.limits)}
+    if box.mode == "none":
+        return [], {}, {"preexec_fn": _preexec(box, config.limits)}
+    spec = kernel_spec(box, config, runtime=runtime, scratch=scratch, connection_file=connection_file)
+    return [sys.executable, "-m", "grader.sandbox.enter", json.dumps(spec), "--"], {}, {}
