@@ -7,9 +7,11 @@ Layouts understood, and freely mixed at the top of the input folder (or inside o
 - Canvas's flat export (``name_userid_submissionid_file.ipynb``, ``name_LATE_userid_...``):
   files are grouped by user id, renamed back to the student's own file names, and the ``LATE``
   marker is kept in the entry's meta;
-- Gradescope's export (``submission_<id>/...`` beside ``submission_metadata.yml``): the student
-  id is the submitter's ``:sid:`` (else ``:email:``) read from the metadata with a line parser
-  (no YAML dependency), else the folder name.
+- Gradescope's export (``submission_<id>/...`` beside ``submission_metadata.yml``, read with
+  PyYAML's safe loader): the student id is the first submitter's ``:sid:`` (else ``:email:``),
+  else the folder name; the submission's ``:created_at:`` is its time (never its ``:history:``),
+  and a group's other submitters are kept in the entry's meta (``group``), so that each member
+  gets the group's result.
 
 Zips are extracted only into the grader's own work folder, and only after every entry passed
 :func:`check_zip`: no absolute paths, no ``..``, no symlinks, bounded entry count, depth, sizes
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from datetime import datetime, timezone
 import shutil
 import stat
 import zipfile
@@ -152,20 +155,30 @@ def extract_zip(path: Path, dest: Path, limits: ArchiveLimits = ArchiveLimits())
     return dest
 
 
-def _gradescope_ids(metadata: Path) -> dict[str, str]:
-    """``submission_<id>`` → the first submitter's sid (else email), from the export's YAML."""
-    ids: dict[str, str] = {}
-    current = None
-    for line in metadata.read_text(encoding="utf-8", errors="replace").splitlines():
-        top = re.match(r"^(submission_\d+):\s*$", line)
-        if top:
-            current = top.group(1)
+def _gradescope_submissions(metadata: Path) -> tuple[dict[str, dict[str, Any]], T | None]:
+    """``submission_<id>`` → what the export says of it (members, names, time), and any problem."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(metadata.read_text(encoding="utf-8", errors="replace"))
+    except yaml.YAMLError as exc:
+        return {}, T(f"{metadata.name}: YAML로 읽을 수 없습니다 ({str(exc)[:160]}); 폴더 이름을 학생 id로 씁니다.",
+                     f"{metadata.name} is not valid YAML ({str(exc)[:160]}); folder names are used as student ids.")
+    found: dict[str, dict[str, Any]] = {}
+    for folder, info in (data or {}).items() if isinstance(data, dict) else ():
+        if not isinstance(info, dict):
             continue
-        field_ = re.match(r"^\s*-?\s*:(sid|email):\s*['\"]?([^'\"]*)['\"]?\s*$", line)
-        if current and field_ and field_.group(2).strip():
-            if field_.group(1) == "sid" or current not in ids:
-                ids[current] = field_.group(2).strip()
-    return ids
+        people = [p for p in info.get(":submitters") or [] if isinstance(p, dict)]
+        ids = [str(p.get(":sid") or p.get(":email") or "").strip() for p in people]
+        members = [i for i in ids if i]
+        entry: dict[str, Any] = {"members": members, "names": [str(p.get(":name", "")) for p in people]}
+        created = info.get(":created_at")
+        if isinstance(created, datetime):
+            entry["submitted_at"] = (created if created.tzinfo else created.replace(tzinfo=timezone.utc)).isoformat()
+        elif isinstance(created, str) and created.strip():
+            entry["submitted_at"] = created.strip()
+        found[str(folder)] = entry
+    return found, None
 
 
 def _ignored_files(folder: Path) -> list[str]:
@@ -232,7 +245,9 @@ def discover(root: Path, work: Path, limits: ArchiveLimits = ArchiveLimits()) ->
         if len(inner) == 1 and inner[0].is_dir() and not (root / GRADESCOPE_METADATA).exists():
             root = inner[0]  # a zip of a class folder: look inside that folder
     entries: list[Entry] = []
-    gradescope = _gradescope_ids(root / GRADESCOPE_METADATA) if (root / GRADESCOPE_METADATA).is_file() else {}
+    gradescope, metadata_problem = ({}, None)
+    if (root / GRADESCOPE_METADATA).is_file():
+        gradescope, metadata_problem = _gradescope_submissions(root / GRADESCOPE_METADATA)
     canvas: list[Path] = []
     for item in sorted(root.iterdir()):
         if item.name in IGNORED or item.name == GRADESCOPE_METADATA or item.is_symlink():
@@ -240,12 +255,22 @@ def discover(root: Path, work: Path, limits: ArchiveLimits = ArchiveLimits()) ->
         if item.is_dir():
             layout = "gradescope" if re.fullmatch(r"submission_\d+", item.name) else "folder"
             meta: dict[str, Any] = {"layout": layout, "ignored_files": _ignored_files(item)}
+            student = item.name
             if layout == "gradescope":
+                info = gradescope.get(item.name, {})
                 meta["lms_submission_id"] = item.name.removeprefix("submission_")
-            student = gradescope.get(item.name, item.name)
+                if info.get("members"):
+                    student = info["members"][0]
+                    meta["name"] = info["names"][0]
+                if len(info.get("members", [])) > 1:
+                    meta["group"] = info["members"]
+                if info.get("submitted_at"):
+                    meta["submitted_at"] = info["submitted_at"]
             files = sorted(p for p in item.rglob("*") if p.is_file() and not p.is_symlink()
                            and not set(p.relative_to(item).parts) & IGNORED)
             entries.append(Entry(student, item, files, meta))
+            if layout == "gradescope" and metadata_problem is not None:
+                meta["metadata_problem"] = metadata_problem.to_dict()
         elif CANVAS.match(item.name):
             canvas.append(item)
         elif item.suffix == ".zip":

@@ -11,7 +11,6 @@ worker.
 from __future__ import annotations
 
 import dataclasses
-import fcntl
 import hashlib
 import json
 import os
@@ -21,17 +20,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing.connection import wait
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from datetime import datetime
+from typing import Any, Callable, Iterator, Mapping
 
-from .archives import Entry, discover, safe_name
+from .archives import Entry, discover
 from .config import GradeConfig
-from .errors import GraderError
-from .gradebook import Gradebook, Row, Status, config_fingerprint, content_hash
+from .gradebook import Gradebook, Row, Status, config_fingerprint, content_hash, writer_lock
 from .i18n import T
 from .results import SubmissionResult
 from .workers import Pool, Slot
 
-__all__ = ["BulkOptions", "BulkSummary", "grade_class", "print_summary", "rich_progress", "student_report_path"]
+__all__ = ["BulkOptions", "BulkSummary", "grade_class", "print_summary", "rich_progress"]
 
 DEFAULT_UNIT = "grader.grade:grade_submission"
 Progress = Callable[[int, int, str, str], None]  # (finished, total, student id, status)
@@ -46,6 +45,7 @@ class BulkOptions:
     unit: str = DEFAULT_UNIT  # "module:function" with grade_submission's signature (tests use a fake)
     submission_timeout: float | None = None  # default: from the notebook budget and the exercise count
     reports: bool = True  # write per-student reports and OUT/index.html
+    submission_times: Mapping[str, datetime] | None = None  # from the LMS (--submission-times), kept in the gradebook
 
     @property
     def gradebook_path(self) -> Path:
@@ -69,10 +69,6 @@ class BulkSummary:
         return json.dumps(dataclasses.asdict(self), sort_keys=True, ensure_ascii=False)
 
 
-def student_report_path(out_dir: Path, student_id: str) -> Path:
-    return out_dir / "students" / safe_name(student_id) / "report.html"
-
-
 def _sources(entry: Entry) -> list[tuple[str, Path]]:
     base = entry.path if entry.path is not None and entry.path.is_dir() else None
     named = []
@@ -93,7 +89,17 @@ def _with_layout_problems(result: SubmissionResult, entry: Entry) -> SubmissionR
         listed = ", ".join(ignored[:10]) + (" …" if len(ignored) > 10 else "")
         result.problems.append(T(f"노트북이 아니어서 채점하지 않은 파일: {listed}",
                                  f"files that are not notebooks, so were not graded: {listed}"))
+    if entry.meta.get("metadata_problem"):
+        result.problems.append(T.from_dict(entry.meta["metadata_problem"]) or T.same(""))
     return result
+
+
+def _for_member(row: Row, member: str) -> Row:
+    """A group member's own row: the group's result under the member's id."""
+    result = None
+    if row.result is not None:
+        result = SubmissionResult.from_dict({**row.result.to_dict(), "submission_id": member})
+    return dataclasses.replace(row, student_id=member, result=result)
 
 
 def _error_row(entry: Entry, digest: str, error: str, config: GradeConfig, status: Status = Status.ERROR) -> Row:
@@ -118,15 +124,23 @@ def grade_class(source: Path, config: GradeConfig, options: BulkOptions, *,
     plan(config)
     fingerprint = config_fingerprint(config)
     digests = {e.student_id: content_hash(_sources(e), fingerprint) for e in entries}
+    files = {e.student_id: content_hash(_sources(e), "") for e in entries}  # the files alone: for stale overrides
+    members = {e.student_id: list(e.meta.get("group") or [e.student_id]) for e in entries}
     graded_now: list[str] = []
-    with _only_writer(options.gradebook_path), Gradebook(options.gradebook_path) as book:
+    with writer_lock(options.gradebook_path), Gradebook(options.gradebook_path) as book:
+        if options.submission_times:
+            book.set_submission_times(dict(options.submission_times), source="--submission-times")
         known = {} if options.force else book.hashes()
-        todo = [e for e in entries if known.get(e.student_id) != digests[e.student_id]]
+        todo = [e for e in entries if any(known.get(m) != digests[e.student_id] for m in members[e.student_id])]
         finished = len(entries) - len(todo)
 
         def done(row: Row) -> None:
             nonlocal finished
+            row.files_hash = files.get(row.student_id)
             book.record(row)
+            for member in members.get(row.student_id, [])[1:]:  # a group: every member gets its result
+                book.record(_for_member(row, member))
+                graded_now.append(member)
             graded_now.append(row.student_id)
             finished += 1
             if progress:
@@ -144,36 +158,18 @@ def grade_class(source: Path, config: GradeConfig, options: BulkOptions, *,
                 readable.append(entry)
         peak_kb = _schedule(readable, config, options, work, digests, done) if readable else 0
         rows = book.rows()
-    index = ""
-    if options.reports:
-        from .classreport import write_class_report
-        from .report import write_student_report
+        index = ""
+        if options.reports:
+            from .classreport import write_reports
 
-        for row in rows:
-            report = student_report_path(out, row.student_id)
-            if row.result is not None and (row.student_id in graded_now or not report.exists()):
-                write_student_report(row.result, report, config.lang)
-        index = str(write_class_report(rows, out / "index.html", config.course, lang=config.lang,
-                                       report_href=lambda sid: str(student_report_path(out, sid).relative_to(out))))
+            index = str(write_reports(out, book, config.course, lang=config.lang, students=set(graded_now)))
     scored = [r for r in rows if r.max_score > 0]
     return BulkSummary(
-        total=len(entries), graded=len(graded_now), skipped=len(entries) - len(graded_now),
+        total=sum(len(m) for m in members.values()), graded=len(graded_now),
+        skipped=sum(len(m) for m in members.values()) - len(graded_now),
         statuses=dict(Counter(r.status.value for r in rows)),
         mean_percent=round(100 * sum(r.score / r.max_score for r in scored) / len(scored), 2) if scored else 0.0,
         wall_s=round(time.monotonic() - started, 2), peak_worker_mb=round(peak_kb / 1024, 1), gradebook=str(options.gradebook_path), index=index)
-
-
-@contextmanager
-def _only_writer(gradebook: Path) -> Iterator[None]:
-    """Hold an exclusive lock beside the gradebook for the whole run: one coordinator per
-    gradebook. The kernel drops the lock when its holder dies, so ``kill -9`` never leaves it stale."""
-    gradebook.parent.mkdir(parents=True, exist_ok=True)
-    with open(gradebook.with_name(gradebook.name + ".lock"), "a") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise GraderError(f"{gradebook}: another 'grader bulk' run is using this gradebook") from None
-        yield
 
 
 def _budget(config: GradeConfig, options: BulkOptions) -> float:

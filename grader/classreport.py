@@ -11,15 +11,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Mapping
 
+from .archives import safe_name
 from .course import Course
-from .gradebook import Row, Status
+from .gradebook import Gradebook, Row, Status
+from .grades.final import FinalGrade
 from .i18n import T
 from .report import environment
 from .results import CheckStatus, ExerciseStatus
 
-__all__ = ["ClassSummary", "render_class_report", "summarise", "write_class_report"]
+__all__ = ["ClassSummary", "render_class_report", "student_report_path", "summarise", "write_class_report",
+           "write_reports"]
 
 BINS = 10
 WORDS: dict[str, T] = {
@@ -46,6 +49,9 @@ WORDS: dict[str, T] = {
     "detail": T("내용", "details"),
     "generated": T("생성 시각", "generated"),
     "sort_hint": T("열 제목을 누르면 정렬됩니다.", "Click a column heading to sort."),
+    "adjusted": T("교수자 조정", "adjusted"),
+    "stale": T("이전 제출물에 대한 조정", "stale adjustments"),
+    "auto": T("자동 점수", "automatic"),
     Status.GRADED.value: T("채점됨", "graded"),
     Status.TIMEOUT.value: T("시간 초과", "timed out"),
     Status.ERROR.value: T("오류", "error"),
@@ -66,8 +72,11 @@ class StudentLine:
     late: bool
     exercises: dict[str, str]  # exercise id → "score/max" or a status word
     href: str | None
-    notes: list[str] = field(default_factory=list)
-    name: str = ""  # the LMS's name for the student, where the layout gave one  # why it errored / what was not graded
+    notes: list[str] = field(default_factory=list)  # why it errored / what was not graded
+    name: str = ""  # the LMS's name for the student, where the layout gave one
+    auto: float = 0.0  # the automatic score (``score`` is the final one)
+    adjusted: bool = False
+    stale: bool = False
 
 
 @dataclass
@@ -117,19 +126,23 @@ def _notes(row: Row, lang: str) -> list[str]:
 
 
 def summarise(rows: list[Row], course: Course, lang: str = "en",
-              report_href: Callable[[str], str] | None = None) -> ClassSummary:
-    """The numbers the class report shows, from gradebook rows."""
+              report_href: Callable[[str], str] | None = None,
+              grades: Mapping[str, FinalGrade] | None = None) -> ClassSummary:
+    """The numbers the class report shows, from gradebook rows and their final grades."""
     students, percents = [], []
     counts: dict[tuple[str, str], list] = {}
     for row in rows:
-        percent = 100 * row.score / row.max_score if row.max_score else 0.0
+        grade = (grades or {}).get(row.student_id)
+        score, possible = (grade.final, grade.possible) if grade else (row.score, row.max_score)
+        percent = 100 * score / possible if possible else 0.0
         percents.append(percent)
         students.append(StudentLine(
-            id=row.student_id, status=row.status.value, score=row.score, max_score=row.max_score,
-            percent=round(percent, 1), late=bool(row.meta.get("late")),
+            id=row.student_id, status=row.status.value, score=score, max_score=possible,
+            percent=round(percent, 1), late=bool(row.meta.get("late")) or bool(grade and grade.late),
             exercises={e.id: _exercise_cell(row, e.id, lang) for e in course.exercises},
             href=report_href(row.student_id) if report_href and row.result is not None else None,
-            notes=_notes(row, lang), name=str(row.meta.get("name", ""))))
+            notes=_notes(row, lang), name=str(row.meta.get("name", "")), auto=row.score,
+            adjusted=bool(grade and grade.applied), stale=bool(grade and grade.stale)))
         if row.result is None:
             continue
         for exercise in row.result.exercises:
@@ -152,8 +165,9 @@ def summarise(rows: list[Row], course: Course, lang: str = "en",
 
 
 def render_class_report(rows: list[Row], course: Course, *, lang: str = "en",
-                        report_href: Callable[[str], str] | None = None) -> str:
-    summary = summarise(rows, course, lang, report_href)
+                        report_href: Callable[[str], str] | None = None,
+                        grades: Mapping[str, FinalGrade] | None = None) -> str:
+    summary = summarise(rows, course, lang, report_href, grades)
     tallest = max(summary.histogram + [1])
     return environment().get_template("class.html.j2").render(
         s=summary, course=course, lang=lang, w=lambda key: WORDS[key](lang), tallest=tallest, bins=BINS,
@@ -162,7 +176,29 @@ def render_class_report(rows: list[Row], course: Course, *, lang: str = "en",
 
 
 def write_class_report(rows: list[Row], path: Path, course: Course, *, lang: str = "en",
-                       report_href: Callable[[str], str] | None = None) -> Path:
+                       report_href: Callable[[str], str] | None = None,
+                       grades: Mapping[str, FinalGrade] | None = None) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_class_report(rows, course, lang=lang, report_href=report_href), encoding="utf-8")
+    path.write_text(render_class_report(rows, course, lang=lang, report_href=report_href, grades=grades),
+                    encoding="utf-8")
     return path
+
+
+def student_report_path(out_dir: Path, student_id: str) -> Path:
+    return out_dir / "students" / safe_name(student_id) / "report.html"
+
+
+def write_reports(out: Path, book: Gradebook, course: Course, *, lang: str = "en",
+                  students: set[str] | None = None) -> Path:
+    """The student reports (every one, or those of ``students`` and any still missing), then the
+    class report, with final grades: from the gradebook alone, whenever an input changed."""
+    from .grades.book import class_grades
+    from .report import write_student_report
+
+    rows, grades = book.rows(), class_grades(book, course)
+    for row in rows:
+        report = student_report_path(out, row.student_id)
+        if row.result is not None and (students is None or row.student_id in students or not report.exists()):
+            write_student_report(row.result, report, lang, grades.get(row.student_id))
+    return write_class_report(rows, out / "index.html", course, lang=lang, grades=grades,
+                              report_href=lambda sid: str(student_report_path(out, sid).relative_to(out)))

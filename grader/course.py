@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .errors import CourseError
+from .grades.late import LatePolicy, LatePolicyError, parse_policy
 from .i18n import T
 
 __all__ = ["Course", "Exercise", "find_course", "load_course"]
@@ -44,6 +45,7 @@ class Course:
     data_env: str  # the environment variable that carries the data root into a kernel
     data_generator: str  # "file.py:function", relative to root; prepares a data root
     cuda_counts: bool  # whether CUDA-only checks count towards the score
+    late: LatePolicy | None = None  # the late policy ([late], and each exercise's "due")
 
     def exercise(self, exercise_id: str) -> Exercise:
         for exercise in self.exercises:
@@ -136,6 +138,11 @@ def load_course(path: Path) -> Course:
     if not exercises:
         raise CourseError(f"{manifest}: lists no exercises")
     data_section = data.get("data", {})
+    dues = {str(e["id"]): e["due"] for e in data.get("exercises", []) if isinstance(e, dict) and "due" in e}
+    try:
+        late = parse_policy(data.get("late"), dues, f"{manifest} [late]")
+    except LatePolicyError as exc:
+        raise CourseError(str(exc)) from None
     return Course(
         root=root,
         title=_title(course.get("title", {"ko": "", "en": ""}), f"{manifest} [course]"),
@@ -144,6 +151,7 @@ def load_course(path: Path) -> Course:
         data_env=str(data_section.get("env", "COURSE_DATA_ROOT")),
         data_generator=str(data_section.get("generator", "")),
         cuda_counts=bool(course.get("cuda_counts", False)),
+        late=late,
     )
 
 

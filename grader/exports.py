@@ -1,7 +1,9 @@
 """Publish a gradebook: CSV (plain and Canvas-importable), Gradescope ``results.json``, JUnit XML.
 
 Everything is read from the gradebook alone, so an export can be redone at any time without
-grading again. Hidden checks are exported with Gradescope visibility ``after_published``.
+grading again: the final grades (:mod:`grader.grades`) are derived from the automatic results,
+the adjustments and the late policy each time. Hidden checks are exported with Gradescope
+visibility ``after_published``.
 """
 
 from __future__ import annotations
@@ -11,37 +13,67 @@ import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from typing import Mapping
+
 from .archives import safe_name
 from .course import Course
 from .gradebook import Row
+from .grades.final import FinalGrade, final_grade
 from .results import CheckStatus, SubmissionResult
 
-__all__ = ["FORMATS", "export", "gradescope_results", "write_canvas_csv", "write_csv", "write_gradescope", "write_junit"]
+__all__ = ["CSV_COLUMNS", "FORMATS", "export", "gradescope_results", "write_canvas_csv", "write_csv", "write_gradescope",
+           "write_junit"]
 
 FORMATS = ("csv", "canvas", "gradescope", "junit")
 
 
-def _exercise_scores(row: Row, course: Course) -> list[str]:
-    by_id = {e.exercise_id: e for e in row.result.exercises} if row.result else {}
-    return [f"{by_id[e.id].score:g}" if e.id in by_id else "" for e in course.exercises]
+Grades = Mapping[str, FinalGrade]
 
 
-def write_csv(rows: list[Row], course: Course, path: Path) -> Path:
-    """One row per student: id, one column per exercise, total, max, status, late."""
+def _grade(row: Row, course: Course, grades: Grades | None) -> FinalGrade:
+    """The row's final grade; without adjustments or a policy, the automatic score as it is."""
+    if grades is not None and row.student_id in grades:
+        return grades[row.student_id]
+    return final_grade(row.student_id, row.result, course, [], files_hash=row.files_hash)
+
+
+def _points(value: float) -> str:
+    return f"{round(value, 6):g}"
+
+
+CSV_COLUMNS = ("total", "max_score", "status", "late", "auto_total", "adjustments", "late_seconds", "late_penalty",
+               "final", "stale")
+
+
+def write_csv(rows: list[Row], course: Course, path: Path, grades: Grades | None = None) -> Path:
+    """One row per student: id, each exercise's final score, then :data:`CSV_COLUMNS`.
+
+    ``total`` is the final score (what gets published) out of ``max_score``, the points possible;
+    ``final = auto_total + adjustments - late_penalty`` in the policy's ``apply`` mode (in ``report``
+    mode the penalty is shown and not deducted).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
-        writer.writerow(["student_id", *[e.id for e in course.exercises], "total", "max_score", "status", "late"])
+        writer.writerow(["student_id", *[e.id for e in course.exercises], *CSV_COLUMNS])
         for row in rows:
-            writer.writerow([row.student_id, *_exercise_scores(row, course), f"{row.score:g}", f"{row.max_score:g}",
-                             row.status.value, "yes" if row.meta.get("late") else ""])
+            grade = _grade(row, course, grades)
+            by_id = {e.exercise_id: e for e in grade.exercises}
+            # An exercise nobody graded or adjusted (nothing came back for the student) stays blank.
+            scores = [_points(by_id[e.id].final) if e.id in by_id and (row.result is not None or by_id[e.id].applied)
+                      else "" for e in course.exercises]
+            writer.writerow([row.student_id, *scores, _points(grade.final), _points(grade.possible), row.status.value,
+                             "yes" if row.meta.get("late") or grade.late else "", _points(grade.auto_total),
+                             _points(grade.adjustments), f"{grade.late_seconds:.0f}", _points(grade.late_penalty),
+                             _points(grade.final), "yes" if grade.stale else ""])
     return path
 
 
-def write_canvas_csv(rows: list[Row], course: Course, path: Path, *, column: str | None = None) -> Path:
+def write_canvas_csv(rows: list[Row], course: Course, path: Path, *, column: str | None = None,
+                     grades: Grades | None = None) -> Path:
     """Canvas's gradebook import layout: Student, ID, SIS User ID, SIS Login ID, Section, then the
-    assignment column. Canvas matches students by ``ID`` (its user id, known from a Canvas export)
-    and the assignment by the column heading, which should read ``Name (assignment id)``."""
+    assignment column (the final score). Canvas matches students by ``ID`` (its user id, known from
+    a Canvas export) and the assignment by the column heading, which should read ``Name (assignment id)``."""
     path.parent.mkdir(parents=True, exist_ok=True)
     heading = column or course.title.en or "Grade"
     with open(path, "w", newline="", encoding="utf-8") as f:
@@ -50,7 +82,7 @@ def write_canvas_csv(rows: list[Row], course: Course, path: Path, *, column: str
         writer.writerow(["Points Possible", "", "", "", "", f"{sum(e.points for e in course.exercises):g}"])
         for row in rows:
             writer.writerow([row.meta.get("name", row.student_id), row.meta.get("lms_user_id", row.student_id),
-                             row.student_id, "", "", f"{row.score:g}"])
+                             row.student_id, "", "", _points(_grade(row, course, grades).final)])
     return path
 
 
@@ -58,8 +90,28 @@ def _output(check_message: str, hint: str) -> str:
     return check_message + (f"\nHint: {hint}" if hint else "")
 
 
-def gradescope_results(row: Row, lang: str = "en") -> dict:
-    """Gradescope's autograder ``results.json`` for one student."""
+def _final_tests(grade: FinalGrade) -> list[dict]:
+    """An "Instructor adjustment" test per adjusted exercise and a "Late penalty" test: the
+    student sees why the final score is not the sum of the checks (the reasons, never the author)."""
+    tests = []
+    for exercise in grade.exercises:
+        if exercise.applied:
+            reasons = "; ".join(dict.fromkeys(a.adjustment.reason for a in exercise.applied))
+            tests.append({"name": f"{exercise.exercise_id}: Instructor adjustment: {reasons}",
+                          "score": round(exercise.adjusted - exercise.auto, 6), "max_score": 0.0,
+                          "status": "passed", "output": reasons, "visibility": "visible"})
+    if grade.late:
+        applied = grade.mode == "apply"
+        tests.append({"name": "Late penalty", "score": -round(grade.late_penalty, 6) if applied else 0.0,
+                      "max_score": 0.0, "status": "failed" if applied and grade.late_penalty else "passed",
+                      "output": f"submitted {grade.late_seconds / 3600:.1f} h after the due date"
+                                + ("" if applied else f"; {grade.late_penalty:g} points would be deducted (not applied)"),
+                      "visibility": "visible"})
+    return tests
+
+
+def gradescope_results(row: Row, lang: str = "en", grade: FinalGrade | None = None) -> dict:
+    """Gradescope's autograder ``results.json`` for one student (its score the final one)."""
     result: SubmissionResult | None = row.result
     tests = []
     if result is not None:
@@ -75,26 +127,39 @@ def gradescope_results(row: Row, lang: str = "en") -> dict:
                                       check.hint(lang) if check.hint else ""),
                     "visibility": "after_published" if check.hidden else "visible",
                 })
+    score = row.score
+    if grade is not None:
+        tests += _final_tests(grade)
+        score = grade.final
     output = row.error or "\n".join(p(lang) for p in (result.problems if result else []))
-    return {"score": row.score, "output": output or f"{row.status.value}", "tests": tests,
+    return {"score": round(score, 6), "output": output or f"{row.status.value}", "tests": tests,
             "visibility": "after_published", "extra_data": {"student_id": row.student_id, "status": row.status.value}}
 
 
-def write_gradescope(rows: list[Row], folder: Path, lang: str = "en") -> Path:
+def write_gradescope(rows: list[Row], course: Course, folder: Path, lang: str = "en", grades: Grades | None = None) -> Path:
     """``folder/<student>/results.json`` per student."""
     for row in rows:
         target = folder / safe_name(row.student_id) / "results.json"
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(json.dumps(gradescope_results(row, lang), ensure_ascii=False, indent=2), encoding="utf-8")
+        document = gradescope_results(row, lang, _grade(row, course, grades))
+        target.write_text(json.dumps(document, ensure_ascii=False, indent=2), encoding="utf-8")
     return folder
 
 
-def write_junit(rows: list[Row], path: Path, lang: str = "en") -> Path:
-    """One ``<testsuite>`` per student, one ``<testcase>`` per check (failure/error/skipped as JUnit says)."""
+def write_junit(rows: list[Row], course: Course, path: Path, lang: str = "en", grades: Grades | None = None) -> Path:
+    """One ``<testsuite>`` per student, one ``<testcase>`` per check (failure/error/skipped as JUnit
+    says), the final grade's parts as the suite's properties."""
     suites = ET.Element("testsuites", name="grader")
     for row in rows:
         checks = [(e.exercise_id, c) for e in row.result.exercises for c in e.checks] if row.result else []
         suite = ET.SubElement(suites, "testsuite", name=row.student_id, tests=str(max(1, len(checks))))
+        grade = _grade(row, course, grades)
+        properties = ET.SubElement(suite, "properties")
+        for name, value in (("auto_total", _points(grade.auto_total)), ("adjustments", _points(grade.adjustments)),
+                            ("late_seconds", f"{grade.late_seconds:.0f}"), ("late_penalty", _points(grade.late_penalty)),
+                            ("final", _points(grade.final)), ("max_score", _points(grade.possible)),
+                            ("stale", "yes" if grade.stale else "no")):
+            ET.SubElement(properties, "property", name=name, value=value)
         counts = {"failures": 0, "errors": 0, "skipped": 0}
         if row.result is None:  # nothing was graded: one error case carries why
             case = ET.SubElement(suite, "testcase", classname=row.student_id, name="submission")
@@ -121,14 +186,14 @@ def write_junit(rows: list[Row], path: Path, lang: str = "en") -> Path:
 
 
 def export(rows: list[Row], course: Course, fmt: str, dest: Path, *, lang: str = "en",
-           canvas_column: str | None = None) -> Path:
+           canvas_column: str | None = None, grades: Grades | None = None) -> Path:
     """Write ``rows`` in ``fmt`` under ``dest`` (a folder); the path written is returned."""
     if fmt == "csv":
-        return write_csv(rows, course, dest / "grades.csv")
+        return write_csv(rows, course, dest / "grades.csv", grades)
     if fmt == "canvas":
-        return write_canvas_csv(rows, course, dest / "canvas.csv", column=canvas_column)
+        return write_canvas_csv(rows, course, dest / "canvas.csv", column=canvas_column, grades=grades)
     if fmt == "gradescope":
-        return write_gradescope(rows, dest / "gradescope", lang)
+        return write_gradescope(rows, course, dest / "gradescope", lang, grades)
     if fmt == "junit":
-        return write_junit(rows, dest / "junit.xml", lang)
+        return write_junit(rows, course, dest / "junit.xml", lang, grades)
     raise ValueError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")

@@ -1,18 +1,28 @@
-"""The gradebook: one SQLite row per student, each committed the moment its grading finishes.
+"""The gradebook: one SQLite row per student, each committed the moment its grading finishes,
+and beside the automatic results, what makes them final grades.
 
 SQLite in WAL mode with ``synchronous=FULL``: a row is either wholly there or not at all, so a
 run killed at any moment (``kill -9`` included) loses at most the submissions still in flight,
-and the rerun grades exactly those. The bulk coordinator is the only writer. A row remembers
-the content hash it was graded from (submission files + the course's checks + grader version +
-limits), so an unchanged submission is never graded twice unless forced.
+and the rerun grades exactly those. One writer at a time (:func:`writer_lock`: ``grader bulk``,
+``grader override``, ``grader late``). A row remembers the content hash it was graded from
+(submission files + the course's checks + grader version + limits), so an unchanged submission
+is never graded twice unless forced, and the hash of the files alone, against which an
+instructor's adjustment is marked stale.
+
+Tables: ``submissions`` (the automatic results), ``adjustments`` (the instructors' decisions,
+append-only: triggers refuse every ``UPDATE`` and ``DELETE``), ``extensions`` (each import a
+batch; the latest batch holds; append-only too) and ``submission_times`` (from the LMS). An
+older gradebook is migrated in place, in one transaction, when it is opened.
 """
 
 from __future__ import annotations
 
 import enum
+import fcntl
 import hashlib
 import json
 import sqlite3
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -21,12 +31,14 @@ from typing import Any, Iterable, Iterator
 from . import __version__
 from .config import GradeConfig
 from .errors import GraderError
+from .grades.adjustments import Adjustment
+from .grades.late import Extension
 from .results import ExerciseStatus, SubmissionResult
 
-__all__ = ["Gradebook", "Row", "Status", "config_fingerprint", "content_hash", "status_of"]
+__all__ = ["Gradebook", "Row", "Status", "config_fingerprint", "content_hash", "status_of", "writer_lock"]
 
-SCHEMA_VERSION = 1
-_SCHEMA = """
+SCHEMA_VERSION = 2
+_SCHEMA_1 = """
 CREATE TABLE IF NOT EXISTS info (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS submissions (
     student_id   TEXT PRIMARY KEY,
@@ -40,6 +52,48 @@ CREATE TABLE IF NOT EXISTS submissions (
     graded_at    TEXT NOT NULL
 );
 """
+# Schema 1 → 2: the files' own hash, and the inputs of final grades.
+_MIGRATE_TO_2 = """
+ALTER TABLE submissions ADD COLUMN files_hash TEXT;  -- NULL: graded before schema 2
+CREATE TABLE adjustments (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    student_id  TEXT NOT NULL,
+    exercise_id TEXT NOT NULL,
+    check_id    TEXT,             -- NULL: the whole exercise
+    kind        TEXT NOT NULL CHECK (kind IN ('set', 'add', 'excuse', 'revoke')),
+    value       REAL,
+    reason      TEXT NOT NULL,
+    author      TEXT NOT NULL,
+    created_at  TEXT NOT NULL,    -- UTC, ISO 8601
+    files_hash  TEXT,             -- the submission files it was made against
+    revokes     INTEGER REFERENCES adjustments (id)
+);
+CREATE TABLE extensions (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    batch       INTEGER NOT NULL, -- one import; the latest batch holds
+    student_id  TEXT NOT NULL,
+    exercise_id TEXT NOT NULL,    -- '*': every exercise
+    new_due     TEXT,
+    extra_hours REAL,
+    reason      TEXT NOT NULL,
+    imported_at TEXT NOT NULL,
+    source      TEXT NOT NULL
+);
+CREATE TABLE submission_times (
+    student_id   TEXT PRIMARY KEY,
+    submitted_at TEXT NOT NULL,   -- with its offset
+    source       TEXT NOT NULL
+);
+CREATE TRIGGER adjustments_append_only_u BEFORE UPDATE ON adjustments
+    BEGIN SELECT RAISE(ABORT, 'adjustments are append-only: revoke one instead'); END;
+CREATE TRIGGER adjustments_append_only_d BEFORE DELETE ON adjustments
+    BEGIN SELECT RAISE(ABORT, 'adjustments are append-only: revoke one instead'); END;
+CREATE TRIGGER extensions_append_only_u BEFORE UPDATE ON extensions
+    BEGIN SELECT RAISE(ABORT, 'extensions are append-only: import a new sheet instead'); END;
+CREATE TRIGGER extensions_append_only_d BEFORE DELETE ON extensions
+    BEGIN SELECT RAISE(ABORT, 'extensions are append-only: import a new sheet instead'); END;
+"""
+_MIGRATIONS = {1: _MIGRATE_TO_2}  # from schema N to N + 1
 
 
 class Status(str, enum.Enum):
@@ -77,11 +131,13 @@ class Row:
     error: str = ""
     meta: dict[str, Any] = field(default_factory=dict)
     graded_at: str = ""
+    files_hash: str | None = None  # the submission's files alone (None: graded before schema 2)
 
     @classmethod
-    def from_result(cls, result: SubmissionResult, content_hash: str, meta: dict[str, Any]) -> "Row":
+    def from_result(cls, result: SubmissionResult, content_hash: str, meta: dict[str, Any], *,
+                    files_hash: str | None = None) -> "Row":
         return cls(result.submission_id, content_hash, status_of(result), result.score, result.max_score,
-                   result, "", meta)
+                   result, "", meta, files_hash=files_hash)
 
 
 def _file_digest(path: Path) -> str:
@@ -117,6 +173,21 @@ def content_hash(sources: Iterable[tuple[str, Path]], fingerprint: str) -> str:
     return digest.hexdigest()
 
 
+@contextmanager
+def writer_lock(gradebook: Path) -> Iterator[None]:
+    """Hold the gradebook's writer lock (a lock file beside it) for a whole run or command: one
+    writer per gradebook. The kernel drops the lock when its holder dies, so ``kill -9`` never
+    leaves it stale."""
+    gradebook.parent.mkdir(parents=True, exist_ok=True)
+    with open(gradebook.with_name(gradebook.name + ".lock"), "a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise GraderError(f"{gradebook}: another grader command (a 'grader bulk' run?) is writing this "
+                              "gradebook; try again when it is done") from None
+        yield
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -132,16 +203,30 @@ class Gradebook:
         try:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
-            self._db.executescript(_SCHEMA)
-            found = self._db.execute("SELECT value FROM info WHERE key='schema'").fetchone()
+            self._db.executescript(_SCHEMA_1)
+            self._db.execute("INSERT OR IGNORE INTO info VALUES ('schema', '1')")
+            version = int(self._db.execute("SELECT value FROM info WHERE key='schema'").fetchone()[0])
+            if version > SCHEMA_VERSION:
+                raise GraderError(f"{self.path}: gradebook schema {version}, this grader reads {SCHEMA_VERSION} "
+                                  "(a newer grader wrote it)")
+            for step in range(version, SCHEMA_VERSION):
+                self._migrate(step)
         except sqlite3.DatabaseError as exc:
             self._db.close()
             raise GraderError(f"{self.path}: not a gradebook ({exc})") from None
-        if found is None:
-            self._db.execute("INSERT OR IGNORE INTO info VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
-        elif int(found[0]) != SCHEMA_VERSION:
+        except GraderError:
             self._db.close()
-            raise GraderError(f"{self.path}: gradebook schema {found[0]}, this grader reads {SCHEMA_VERSION}")
+            raise
+
+    def _migrate(self, version: int) -> None:
+        """Schema ``version`` → ``version + 1``, whole or not at all."""
+        try:
+            self._db.executescript(f"BEGIN IMMEDIATE;\n{_MIGRATIONS[version]}\n"
+                                   f"UPDATE info SET value='{version + 1}' WHERE key='schema';\nCOMMIT;")
+        except sqlite3.DatabaseError:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise
 
     def __enter__(self) -> "Gradebook":
         return self
@@ -160,20 +245,72 @@ class Gradebook:
         """Store one student's outcome, replacing any earlier one, in its own transaction."""
         values = (row.student_id, row.content_hash, Status(row.status).value, row.score, row.max_score,
                   json.dumps(row.result.to_dict(), ensure_ascii=False) if row.result else None,
-                  row.error, json.dumps(row.meta, ensure_ascii=False, sort_keys=True), row.graded_at or _now())
+                  row.error, json.dumps(row.meta, ensure_ascii=False, sort_keys=True), row.graded_at or _now(),
+                  row.files_hash)
         with self._transaction():
-            self._db.execute("INSERT OR REPLACE INTO submissions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", values)
+            self._db.execute("INSERT OR REPLACE INTO submissions (student_id, content_hash, status, score, max_score,"
+                             " result, error, meta, graded_at, files_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", values)
 
     def rows(self) -> list[Row]:
         return list(self._iter_rows())
 
     def _iter_rows(self) -> Iterator[Row]:
         cursor = self._db.execute("SELECT student_id, content_hash, status, score, max_score, result, error, meta,"
-                                  " graded_at FROM submissions ORDER BY student_id")
-        for sid, digest, status, score, max_score, result, error, meta, graded_at in cursor:
+                                  " graded_at, files_hash FROM submissions ORDER BY student_id")
+        for sid, digest, status, score, max_score, result, error, meta, graded_at, files in cursor:
             yield Row(sid, digest, Status(status), score, max_score,
                       SubmissionResult.from_dict(json.loads(result)) if result else None,
-                      error, json.loads(meta), graded_at)
+                      error, json.loads(meta), graded_at, files)
+
+    # ------------------------------------------------------------------ final-grade inputs
+
+    def add_adjustments(self, adjustments: Iterable[Adjustment]) -> list[int]:
+        """Append adjustments, all in one transaction (a sheet lands whole or not at all); their ids."""
+        ids = []
+        with self._transaction():
+            for a in adjustments:
+                cursor = self._db.execute(
+                    "INSERT INTO adjustments (student_id, exercise_id, check_id, kind, value, reason, author,"
+                    " created_at, files_hash, revokes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (a.student_id, a.exercise_id, a.check_id, a.kind, a.value, a.reason, a.author,
+                     a.created_at, a.files_hash, a.revokes))
+                ids.append(int(cursor.lastrowid or 0))
+        return ids
+
+    def adjustments(self) -> list[Adjustment]:
+        """Every adjustment ever made, in the order made."""
+        cursor = self._db.execute("SELECT id, student_id, exercise_id, check_id, kind, value, reason, author,"
+                                  " created_at, files_hash, revokes FROM adjustments ORDER BY id")
+        return [Adjustment(id=i, student_id=s, exercise_id=e, check_id=c, kind=k, value=v, reason=r, author=a,
+                           created_at=t, files_hash=f, revokes=x) for i, s, e, c, k, v, r, a, t, f, x in cursor]
+
+    def add_extensions(self, extensions: Iterable[Extension], source: str) -> int:
+        """A new batch of extensions, replacing the last as the one that holds; its batch number."""
+        with self._transaction():
+            batch = int(self._db.execute("SELECT coalesce(max(batch), 0) + 1 FROM extensions").fetchone()[0])
+            for e in extensions:
+                self._db.execute(
+                    "INSERT INTO extensions (batch, student_id, exercise_id, new_due, extra_hours, reason,"
+                    " imported_at, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (batch, e.student_id, e.exercise_id, e.new_due.isoformat() if e.new_due else None,
+                     e.extra_hours, e.reason, _now(), source))
+        return batch
+
+    def extensions(self) -> list[Extension]:
+        """The extensions of the latest batch, in sheet order."""
+        cursor = self._db.execute("SELECT student_id, exercise_id, new_due, extra_hours, reason FROM extensions"
+                                  " WHERE batch = (SELECT max(batch) FROM extensions) ORDER BY id")
+        return [Extension(s, e, datetime.fromisoformat(d) if d else None, h, r) for s, e, d, h, r in cursor]
+
+    def set_submission_times(self, times: dict[str, datetime], source: str) -> None:
+        """Record when students submitted, as the LMS says (a later import replaces a student's time)."""
+        with self._transaction():
+            self._db.executemany("INSERT OR REPLACE INTO submission_times VALUES (?, ?, ?)",
+                                 [(sid, at.isoformat(), source) for sid, at in times.items()])
+
+    def submission_times(self) -> dict[str, datetime]:
+        return {sid: datetime.fromisoformat(at) for sid, at in
+                self._db.execute("SELECT student_id, submitted_at FROM submission_times")}
 
     def _transaction(self) -> Any:
         db = self._db

@@ -84,6 +84,21 @@ _UI: dict[str, T] = {
     "output": T("출력", "output"),
     "generated": T("생성 시각", "generated"),
     "tampered": T("수정된 제공 셀", "Edited given cells"),
+    "final_grade": T("최종 점수", "Final grade"),
+    "auto_score": T("자동 채점 점수", "automatic score"),
+    "adjustments": T("교수자 조정", "Instructor adjustments"),
+    "change": T("변경", "change"),
+    "reason": T("사유", "reason"),
+    "stale": T("이전 제출물에 대해 정한 조정", "decided on an earlier version of this submission"),
+    "whole_exercise": T("실습 전체", "whole exercise"),
+    "lateness": T("지각", "Lateness"),
+    "submitted_at": T("제출 시각", "submitted"),
+    "due": T("마감", "due"),
+    "late_by": T("늦은 시간", "late by"),
+    "late_penalty": T("지각 감점", "late penalty"),
+    "on_time": T("제때 제출", "on time"),
+    "penalty_shown_only": T("(표시만 하고 점수에는 반영하지 않음)", "(shown, not deducted)"),
+    "excused": T("면제", "excused"),
 }
 
 

@@ -20,7 +20,7 @@ from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
 
-__all__ = ["KERNEL_NAME", "GraderKernelSpecManager", "ReadyKernelClient", "connection_file", "new_kernel_manager",
+__all__ = ["GraderKernelSpecManager", "KERNEL_NAME", "ReadyKernelClient", "connection_file", "new_kernel_manager",
            "runtime_dir"]
 
 KERNEL_NAME = "grader-python"

@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterator
 
 from . import wire
 
-__all__ = ["LAST", "MISSING_NAME", "REPLY", "REQUEST", "Namespace", "NameMissing", "call", "define", "install",
+__all__ = ["LAST", "MISSING_NAME", "NameMissing", "Namespace", "REPLY", "REQUEST", "call", "define", "install",
            "run_source", "seeded_rngs"]
 
 LAST = ""

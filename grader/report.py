@@ -12,6 +12,7 @@ from typing import Any
 
 import jinja2
 
+from .grades.final import FinalGrade
 from .i18n import ui
 from .results import CheckStatus, ExerciseResult, SubmissionResult
 from .sandbox.words import does_not_stop
@@ -56,15 +57,29 @@ def score_ring(score: float, maximum: float, size: int = 96) -> dict[str, Any]:
             "percent": round(100 * fraction)}
 
 
-def render_student_report(result: SubmissionResult, lang: str = "en") -> str:
+def late_words(seconds: float) -> str:
+    """A lateness in the largest whole units ("1 d 2 h", "25 min", "12 s")."""
+    seconds = int(round(seconds))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, rest = divmod(rest, 60)
+    parts = [f"{n} {u}" for n, u in ((days, "d"), (hours, "h"), (minutes, "min")) if n]
+    return " ".join(parts[:2]) or f"{rest} s"
+
+
+def render_student_report(result: SubmissionResult, lang: str = "en", grade: FinalGrade | None = None) -> str:
+    """The student's page; with ``grade``, their final grade, adjustments (reasons, never authors)
+    and lateness lead it."""
+    shown = grade if grade is not None and (grade.applied or grade.late or grade.mode) else None
+    score, possible = (shown.final, shown.possible) if shown else (result.score, result.max_score)
     template = environment().get_template("student.html.j2")
-    return template.render(result=result, lang=lang, ring=score_ring(result.score, result.max_score),
-                           Status=CheckStatus)
+    return template.render(result=result, lang=lang, ring=score_ring(score, possible), Status=CheckStatus,
+                           grade=shown, late_words=late_words)
 
 
-def write_student_report(result: SubmissionResult, path: Path, lang: str = "en") -> Path:
+def write_student_report(result: SubmissionResult, path: Path, lang: str = "en", grade: FinalGrade | None = None) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_student_report(result, lang), encoding="utf-8")
+    path.write_text(render_student_report(result, lang, grade), encoding="utf-8")
     return path
 
 

@@ -12,15 +12,7 @@ from typing import Any
 
 from .i18n import T
 
-__all__ = [
-    "SCHEMA",
-    "CellError",
-    "CheckResult",
-    "CheckStatus",
-    "ExerciseResult",
-    "ExerciseStatus",
-    "SubmissionResult",
-]
+__all__ = ["CellError", "CheckResult", "CheckStatus", "ExerciseResult", "ExerciseStatus", "SCHEMA", "SubmissionResult"]
 
 SCHEMA = "grader.result/1"
 

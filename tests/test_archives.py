@@ -85,7 +85,38 @@ def test_gradescope_export_reads_ids_from_metadata(tmp_path: Path) -> None:
         "  :created_at: 2026-01-01\nsubmission_222:\n  :submitters:\n  - :name: Lee\n    :email: lee@example.com\n")
     entries = by_id(discover(root, tmp_path / "work"))
     assert sorted(entries) == ["2024001", "lee@example.com"]
-    assert entries["2024001"].meta == {"layout": "gradescope", "lms_submission_id": "111", "ignored_files": []}
+    assert entries["2024001"].meta == {"layout": "gradescope", "lms_submission_id": "111", "ignored_files": [],
+                                       "name": "Kim"}
+
+
+def test_gradescope_groups_times_and_histories_come_from_the_yaml(tmp_path: Path) -> None:
+    root = tmp_path / "in"
+    for sub in ("submission_111", "submission_222", "submission_333"):
+        (root / sub).mkdir(parents=True)
+        (root / sub / "02_dataset.ipynb").write_text(notebook_text())
+    (root / "submission_metadata.yml").write_text(
+        "submission_111:\n  :submitters:\n  - :name: Kim\n    :sid: '2024001'\n  - :name: Park\n    :sid: '2024002'\n"
+        "  :created_at: 2026-12-15 10:30:00.123456789 +09:00\n  :history:\n  - :id: 1\n"
+        "    :created_at: 2026-12-01 09:00:00.000000000 +09:00\n"
+        "submission_222:\n  :submitters:\n  - :name: Lee\n    :sid: '2024003'\n"
+        "  :created_at: 2026-12-14 23:00:00.000000000 Z\n"
+        "submission_333:\n  :submitters: []\n")
+    entries = by_id(discover(root, tmp_path / "work"))
+    # The first submitter names the group's entry (the old line parser took the last).
+    assert sorted(entries) == ["2024001", "2024003", "submission_333"]
+    assert entries["2024001"].meta["group"] == ["2024001", "2024002"]
+    assert entries["2024001"].meta["submitted_at"] == "2026-12-15T10:30:00.123456+09:00"  # not the history's time
+    assert entries["2024003"].meta["submitted_at"] == "2026-12-14T23:00:00+00:00" and "group" not in entries["2024003"].meta
+
+
+def test_gradescope_metadata_that_is_not_yaml_is_said_and_nothing_is_lost(tmp_path: Path) -> None:
+    root = tmp_path / "in"
+    (root / "submission_111").mkdir(parents=True)
+    (root / "submission_111" / "02_dataset.ipynb").write_text(notebook_text())
+    (root / "submission_metadata.yml").write_text("submission_111: [unclosed\n")
+    (entry,) = discover(root, tmp_path / "work")
+    assert entry.student_id == "submission_111" and entry.path is not None
+    assert "not valid YAML" in entry.meta["metadata_problem"]["en"]
 
 
 def test_a_zip_of_the_whole_class(tmp_path: Path) -> None:

@@ -278,7 +278,7 @@ def test_one_coordinator_per_gradebook(tmp_path: Path, make_config) -> None:
     (tmp_path / "out").mkdir()
     with open(tmp_path / "out" / "gradebook.sqlite.lock", "a") as held:
         fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)  # as a running coordinator holds it
-        with pytest.raises(GraderError, match="another 'grader bulk' run"):
+        with pytest.raises(GraderError, match="another grader command"):
             grade_class(source, config, options(tmp_path / "out", reports=False))
     assert grade_class(source, config, options(tmp_path / "out", reports=False)).graded == 1
 

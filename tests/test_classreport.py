@@ -118,3 +118,33 @@ def test_report_in_headless_chromium(tmp_path: Path, course) -> None:
     assert [scores[s] for s in out["descending"]] == sorted(scores.values(), reverse=True)
     assert out["shown"] == "1"  # only "dee" contains "ee"
     assert out["errors_shown"] == "1"
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="needs the chromium browser (Debian package 'chromium')")
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_a_report_with_adjustments_stale_and_late_ones_opens_clean(tmp_path: Path, course, lang: str) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from grader.grades.adjustments import Adjustment
+    from grader.grades.final import final_grade
+    from grader.grades.late import parse_policy
+
+    due = datetime(2026, 12, 14, 23, 59, tzinfo=timezone.utc)
+    late = parse_policy({"due": due, "deduct_percent": 10, "mode": "apply"}, {}, "test")
+    rows = make_rows()
+    made = [Adjustment(student_id="amy", exercise_id="02_dataset", kind="add", value=-1, reason=HOSTILE, author="t",
+                       created_at="2026-12-16T00:00:00+00:00", id=1, files_hash="old"),
+            Adjustment(student_id="cy", exercise_id="02_dataset", kind="set", value=9, reason="regrade", author="t",
+                       created_at="2026-12-16T00:00:00+00:00", id=2)]
+    grades = {r.student_id: final_grade(r.student_id, r.result, course, made, files_hash="new", policy=late,
+                                        submitted_at=due + timedelta(hours=30) if r.student_id == "fay" else due)
+              for r in rows}
+    index = write_class_report(rows, tmp_path / "index.html", course, lang=lang, grades=grades,
+                               report_href=lambda s: f"students/{s}/report.html")
+    dom = chromium(["--dump-dom", index.as_uri()], tmp_path / "profile")
+    assert console_lines(dom.stderr) == [], dom.stderr[-2000:]
+    cards = {key: re.search(rf'id="{key}-count"><b>(\d+)</b>', dom.stdout) for key in ("adjusted", "stale", "late")}
+    assert {key: int(found.group(1)) for key, found in cards.items() if found} == {"adjusted": 2, "stale": 1, "late": 2}
+    # fay's final score: 6 of 10, two days late at 10% of the points each.
+    assert re.search(r'data-sort="4\.0"[^>]*>4 / 10', dom.stdout), dom.stdout[:3000]
+    assert "<script>alert" not in dom.stdout

@@ -18,3 +18,21 @@ def test_importing_the_probe_runtime_stays_light() -> None:
     code = "import sys, grader.probe; print(' '.join(m for m in ('nbclient', 'pytest', 'jinja2', 'click') if m in sys.modules))"
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert loaded == [], f"a kernel importing grader.probe also loads {loaded}"
+
+
+def test_every_module_keeps_a_sorted_all_of_names_it_defines() -> None:
+    import importlib
+    import pkgutil
+
+    checked = 0
+    for info in pkgutil.walk_packages(grader.__path__, "grader."):
+        if info.name == "grader.__main__":
+            continue
+        module = importlib.import_module(info.name)
+        names = getattr(module, "__all__", None)
+        if names is None:
+            continue
+        assert list(names) == sorted(names), info.name
+        assert all(hasattr(module, name) for name in names), info.name
+        checked += 1
+    assert checked >= 40

@@ -101,3 +101,25 @@ def test_the_report_says_which_cage_and_what_it_does_not_stop(lang: str) -> None
     result.exercises[0].kernel.update(sandbox="bwrap", gaps=[])
     line = re.search(r'<div class="muted sandbox">(.*?)</div>', render_student_report(result, lang)).group(1)
     assert "bwrap" in line and ("막지 못한 것" if lang == "ko" else "does not stop") not in line
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_the_report_leads_with_the_final_grade_its_adjustments_and_lateness(course, lang: str) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from grader.grades.adjustments import Adjustment
+    from grader.grades.final import final_grade
+    from grader.grades.late import parse_policy
+    from grader.i18n import ui
+
+    due = datetime(2026, 12, 14, 23, 59, tzinfo=timezone.utc)
+    result = submission([check(CheckStatus.PASSED, 2), check(CheckStatus.FAILED, 0, text="x")])
+    made = [Adjustment(student_id="student-1", exercise_id="02_dataset", kind="add", value=1, reason=HOSTILE,
+                       author="prof-secret-name", created_at="2026-12-16T00:00:00+00:00", id=1, files_hash="old")]
+    grade = final_grade("student-1", result, course, made, files_hash="new", submitted_at=due + timedelta(hours=3),
+                        policy=parse_policy({"due": due, "deduct_percent": 10, "per": "hour", "mode": "report"}, {}, "t"))
+    page = render_student_report(result, lang, grade)
+    assert f'{ui("final_grade", lang)}: 3 / 4' in page and f'{ui("auto_score", lang)}: 2 / 4' in page
+    assert HOSTILE not in page and "prof-secret-name" not in page and ui("stale", lang) in page
+    assert "3 h" in page and ui("penalty_shown_only", lang) in page
+    assert ui("final_grade", lang) not in render_student_report(result, lang)  # without a grade: as before

@@ -314,14 +314,6 @@ def test_the_zygote_launched_first_is_the_one_the_kernel_uses(make_config, mode:
     assert set(server.zygotes) - before == launched
 
 
-@pytest.mark.parametrize("module", ["grader.sandbox", "grader.sandbox.cages", "grader.sandbox.container",
-                                    "grader.sandbox.limits", "grader.breaches", "grader.tamper"])
-def test_public_names_are_sorted_and_defined(module: str) -> None:
-    imported = __import__(module, fromlist=["__all__"])
-    assert imported.__all__ == sorted(imported.__all__)
-    assert all(hasattr(imported, name) for name in imported.__all__)
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("kernel", ["fresh", "forkserver"])
 @pytest.mark.parametrize("mode", ["none", "auto"], ids=["limits-only", "auto"])

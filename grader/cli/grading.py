@@ -1,12 +1,8 @@
-"""The ``grader`` command line: parse, build one GradeConfig, call the library, map to an exit code.
-
-This is the only module that imports click.
-"""
+"""The grading commands: a student's check, an instructor's grade and bulk run, exports, and the
+course author's assign and data."""
 
 from __future__ import annotations
 
-import atexit
-import enum
 import json
 import os
 import sys
@@ -16,113 +12,18 @@ from typing import Any
 import click
 from rich.console import Console
 
-from . import __version__
-from .config import GradeConfig, Limits
-from .course import Course, find_course, load_course
-from .errors import CourseError, GraderError, KernelError
-from .i18n import default_language
-
-__all__ = ["ExitCode", "main"]
-
-
-class ExitCode(enum.IntEnum):
-    OK = 0  # check: every check passed; other commands: the work was done
-    CHECKS_FAILED = 1  # check: at least one check did not pass
-    USAGE = 2  # the command line is wrong (click's own code)
-    BAD_INPUT = 3  # a submission, course or file could not be read
-    INTERNAL = 4  # the grader could not do its work (a kernel would not start...)
-
-
-EXIT_CODES_HELP = "\b\nExit codes:\n" + "\n".join(
-    f"  {code.value}  {code.name.lower().replace('_', ' ')}" for code in ExitCode)
-
-
-class Failure(click.ClickException):
-    """A project error, said in one line, with the exit code its kind deserves."""
-
-    def __init__(self, error: GraderError) -> None:
-        super().__init__(str(error))
-        self.exit_code = int(ExitCode.INTERNAL if isinstance(error, KernelError) else ExitCode.BAD_INPUT)
-
-
-def _course(path: str | None) -> Course:
-    return load_course(Path(path) if path else find_course(Path.cwd()))
-
-
-def _cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "grader"
-
-
-def build_config(*, course: Course, hidden: bool, lang: str, data_root: str | None, work_dir: str | None,
-                 cell_timeout: float, notebook_timeout: float, kernel: str = "forkserver",
-                 sandbox: str = "auto", protected: tuple[Path, ...] = (), kernel_uid: int = 65534,
-                 trusted_code: bool = False) -> GradeConfig:
-    """The one place where options and the environment become a configuration."""
-    root = data_root or os.environ.get(course.data_env) or str(course.root / "data")
-    return GradeConfig(
-        course=course,
-        data_root=Path(root).resolve(),
-        work_dir=Path(work_dir).resolve() if work_dir else _cache_dir(),
-        hidden=hidden,
-        lang=lang,
-        limits=Limits(cell_timeout=cell_timeout, notebook_timeout=notebook_timeout),
-        kernel=kernel,
-        sandbox=sandbox,
-        protected_paths=protected,
-        kernel_uid=kernel_uid,
-        trusted_code=trusted_code,
-    )
-
-
-def common_options(function: Any) -> Any:
-    options = [
-        click.option("--course", "course_path", type=click.Path(exists=True, dir_okay=True),
-                     help="The course manifest (course.toml) or its folder. Default: found from here."),
-        click.option("--lang", type=click.Choice(["ko", "en"]), default=None,
-                     help="Language of messages and reports. Default: from the locale, else en."),
-        click.option("--data-root", type=click.Path(file_okay=False),
-                     help="Where the data set lives (made there if missing). Default: the course's "
-                          "data environment variable, else COURSE/data."),
-        click.option("--work-dir", type=click.Path(file_okay=False),
-                     help="The grader's scratch folder. Default: ~/.cache/grader."),
-        click.option("--cell-timeout", type=float, default=Limits.cell_timeout, show_default=True,
-                     help="Seconds one cell may run."),
-        click.option("--notebook-timeout", type=float, default=Limits.notebook_timeout, show_default=True,
-                     help="Seconds all of a notebook's cells may run."),
-        click.option("--sandbox", type=click.Choice(["auto", "bwrap", "container", "userns", "none"]), default="auto",
-                     show_default=True,
-                     help="The kernel's cage: bwrap (bubblewrap: no network, a minimal file system), container "
-                          "(as root where bubblewrap cannot run: a uid of the kernel's own, a syscall filter), "
-                          "userns (no root: user, pid and network namespaces), none (limits only, for "
-                          "notebooks you trust). auto takes the first that works here, in that order, and "
-                          "refuses to grade where none does; a self-check always runs."),
-        click.option("--kernel-uid", type=click.IntRange(min=1), default=65534, show_default=True,
-                     help="Container mode: kernels run as this uid and gid, and the ones below it, one per "
-                          "kernel alive at a time."),
-        click.option("--kernel", type=click.Choice(["forkserver", "fresh"]), default="forkserver", show_default=True,
-                     help="How each notebook's kernel starts: forkserver (forked from a warm process that "
-                          "imported torch once: ~0.1 s) or fresh (a new Python process per notebook, "
-                          "~4-9 s with torch; for debugging and comparison)."),
-    ]
-    for option in reversed(options):
-        function = option(function)
-    return function
-
-
-@click.group(epilog=EXIT_CODES_HELP)
-@click.version_option(__version__, prog_name="grader")
-def cli() -> None:
-    """Grade Jupyter exercise notebooks: each notebook runs in a fresh kernel, checks run
-    outside it, results and reports come out."""
+from ..config import GradeConfig
+from ..errors import GraderError
+from ..i18n import default_language
+from . import EXIT_CODES_HELP, ExitCode, Failure, _course, build_config, cli, common_options
 
 
 def _grade(path: str, config: GradeConfig) -> Any:
-    from .warmup import launch_zygote
+    from ..warmup import launch_zygote
 
     launch_zygote(config)  # first: it imports torch while we import the rest
-    from .grade import grade_submission, prepare_data
-    from .sandbox import plan
+    from ..grade import grade_submission, prepare_data
+    from ..sandbox import plan
 
     plan(config)  # no cage can hold the code here: say so before any work
 
@@ -140,7 +41,7 @@ def check(notebook: str, course_path: str | None, lang: str | None, data_root: s
 
     Exits 0 only when every check passed.
     """
-    from .textreport import print_submission
+    from ..textreport import print_submission
 
     lang = lang or default_language(os.environ)
     try:
@@ -165,7 +66,7 @@ def grade(path: str, out_dir: str, public_only: bool, course_path: str | None, l
           sandbox: str, kernel_uid: int, kernel: str) -> None:
     """An instructor's grading of one submission (a notebook or a folder of notebooks), with
     public and hidden checks: writes OUT/results.json and OUT/report.html."""
-    from .report import write_student_report
+    from ..report import write_student_report
 
     lang = lang or default_language(os.environ)
     out = Path(out_dir).resolve()
@@ -192,7 +93,7 @@ def grade(path: str, out_dir: str, public_only: bool, course_path: str | None, l
               help="Write nothing; exit 1 when a student notebook differs from what would be generated.")
 def assign(course_path: str | None, only_check: bool) -> None:
     """Generate the student notebooks (exercises/) from the solution notebooks."""
-    from .assign import assign_course
+    from ..assign import assign_course
 
     try:
         differing = assign_course(_course(course_path), check=only_check)
@@ -228,23 +129,28 @@ def data(course_path: str | None, data_root: str | None) -> None:
 @click.option("--gradebook", "gradebook_path", type=click.Path(dir_okay=False),
               help="The SQLite gradebook. Default: OUT/gradebook.sqlite.")
 @click.option("--public-only", is_flag=True, help="Skip the hidden checks.")
+@click.option("--submission-times", "times_csv", type=click.Path(exists=True, dir_okay=False),
+              help="When each student submitted, as the LMS says: a CSV of student_id, submitted_at (with its "
+                   "time zone). For layouts that give no times (Canvas, folders); it wins over a layout's own.")
 @common_options
 def bulk(submissions: str, out_dir: str, workers: int | None, force: bool, quiet: bool,
-         gradebook_path: str | None, public_only: bool, course_path: str | None, lang: str | None,
+         gradebook_path: str | None, public_only: bool, times_csv: str | None, course_path: str | None, lang: str | None,
          data_root: str | None, work_dir: str | None, cell_timeout: float, notebook_timeout: float,
          sandbox: str, kernel_uid: int, kernel: str) -> None:
     """Grade a whole class: SUBMISSIONS is a folder (a folder or zip per student, or an LMS
     export) or a zip of one. Every finished submission is committed to the gradebook at once:
     run the same command again after a crash and it resumes where it stopped."""
-    from .bulk import BulkOptions, grade_class, print_summary, rich_progress
-    from .grade import prepare_data
+    from ..bulk import BulkOptions, grade_class, print_summary, rich_progress
+    from ..grade import prepare_data
+    from ..grades.book import read_times
 
     lang = lang or default_language(os.environ)
     out = Path(out_dir).resolve()
     book = Path(gradebook_path).resolve() if gradebook_path else None
-    options = BulkOptions(out_dir=out, gradebook=book, workers=workers or 0, force=force)
     console = Console(highlight=False, stderr=quiet)
     try:
+        times = read_times(Path(times_csv)) if times_csv else None
+        options = BulkOptions(out_dir=out, gradebook=book, workers=workers or 0, force=force, submission_times=times)
         course = _course(course_path)
         config = build_config(course=course, hidden=not public_only and course.has_hidden_checks, lang=lang,
                               data_root=data_root, work_dir=work_dir, cell_timeout=cell_timeout,
@@ -282,9 +188,11 @@ def bulk(submissions: str, out_dir: str, workers: int | None, force: bool, quiet
               help="Language of the check names and messages written.")
 def export(out_dir: str, fmt: str, gradebook_path: str | None, dest: str | None, canvas_column: str | None,
            course_path: str | None, lang: str) -> None:
-    """Publish the gradebook of a bulk run in DIR as CSV, Canvas CSV, Gradescope results.json or JUnit XML."""
-    from .exports import export as write_export
-    from .gradebook import Gradebook
+    """Publish the gradebook of a bulk run in DIR as CSV, Canvas CSV, Gradescope results.json or JUnit
+    XML, with the final grades (adjustments and the late policy applied as the course says)."""
+    from ..exports import export as write_export
+    from ..gradebook import Gradebook
+    from ..grades.book import class_grades
 
     book = Path(gradebook_path) if gradebook_path else Path(out_dir) / "gradebook.sqlite"
     if not book.is_file():
@@ -292,32 +200,12 @@ def export(out_dir: str, fmt: str, gradebook_path: str | None, dest: str | None,
     try:
         course = _course(course_path)
         with Gradebook(book) as gradebook:
-            rows = gradebook.rows()
+            rows, grades = gradebook.rows(), class_grades(gradebook, course)
     except GraderError as error:
         raise Failure(error) from None
     written = write_export(rows, course, fmt, Path(dest) if dest else Path(out_dir) / "export", lang=lang,
-                           canvas_column=canvas_column)
+                           canvas_column=canvas_column, grades=grades)
+    if fmt == "canvas" and course.late is not None and course.late.applies:
+        click.echo("warning: these scores already carry the course's late penalty (mode = \"apply\"); with "
+                   "Canvas's own late policy on, Canvas would deduct a second time", err=True)
     click.echo(f"{fmt}: {len(rows)} students → {written}")
-
-
-def main() -> None:
-    try:
-        cli(prog_name="grader")
-    except CourseError as error:  # raised outside a command's own handling (e.g. while collecting)
-        click.echo(f"Error: {error}", err=True)
-        _leave(ExitCode.BAD_INPUT)
-    except SystemExit as done:  # click ends every command this way
-        if done.code is None or isinstance(done.code, int):
-            _leave(done.code or 0)
-        raise
-
-
-def _leave(code: int) -> None:
-    """Exit with ``code`` once the exit handlers have run (kernels, zygotes, sandboxes cleaned up)
-    and the output is flushed, but without the interpreter's own teardown: with torch loaded it
-    takes half a second and does nothing a grader needs (every file is closed by then)."""
-    atexit._run_exitfuncs()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
-

@@ -1,0 +1,189 @@
+"""The final-grade commands: ``override`` (and its history) and ``late`` (extensions, submission times).
+
+Each writes the gradebook under its writer lock (refused, exit 3, while a ``grader bulk`` run
+holds it) and then refreshes the reports in OUT, if that folder has them.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from ..errors import GraderError
+from ..i18n import default_language
+from . import EXIT_CODES_HELP, Failure, _course, cli
+
+
+def _book(out_dir: str, gradebook_path: str | None) -> Path:
+    return Path(gradebook_path) if gradebook_path else Path(out_dir) / "gradebook.sqlite"
+
+
+def _refresh_reports(out_dir: str, book: Path, course, lang: str | None, students: set[str]) -> None:
+    """Rewrite the affected student reports and the class report, where OUT has reports."""
+    from ..classreport import write_reports
+    from ..gradebook import Gradebook
+
+    out = Path(out_dir)
+    if (out / "index.html").is_file():
+        with Gradebook(book) as gradebook:
+            write_reports(out, gradebook, course, lang=lang or default_language(os.environ), students=students)
+
+
+def _who(author: str | None) -> str:
+    if author:
+        return author
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # a uid without an account: say so rather than guess
+        return f"uid {os.getuid()}"
+
+
+def _target(student: str | None, exercise: str | None, check: str | None) -> str:
+    return f"{student} {exercise}" + (f" {check}" if check else "")
+
+
+_GRADEBOOK = click.option("--gradebook", "gradebook_path", type=click.Path(dir_okay=False),
+                          help="The SQLite gradebook. Default: OUT/gradebook.sqlite.")
+_COURSE = click.option("--course", "course_path", type=click.Path(exists=True), help="The course manifest or its folder.")
+_LANG = click.option("--lang", type=click.Choice(["ko", "en"]), default=None,
+                     help="Language of the refreshed reports. Default: from the locale.")
+
+
+@cli.command(epilog=EXIT_CODES_HELP)
+@click.argument("out_dir", metavar="OUT", type=click.Path(exists=True, file_okay=False))
+@click.option("--student", help="The student's id, as in the gradebook.")
+@click.option("--exercise", help="The exercise id.")
+@click.option("--check", "check_id", help="One check of the exercise (e.g. test_len_train); default: the whole exercise.")
+@click.option("--set", "set_points", type=float, help="Set its points.")
+@click.option("--add", "add_points", type=float, help="Add points (negative to take some away).")
+@click.option("--excuse", is_flag=True, help="Excuse it: out of the score and of the points possible.")
+@click.option("--revoke", type=int, metavar="ID", help="Withdraw adjustment ID (see 'grader history').")
+@click.option("--from-csv", "sheet", type=click.Path(exists=True, dir_okay=False),
+              help="Apply a sheet: student_id, exercise_id, check_id, set, add, excuse, reason (a blank cell: no change).")
+@click.option("--reason", help="Why (required; the student sees it).")
+@click.option("--by", "author", help="Who decides. Default: your login name.")
+@_GRADEBOOK
+@_COURSE
+@_LANG
+def override(out_dir: str, student: str | None, exercise: str | None, check_id: str | None, set_points: float | None,
+             add_points: float | None, excuse: bool, revoke: int | None, sheet: str | None, reason: str | None,
+             author: str | None, gradebook_path: str | None, course_path: str | None, lang: str | None) -> None:
+    """Record an instructor's adjustment of a student's automatic score, kept with who, when and why.
+
+    The final score is derived from the automatic one and every adjustment, in time order, at
+    export and report time: a regrade never loses one.
+    """
+    from ..grades import book as ledger
+    from ..grades.adjustments import Adjustment
+
+    asked = [name for name, given in (("--set", set_points is not None), ("--add", add_points is not None),
+                                       ("--excuse", excuse), ("--revoke", revoke is not None), ("--from-csv", bool(sheet)))
+             if given]
+    if len(asked) != 1:
+        raise click.UsageError("give exactly one of --set, --add, --excuse, --revoke or --from-csv")
+    if not sheet and not (reason or "").strip():
+        raise click.UsageError("--reason is required")
+    if asked[0] in ("--set", "--add", "--excuse") and not (student and exercise):
+        raise click.UsageError(f"{asked[0]} needs --student and --exercise")
+    path = _book(out_dir, gradebook_path)
+    try:
+        course = _course(course_path)
+        if sheet:
+            made = ledger.import_sheet(path, course, Path(sheet), author=_who(author))
+        elif revoke is not None:
+            made = [ledger.revoke(path, revoke, reason=reason or "", author=_who(author))]
+        else:
+            kind = asked[0].removeprefix("--")
+            value = set_points if kind == "set" else add_points
+            made = [ledger.override(path, course, Adjustment(student_id=student or "", exercise_id=exercise or "",
+                                                             kind=kind, reason=reason or "", author=_who(author),
+                                                             check_id=check_id, value=value))]
+        _refresh_reports(out_dir, path, course, lang, {a.student_id for a in made})
+    except GraderError as error:
+        raise Failure(error) from None
+    for a in made:
+        click.echo(f"#{a.id}: {_target(a.student_id, a.exercise_id, a.check_id)}: {a.describe()} — {a.reason}")
+    if sheet:
+        click.echo(f"{len(made)} adjustments recorded from {sheet}")
+
+
+@cli.command(epilog=EXIT_CODES_HELP)
+@click.argument("out_dir", metavar="OUT", type=click.Path(exists=True, file_okay=False))
+@click.option("--student", help="Only this student's adjustments.")
+@_GRADEBOOK
+def history(out_dir: str, student: str | None, gradebook_path: str | None) -> None:
+    """Every adjustment ever recorded, oldest first: who, when, why, and what revoked what."""
+    from ..gradebook import Gradebook
+
+    path = _book(out_dir, gradebook_path)
+    if not path.is_file():
+        raise click.BadParameter(f"{path}: no gradebook here (run 'grader bulk' first)", param_hint="OUT")
+    try:
+        with Gradebook(path) as book:
+            every = book.adjustments()
+            files = {row.student_id: row.files_hash for row in book.rows()}
+    except GraderError as error:
+        raise Failure(error) from None
+    revoked = {a.revokes: a.id for a in every if a.kind == "revoke"}
+    shown = [a for a in every if not student or a.student_id == student]
+    for a in shown:  # one line each: easy to read, to grep and to paste into a reply
+        notes = []
+        if a.id in revoked:
+            notes.append(f"revoked by #{revoked[a.id]}")
+        if a.kind != "revoke" and a.files_hash and files.get(a.student_id) and a.files_hash != files[a.student_id]:
+            notes.append("stale: made against earlier files")
+        click.echo(f"#{a.id}  {a.created_at}  {_target(a.student_id, a.exercise_id, (a.check_id or '').split('::')[-1])}"
+                   f"  {a.describe()}  \"{a.reason}\"  by {a.author}" + (f"  [{'; '.join(notes)}]" if notes else ""))
+    if not shown:
+        click.echo(f"no adjustments in {path}" + (f" for {student}" if student else ""))
+
+
+@cli.command(epilog=EXIT_CODES_HELP)
+@click.argument("out_dir", metavar="OUT", type=click.Path(exists=True, file_okay=False))
+@click.option("--extensions", "extensions_csv", type=click.Path(exists=True, dir_okay=False),
+              help="A sheet of extensions (student_id, exercise_id or *, new_due or extra_hours, reason); it "
+                   "replaces the last one imported.")
+@click.option("--submission-times", "times_csv", type=click.Path(exists=True, dir_okay=False),
+              help="When each student submitted, as the LMS says (student_id, submitted_at with its time zone).")
+@_GRADEBOOK
+@_COURSE
+@_LANG
+def late(out_dir: str, extensions_csv: str | None, times_csv: str | None, gradebook_path: str | None,
+         course_path: str | None, lang: str | None) -> None:
+    """Import the late policy's inputs (extensions, submission times), then show every student's
+    lateness under the course's [late] policy. Nothing is graded again."""
+    from ..gradebook import Gradebook
+    from ..grades import book as ledger
+
+    path = _book(out_dir, gradebook_path)
+    try:
+        course = _course(course_path)
+        if extensions_csv:
+            click.echo(f"{ledger.import_extensions(path, course, Path(extensions_csv))} extensions from {extensions_csv}")
+        if times_csv:
+            click.echo(f"{ledger.import_times(path, Path(times_csv))} submission times from {times_csv}")
+        if not path.is_file():
+            raise GraderError(f"{path}: no gradebook here (run 'grader bulk' first)")
+        with Gradebook(path) as book:
+            grades = ledger.class_grades(book, course)
+        if extensions_csv or times_csv:
+            _refresh_reports(out_dir, path, course, lang, set(grades))
+    except GraderError as error:
+        raise Failure(error) from None
+    if course.late is None:
+        click.echo(f"{course.root / 'course.toml'} has no [late] policy: nobody is late")
+        return
+    table = Table(title=f"lateness (mode {course.late.mode})", title_justify="left")
+    for heading in ("student", "submitted", "late by (h)", "penalty", "final"):
+        table.add_column(heading)
+    for sid, grade in sorted(grades.items()):
+        table.add_row(escape(sid), grade.submitted_at.isoformat() if grade.submitted_at else "—",
+                      f"{grade.late_seconds / 3600:.1f}" if grade.late else "", f"{grade.late_penalty:g}",
+                      f"{grade.final:g} / {grade.possible:g}")
+    Console(highlight=False).print(table)
