@@ -17,18 +17,26 @@ hint in both languages::
 
 Device-parametrised checks take a ``device`` argument: they run once with ``"cpu"`` and once
 with ``"cuda"``, the latter "not run: no CUDA" where the kernel sees no GPU.
+
+A hidden check that re-tests public checks on other inputs says which part re-tests which with
+:func:`retests`, so that its failure costs exactly the public checks whose behaviour it caught
+(``twins`` in the course manifest, :mod:`grader.twins`)::
+
+    with retests("test_split_sizes"):
+        judge_split_sizes(case, answer)
 """
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable, NoReturn, TypeVar
+from typing import Any, Callable, Iterator, NoReturn, TypeVar
 
 from .i18n import T
 from .remote import PROBE_HELPERS
 from .wire import Opaque
 
-__all__ = ["CheckFailed", "CheckMeta", "Opaque", "T", "check", "check_meta", "describe", "fail", "probe_uses"]
+__all__ = ["CheckFailed", "CheckMeta", "Opaque", "T", "check", "check_meta", "describe", "fail", "probe_uses", "retests"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 _ATTRIBUTE = "__grader_check__"
@@ -43,10 +51,11 @@ class CheckMeta:
 class CheckFailed(AssertionError):
     """A check's verdict that the student's answer is wrong, with what to tell them."""
 
-    def __init__(self, message: T, hint: T | None = None) -> None:
+    def __init__(self, message: T, hint: T | None = None, *, retests: tuple[str, ...] = ()) -> None:
         super().__init__(message.en)
         self.message = message
         self.hint = hint
+        self.retests = tuple(retests)  # the public checks whose behaviour this failure shows broken
 
 
 def check(*, points: float, title: T) -> Callable[[F], F]:
@@ -78,10 +87,26 @@ def check_meta(function: Callable[..., Any]) -> CheckMeta | None:
     return getattr(function, _ATTRIBUTE, None)
 
 
-def fail(message: T, hint: T | None = None) -> NoReturn:
-    """End the check as failed, telling the student what was expected and what came back."""
+def fail(message: T, hint: T | None = None, *, retests: tuple[str, ...] = ()) -> NoReturn:
+    """End the check as failed, telling the student what was expected and what came back.
+
+    ``retests``: in a judge shared by several checks, the public checks this branch's failure
+    concerns (it refines an enclosing :func:`retests`).
+    """
     __tracebackhide__ = True
-    raise CheckFailed(message, hint)
+    raise CheckFailed(message, hint, retests=retests)
+
+
+@contextmanager
+def retests(*public_checks: str) -> Iterator[None]:
+    """In a hidden check: the part inside re-tests these public checks (by function name) on other
+    inputs; a failure raised there is attributed to them, unless a branch inside named its own."""
+    __tracebackhide__ = True
+    try:
+        yield
+    except CheckFailed as failed:
+        failed.retests = failed.retests or tuple(public_checks)
+        raise
 
 
 def describe(value: Any, limit: int = 80) -> str:

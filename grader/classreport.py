@@ -52,6 +52,7 @@ WORDS: dict[str, T] = {
     "adjusted": T("교수자 조정", "adjusted"),
     "stale": T("이전 제출물에 대한 조정", "stale adjustments"),
     "auto": T("자동 점수", "automatic"),
+    "public_only": T("공개 데이터에서만 통과 (하드코딩?)", "public data only (hard-coded?)"),
     Status.GRADED.value: T("채점됨", "graded"),
     Status.TIMEOUT.value: T("시간 초과", "timed out"),
     Status.ERROR.value: T("오류", "error"),
@@ -77,6 +78,7 @@ class StudentLine:
     auto: float = 0.0  # the automatic score (``score`` is the final one)
     adjusted: bool = False
     stale: bool = False
+    public_only: bool = False  # a public check passed on the public data only
 
 
 @dataclass
@@ -86,6 +88,7 @@ class CheckRate:
     title: str
     passed: int
     total: int
+    public_only: int = 0  # passed on the public data only: hard-coded, or not general
 
     @property
     def rate(self) -> float:
@@ -142,20 +145,23 @@ def summarise(rows: list[Row], course: Course, lang: str = "en",
             exercises={e.id: _exercise_cell(row, e.id, lang) for e in course.exercises},
             href=report_href(row.student_id) if report_href and row.result is not None else None,
             notes=_notes(row, lang), name=str(row.meta.get("name", "")), auto=row.score,
-            adjusted=bool(grade and grade.applied), stale=bool(grade and grade.stale)))
+            adjusted=bool(grade and grade.applied), stale=bool(grade and grade.stale),
+            public_only=any(c.status is CheckStatus.PUBLIC_ONLY for e in (row.result.exercises if row.result else [])
+                            for c in e.checks)))
         if row.result is None:
             continue
         for exercise in row.result.exercises:
             for check in exercise.checks:
                 if check.counts:
-                    entry = counts.setdefault((exercise.exercise_id, check.id), [check.title(lang), 0, 0])
+                    entry = counts.setdefault((exercise.exercise_id, check.id), [check.title(lang), 0, 0, 0])
                     entry[1] += check.status is CheckStatus.PASSED
                     entry[2] += 1
+                    entry[3] += check.status is CheckStatus.PUBLIC_ONLY
     histogram = [0] * BINS
     for percent in percents:
         histogram[min(BINS - 1, int(percent // (100 / BINS)))] += 1
-    rates = sorted((CheckRate(ex, cid, title, passed, total) for (ex, cid), (title, passed, total) in counts.items()),
-                   key=lambda r: (r.rate, r.exercise_id, r.check_id))
+    rates = sorted((CheckRate(ex, cid, title, passed, total, only) for (ex, cid), (title, passed, total, only)
+                    in counts.items()), key=lambda r: (r.rate, r.exercise_id, r.check_id))
     ordered = sorted(percents)
     middle = len(ordered) // 2
     median = (ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2) if ordered else 0.0

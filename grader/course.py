@@ -7,11 +7,12 @@ solutions folder that the manifest names, which students never receive.
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from .errors import CourseError
 from .grades.late import LatePolicy, LatePolicyError, parse_policy
@@ -31,6 +32,8 @@ class Exercise:
     public_checks: tuple[Path, ...]
     hidden_checks: tuple[Path, ...]
     solution: Path | None  # the reference notebook, where the solutions folder is present
+    # A public check's name → the hidden checks that re-test its behaviour on other inputs (grader.twins).
+    twins: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def check_files(self, *, hidden: bool) -> tuple[Path, ...]:
         return self.public_checks + (self.hidden_checks if hidden else ())
@@ -46,6 +49,7 @@ class Course:
     data_generator: str  # "file.py:function", relative to root; prepares a data root
     cuda_counts: bool  # whether CUDA-only checks count towards the score
     late: LatePolicy | None = None  # the late policy ([late], and each exercise's "due")
+    independent_points: bool = False  # True: public checks count without their hidden twins
 
     def exercise(self, exercise_id: str) -> Exercise:
         for exercise in self.exercises:
@@ -91,6 +95,33 @@ def _paths(base: Path, names: Any, where: str) -> tuple[Path, ...]:
     return paths
 
 
+def _check_names(files: tuple[Path, ...]) -> set[str]:
+    """The check functions (``test_*``) the files define, read without importing them."""
+    names: set[str] = set()
+    for path in files:
+        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+        names |= {n.name for n in tree.body if isinstance(n, ast.FunctionDef) and n.name.startswith("test_")}
+    return names
+
+
+def _twins(table: Any, public: tuple[Path, ...], hidden: tuple[Path, ...], where: str) -> dict[str, tuple[str, ...]]:
+    if not table or not hidden:  # no hidden checks here (a student's copy of the course): nothing to pair
+        return {}
+    if not isinstance(table, dict):
+        raise CourseError(f"{where}: twins is a table of public check = [hidden checks]")
+    public_names, hidden_names = _check_names(public), _check_names(hidden)
+    twins = {}
+    for name, twin in table.items():
+        twin = [twin] if isinstance(twin, str) else twin
+        if name not in public_names:
+            raise CourseError(f"{where} twins: {name!r} is not a public check of this exercise")
+        unknown = [t for t in twin if t not in hidden_names] if isinstance(twin, list) else [twin]
+        if unknown or not twin:
+            raise CourseError(f"{where} twins.{name}: not hidden checks of this exercise: {unknown or twin!r}")
+        twins[str(name)] = tuple(str(t) for t in twin)
+    return twins
+
+
 def load_course(path: Path) -> Course:
     """Read and validate a manifest (a ``course.toml`` or the folder that holds one)."""
     path = Path(path)
@@ -126,14 +157,16 @@ def load_course(path: Path) -> Course:
             hidden = _paths(solutions_dir, entry.get("hidden_checks"), where)
             candidate = solutions_dir / notebook
             solution = candidate if candidate.is_file() else None
+        public = _paths(root, entry.get("public_checks"), where)
         exercises.append(Exercise(
             id=exercise_id,
             title=_title(entry.get("title"), where),
             notebook=notebook,
             points=points,
-            public_checks=_paths(root, entry.get("public_checks"), where),
+            public_checks=public,
             hidden_checks=hidden,
             solution=solution,
+            twins=_twins(entry.get("twins"), public, hidden, where),
         ))
     if not exercises:
         raise CourseError(f"{manifest}: lists no exercises")
@@ -152,6 +185,7 @@ def load_course(path: Path) -> Course:
         data_generator=str(data_section.get("generator", "")),
         cuda_counts=bool(course.get("cuda_counts", False)),
         late=late,
+        independent_points=bool(course.get("independent_points", False)),
     )
 
 

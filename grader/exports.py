@@ -42,13 +42,20 @@ def _points(value: float) -> str:
 
 
 CSV_COLUMNS = ("total", "max_score", "status", "late", "auto_total", "adjustments", "late_seconds", "late_penalty",
-               "final", "stale")
+               "final", "stale", "public_only")
+
+
+def _public_only(row: Row) -> str:
+    """How many public checks passed on the public data only (a hard-coded answer's mark)."""
+    found = sum(c.status is CheckStatus.PUBLIC_ONLY for e in (row.result.exercises if row.result else []) for c in e.checks)
+    return str(found) if found else ""
 
 
 def write_csv(rows: list[Row], course: Course, path: Path, grades: Grades | None = None) -> Path:
     """One row per student: id, each exercise's final score, then :data:`CSV_COLUMNS`.
 
     ``total`` is the final score (what gets published) out of ``max_score``, the points possible;
+    ``public_only`` counts the public checks that passed on the public data only (grader.twins);
     ``final = auto_total + adjustments - late_penalty`` in the policy's ``apply`` mode (in ``report``
     mode the penalty is shown and not deducted).
     """
@@ -65,7 +72,7 @@ def write_csv(rows: list[Row], course: Course, path: Path, grades: Grades | None
             writer.writerow([row.student_id, *scores, _points(grade.final), _points(grade.possible), row.status.value,
                              "yes" if row.meta.get("late") or grade.late else "", _points(grade.auto_total),
                              _points(grade.adjustments), f"{grade.late_seconds:.0f}", _points(grade.late_penalty),
-                             _points(grade.final), "yes" if grade.stale else ""])
+                             _points(grade.final), "yes" if grade.stale else "", _public_only(row)])
     return path
 
 
@@ -169,8 +176,8 @@ def write_junit(rows: list[Row], course: Course, path: Path, lang: str = "en", g
             case = ET.SubElement(suite, "testcase", classname=f"{row.student_id}.{exercise_id}", name=check.id,
                                  time=f"{check.duration_s:.3f}")
             message = check.message(lang) if check.message else check.status.value
-            if check.status is CheckStatus.FAILED:
-                ET.SubElement(case, "failure", message=message[:500]).text = message
+            if check.status in (CheckStatus.FAILED, CheckStatus.PUBLIC_ONLY):
+                ET.SubElement(case, "failure", message=message[:500], type=check.status.value).text = message
                 counts["failures"] += 1
             elif check.status in (CheckStatus.ERROR, CheckStatus.TIMEOUT):
                 ET.SubElement(case, "error", message=message[:500]).text = message

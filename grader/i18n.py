@@ -59,6 +59,7 @@ _UI: dict[str, T] = {
     "error": T("오류", "error"),
     "timeout": T("시간 초과", "timeout"),
     "not_run": T("실행 안 됨", "not run"),
+    "public_only": T("공개 데이터에서만 통과", "public data only"),
     "check": T("검사", "check"),
     "status": T("상태", "status"),
     "points": T("점수", "points"),

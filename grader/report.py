@@ -25,6 +25,7 @@ STATUS_COLOURS = {
     CheckStatus.ERROR: "#bc4c00",
     CheckStatus.TIMEOUT: "#8250df",
     CheckStatus.NOT_RUN: "#6e7781",
+    CheckStatus.PUBLIC_ONLY: "#9a6700",
 }
 
 

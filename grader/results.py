@@ -23,6 +23,7 @@ class CheckStatus(str, enum.Enum):
     ERROR = "error"  # the student's code raised
     TIMEOUT = "timeout"
     NOT_RUN = "not_run"  # with a reason: name not defined, no CUDA, notebook missing...
+    PUBLIC_ONLY = "public_only"  # passed on the public data, but its hidden twin did not: not counted
 
 
 class ExerciseStatus(str, enum.Enum):
@@ -72,8 +73,10 @@ class CheckResult:
     counts: bool = True  # False for device-only checks the course does not score
     duration_s: float = 0.0
     error: CellError | None = None  # the student's exception, for status "error"
+    retests: list[str] = field(default_factory=list)  # a hidden check's failure: the public checks it re-tested
 
     def to_dict(self) -> dict[str, Any]:
+        extra = {"retests": self.retests} if self.retests else {}
         return {
             "id": self.id,
             "title": self.title.to_dict(),
@@ -87,6 +90,7 @@ class CheckResult:
             "counts": self.counts,
             "duration_s": round(self.duration_s, 4),
             "error": self.error.to_dict() if self.error else None,
+            **extra,
         }
 
     @classmethod
@@ -104,6 +108,7 @@ class CheckResult:
             counts=bool(data.get("counts", True)),
             duration_s=float(data.get("duration_s", 0.0)),
             error=CellError.from_dict(data["error"]) if data.get("error") else None,
+            retests=[str(r) for r in data.get("retests") or []],
         )
 
 

@@ -14,6 +14,7 @@ from .errors import CourseError
 from .plugin import CheckPlugin, GradingContext
 from .remote import Notebook
 from .results import CheckResult
+from .twins import gate
 
 __all__ = ["run_checks"]
 
@@ -27,7 +28,8 @@ _UNUSED_PLUGINS = ("doctest", "junitxml", "pastebin", "legacypath", "stepwise", 
 
 def run_checks(course: Course, exercise: Exercise, notebook: Notebook, context: GradingContext,
                *, hidden: bool) -> list[CheckResult]:
-    """Every check of ``exercise`` (public, and hidden when asked), in file and definition order."""
+    """Every check of ``exercise`` (public, and hidden when asked), in file and definition order;
+    with the hidden ones, a public check whose hidden twin caught it is ``public_only``."""
     files = exercise.check_files(hidden=hidden)
     if not files:
         return []
@@ -62,4 +64,7 @@ def run_checks(course: Course, exercise: Exercise, notebook: Notebook, context: 
         code = pytest.main(args, plugins=[plugin])
     if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR):
         raise CourseError(f"pytest could not run the checks of {exercise.id}:\n{sink.getvalue()[-3000:]}")
-    return plugin.ordered_results()
+    results = plugin.ordered_results()
+    if hidden and not course.independent_points:
+        results = gate(results, exercise.twins)  # hard-coded public answers earn nothing
+    return results

@@ -19,6 +19,7 @@ _STYLES = {
     CheckStatus.ERROR: "dark_orange",
     CheckStatus.TIMEOUT: "magenta",
     CheckStatus.NOT_RUN: "dim",
+    CheckStatus.PUBLIC_ONLY: "yellow",
 }
 
 

@@ -6,6 +6,12 @@ of the student's names; its first line says what must happen::
     # expect: test_len_train, test_hidden_lengths      (exactly these checks do not pass)
     # expect: nothing                                  (a correct alternative: every check passes)
 
+and a second line may name public checks that pass on the public data only (a hard-coded
+answer): graded, they are ``public_only`` (their hidden twin caught them); in the student's
+self-check, which has no hidden checks, they pass::
+
+    # public-only: test_len_train
+
 The snippet runs on top of the reference solution's namespace, and the exercise's public and
 hidden checks run against it in-process (the self-check back end: the checks are what is
 under test here; the kernel back end is covered by the end-to-end tests).
@@ -36,6 +42,11 @@ def expected_failures(case: Path) -> set[str]:
     return set() if names == "nothing" else {n.strip() for n in names.split(",")}
 
 
+def public_only(case: Path) -> set[str]:
+    second = (case.read_text(encoding="utf-8").splitlines() + [""])[1]
+    return {n.strip() for n in second.removeprefix("# public-only:").split(",")} if second.startswith("# public-only:") else set()
+
+
 def solution_namespace(notebook: Path, data_root: Path) -> dict:
     """The reference solution's definitions: its code cells up to the self-check, in-process."""
     namespace: dict = {"__name__": "__main__"}
@@ -63,12 +74,19 @@ def test_golden_case(case: Path, course, data_root, session_dir) -> None:
     details = {r.id: (r.status.value, r.message.en if r.message else "") for r in counted
                if r.status is not CheckStatus.PASSED}
     assert failing == expected_failures(case), details
+    hard_coded = {r.id.split("::")[1].split("[")[0] for r in counted if r.status is CheckStatus.PUBLIC_ONLY}
+    assert hard_coded == public_only(case), details
+    if hard_coded:  # the student's own self-check sees them pass: it has no hidden twin
+        own = run_checks(course, exercise, LocalNotebook(namespace), context, hidden=False)
+        assert all(r.status is CheckStatus.PASSED for r in own if r.counts and r.id.split("::")[1].split("[")[0] in hard_coded)
 
 
 def test_every_exercise_has_golden_cases(course) -> None:
     exercises_with_cases = {c.parent.name for c in CASES}
     missing = [e.id for e in course.exercises if e.id not in exercises_with_cases]
     assert not missing, f"exercises without golden cases: {missing}"
+    hard_coding = {c.parent.name for c in CASES if public_only(c)}
+    assert hard_coding == {e.id for e in course.exercises}, "every exercise needs a hard-coded public answer"
 
 
 def test_golden_snippets_redefine_only_solution_names(course) -> None:

@@ -498,15 +498,17 @@ def judge_grid(grid, scores, answer, combos):
         hint = T("가장 높은 점수의 조합을 기억하세요. 같은 dict 를 재사용해 고치면 기억한 조합도 바뀝니다.",
                  "Remember the combination with the highest score; reusing and changing one dict changes the remembered one too.")
         ties = [dict(zip(keys, c)) for c, s in zip(combos, scores) if s == best]
+        retested = ()
         if len(ties) > 1 and params in ties:
             hint = T("점수가 같으면 `itertools.product` 순서에서 먼저 나온 조합이 이깁니다: 더 높을 때만 바꾸세요.",
                      "On a tie the combination that comes first in `itertools.product` order wins: replace only when strictly better.")
+            retested = ("test_grid_search_ties",)  # a hidden grid's tie, caught: the tie rule's fault
         elif best < 0:
             hint = T("점수는 모두 음수일 수 있습니다. 최고 점수의 처음 값을 0 으로 두지 마세요.",
                      "Scores may all be negative: do not start the best score at 0.")
         fail(T("`{call}` 이(가) {got} 을(를) 골랐습니다. 기대값은 {want} (점수 {best}) 입니다.",
                "`{call}` chose {got}; expected {want} (score {best}).")
-             .format(call=call, got=describe(params, 120), want=want_params, best=best), hint)
+             .format(call=call, got=describe(params, 120), want=want_params, best=best), hint, retests=retested)
     number = as_number(score)
     if number is None or not close(number, best):
         fail(T("`{call}` 이(가) 돌려준 점수가 {got} 입니다. 기대값은 {best} 입니다.",

@@ -6,7 +6,7 @@ import pytest
 from cifar_checklib import hidden_root, read_split
 from test_02_dataset import check_image, check_length, check_target, probe_items, probe_len, probe_loader
 
-from grader.checks import T, check, fail
+from grader.checks import T, check, fail, retests
 
 
 @pytest.fixture
@@ -17,8 +17,10 @@ def hidden_data(grading):
 @check(points=2, title=T("다른 데이터셋에서의 길이", "Lengths on another data set"))
 def test_hidden_lengths(nb, hidden_data):
     train, test = read_split(hidden_data, train=True), read_split(hidden_data, train=False)
-    check_length(nb.run(probe_len, str(hidden_data), True), train, len(test.labels), train=True)
-    check_length(nb.run(probe_len, str(hidden_data), False), test, len(train.labels), train=False)
+    with retests("test_len_train"):
+        check_length(nb.run(probe_len, str(hidden_data), True), train, len(test.labels), train=True)
+    with retests("test_len_test"):
+        check_length(nb.run(probe_len, str(hidden_data), False), test, len(train.labels), train=False)
 
 
 @check(points=2, title=T("배치 경계의 항목", "Items at batch boundaries"))
@@ -29,8 +31,10 @@ def test_hidden_items_across_batches(nb, hidden_data):
         indices = sorted({0, *[e - 1 for e in ends], *[e for e in ends[:-1]]})
         items = nb.run(probe_items, str(hidden_data), train, indices)
         for index, (image, target) in zip(indices, items):
-            check_image(image, split.images[index], split.rows[index], index)
-            check_target(target, split.labels[index], index)
+            with retests("test_item_images"):
+                check_image(image, split.images[index], split.rows[index], index)
+            with retests("test_item_targets"):
+                check_target(target, split.labels[index], index)
 
 
 @check(points=1, title=T("다른 크기의 make_loader", "make_loader with other sizes"))

@@ -14,7 +14,7 @@ from test_04_model import (
     probe_mlp_shapes,
 )
 
-from grader.checks import T, check
+from grader.checks import T, check, retests
 
 
 @check(points=2, title=T("MLP: 다른 크기의 층과 입력", "MLP: other layer sizes and inputs"))
@@ -22,12 +22,15 @@ def test_hidden_mlp_sizes(nb):
     generator = torch.Generator().manual_seed(41)
     configs = [(20, (16,), 4), (30, [9, 8, 7], 5)]
     for config, shapes in zip(configs, nb.run(probe_mlp_shapes, configs)):
-        check_mlp_shapes(shapes, config)
+        with retests("test_mlp_layers"):
+            check_mlp_shapes(shapes, config)
     images = torch.randn(3, 5, 2, 2, generator=generator)
     answer = nb.run(probe_mlp_forward, configs[0], [images, images.reshape(3, -1)])
-    check_input_shapes(answer, configs[0], images)
+    with retests("test_mlp_input_shapes"):
+        check_input_shapes(answer, configs[0], images)
     x = torch.randn(6, 30, generator=generator)
-    check_mlp_forward(nb.run(probe_mlp_forward, configs[1], [x]), configs[1], x)
+    with retests("test_mlp_forward"):
+        check_mlp_forward(nb.run(probe_mlp_forward, configs[1], [x]), configs[1], x)
 
 
 HIDDEN_COUNT_SPECS = [

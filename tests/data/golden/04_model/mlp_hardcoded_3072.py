@@ -1,4 +1,5 @@
-# expect: test_mlp_forward, test_mlp_on_device, test_hidden_mlp_sizes
+# expect: test_mlp_forward, test_mlp_on_device, test_hidden_mlp_sizes, test_mlp_input_shapes
+# public-only: test_mlp_input_shapes
 # Flattens to a hard-coded 3072 features instead of in_features.
 _Reference = MLP
 

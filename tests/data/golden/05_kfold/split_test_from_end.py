@@ -1,4 +1,5 @@
-# expect: test_hidden_split
+# expect: test_hidden_split, test_split_partition
+# public-only: test_split_partition
 # test = order[-n_test:]: when n_test is 0 that is the whole list.
 def train_val_test_split(n, val_fraction=0.1, test_fraction=0.1, seed=0):
     order = np.random.default_rng(seed).permutation(n).tolist()

@@ -1,4 +1,5 @@
-# expect: test_hidden_training_loop
+# expect: test_hidden_training_loop, test_train_one_epoch_loss
+# public-only: test_train_one_epoch_loss
 # Ignores loss_fn and always uses plain cross-entropy.
 def train_one_epoch(model, loader, loss_fn, optimizer, device="cpu"):
     model.train()

@@ -1,4 +1,5 @@
-# expect: test_train_one_epoch_updates, test_hidden_training_loop
+# expect: test_train_one_epoch_updates, test_hidden_training_loop, test_train_one_epoch_loss
+# public-only: test_train_one_epoch_loss
 # zero_grad is missing: gradients accumulate from batch to batch.
 def train_one_epoch(model, loader, loss_fn, optimizer, device="cpu"):
     model.train()
