@@ -37,7 +37,7 @@ from .kernels import connection_file, new_kernel_manager, runtime_dir
 from .remote import KernelNotebook, MissingNotebook, Notebook
 from .results import CellError, ExerciseStatus
 
-__all__ = ["Execution", "running_notebook", "strip_ansi", "trim_source"]
+__all__ = ["Execution", "running_notebook", "stop_started_ahead", "strip_ansi", "trim_source"]
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 START_AHEAD_READY_S = 30.0  # a kernel started ahead that is not ready by then is replaced
@@ -242,7 +242,7 @@ _starter: ThreadPoolExecutor | None = None
 
 def _start_ahead(config: GradeConfig) -> None:
     global _ahead, _starter
-    _stop_ahead()
+    stop_started_ahead()
     if _starter is None:
         _starter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kernel-ahead")
     _ahead = _starter.submit(_start_or_none, config)
@@ -270,7 +270,8 @@ def _take_ahead(config: GradeConfig) -> _Kernel | None:
     return kernel
 
 
-def _stop_ahead() -> None:
+def stop_started_ahead() -> None:
+    """Stop the kernel started ahead for a next notebook, if there is one."""
     global _ahead
     started, _ahead = _ahead, None
     kernel = started.result() if started is not None else None
@@ -278,7 +279,7 @@ def _stop_ahead() -> None:
         kernel.stop()
 
 
-atexit.register(_stop_ahead)
+atexit.register(stop_started_ahead)
 
 
 def _kernel_for(notebook: Any, config: GradeConfig) -> tuple[_Kernel, GradingClient]:

@@ -124,16 +124,19 @@ def gradescope_results(row: Row, lang: str = "en", grade: FinalGrade | None = No
     if result is not None:
         for exercise in result.exercises:
             for check in exercise.checks:
-                tests.append({
+                test = {
                     "name": f"{exercise.exercise_id}: {check.title(lang)}" + (f" [{check.device}]" if check.device else ""),
                     "number": check.id,
-                    "score": check.points if check.counts else 0.0,
-                    "max_score": check.max_points if check.counts else 0.0,
+                    "score": check.points,
+                    "max_score": check.max_points,
                     "status": "passed" if check.status is CheckStatus.PASSED else "failed",
                     "output": _output(check.message(lang) if check.message else check.status.value,
                                       check.hint(lang) if check.hint else ""),
                     "visibility": "after_published" if check.hidden else "visible",
-                })
+                }
+                if not check.counts:  # a CUDA-only check the course does not score: informational
+                    del test["score"], test["max_score"]
+                tests.append(test)
     score = row.score
     if grade is not None:
         tests += _final_tests(grade)

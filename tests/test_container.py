@@ -4,8 +4,10 @@ Three machines: a Docker-like container (root, Docker's capabilities and syscall
 laptop (a non-root user, no bubblewrap) and a locked-down runner (non-root, no bubblewrap, the
 Docker filter: no user namespace either). On each: which cage ``auto`` picks, the whole hostile
 suite (``tests/test_hostile.py``, each case and the bulk class) in that cage, and on the locked
-one, that grading refuses while a self-check runs. The three hostile runs go side by side: most
-of their time is kernels waiting out their timeouts.
+one, that grading refuses while a self-check runs. The platform entry points
+(``tests/test_platforms.py``) run on the first two as well: Gradescope and PrairieLearn grade in
+exactly such containers. The three runs go side by side: most of their time is kernels waiting
+out their timeouts.
 """
 
 from __future__ import annotations
@@ -61,7 +63,8 @@ def hostile_runs():
     started = {}
     for machine in MACHINES:
         env = {"GRADER_TEST_SANDBOX": CAGE[machine] or ""}
-        started[machine] = on(machine, sys.executable, "-m", "pytest", "tests/test_hostile.py", "-q", "-rs",
+        files = ["tests/test_hostile.py", *(["tests/test_platforms.py"] if CAGE[machine] else [])]
+        started[machine] = on(machine, sys.executable, "-m", "pytest", *files, "-q", "-rs",
                               "-p", "no:cacheprovider", f"--junitxml={reports / machine}.xml", env=env)
     runs = {}
     try:
@@ -119,6 +122,8 @@ def test_the_hostile_suite_holds(hostile_runs, machine: str) -> None:
     # Only what the cage says it does not stop is skipped.
     expected = {f"test_hostile_submission[{c.stem}]" for c in CASES if header(c).get("needs") == "scratch_size"}
     assert skipped == (expected if machine == "container" else set()), {n: outcomes[n] for n in skipped}
+    platforms = {n for n in outcomes if "gradescope" in n or "prairielearn" in n}
+    assert len(platforms) >= 4 and all(outcomes[n][0] == "passed" for n in platforms), platforms
 
 
 def test_where_nothing_can_cage_a_kernel_no_hostile_code_runs(hostile_runs) -> None:

@@ -104,7 +104,7 @@ def starts(monkeypatch):
     real = execute._start_kernel
     monkeypatch.setattr(execute, "_start_kernel", counting)
     yield started
-    execute._stop_ahead()
+    execute.stop_started_ahead()
 
 
 def test_the_next_notebooks_kernel_is_started_ahead_and_shares_nothing(make_config, starts) -> None:

@@ -2,7 +2,8 @@
 
 The only package that imports click. This module holds the group, the options and the exit
 codes; the commands live beside it, one module per family: :mod:`.grading` (check, grade, bulk,
-export, assign, data) and :mod:`.grades` (override, history, late).
+export, assign, data), :mod:`.grades` (override, history, late) and :mod:`.platforms` (package,
+autograde).
 """
 
 from __future__ import annotations
@@ -139,4 +140,4 @@ def _leave(code: int) -> None:
 
 
 
-from . import grades, grading  # noqa: E402,F401 - the commands register themselves on the group
+from . import grades, grading, platforms  # noqa: E402,F401 - the commands register themselves on the group

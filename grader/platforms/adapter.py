@@ -1,0 +1,105 @@
+"""What every platform's entry point does: collect the student's files safely, grade them in a
+cage, and write the platform's results file whole, by atomic rename, once every kernel is gone.
+
+A platform runs one container per submission: the cage is whatever ``auto`` finds there (container
+mode in Gradescope's and PrairieLearn's images, where bubblewrap cannot start). The folders the
+platform keeps the autograder's source and results in are protected paths: a kernel can neither
+read the hidden checks nor write the results file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .. import __version__
+from ..archives import ArchiveRejected, extract_zip, safe_name
+from ..config import GradeConfig
+from ..course import Course
+from ..i18n import T
+from ..results import SubmissionResult
+
+__all__ = ["Collected", "collect", "finish_kernels", "grade_collected", "write_atomically"]
+
+
+@dataclass
+class Collected:
+    """The student's files, gathered into one folder to grade, and what could not be used."""
+
+    folder: Path
+    notebooks: int = 0
+    problems: list[T] = field(default_factory=list)
+
+
+def collect(submission: Path, staging: Path) -> Collected:
+    """Copy the student's notebooks, loose or in zips (through the safe extractor), into ``staging``."""
+    staging.mkdir(parents=True, exist_ok=True)
+    found = Collected(staging)
+    for path in sorted(Path(submission).rglob("*")) if Path(submission).is_dir() else []:
+        if path.is_symlink() or not path.is_file() or ".ipynb_checkpoints" in path.parts:
+            continue
+        relative = path.relative_to(submission)
+        if path.suffix == ".ipynb":
+            target = staging / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target)
+            found.notebooks += 1
+        elif path.suffix == ".zip":
+            try:
+                inside = extract_zip(path, staging / f"{safe_name(path.stem)}.zip-contents")
+            except ArchiveRejected as rejected:
+                found.problems.append(T(f"{relative}: ", f"{relative}: ") + rejected.text)
+                continue
+            found.notebooks += sum(1 for _ in inside.rglob("*.ipynb"))
+    return found
+
+
+def grade_collected(collected: Collected, *, course: Course, data_root: Path, work_dir: Path, student_id: str,
+                    protected: tuple[Path, ...], lang: str = "en") -> SubmissionResult:
+    """Grade the collected folder against every exercise, hidden checks included, in a cage."""
+    from ..grade import grade_submission, prepare_data
+
+    config = GradeConfig(course=course, data_root=data_root, work_dir=work_dir, hidden=course.has_hidden_checks,
+                         lang=lang, protected_paths=protected)
+    prepare_data(config)
+    result = grade_submission(collected.folder, config, submission_id=student_id)
+    result.problems[:0] = collected.problems
+    return result
+
+
+def finish_kernels() -> None:
+    """Stop every kernel and zygote this process started: results are written only after."""
+    from ..execute import stop_started_ahead
+    from ..forkserver.client import fork_server
+
+    stop_started_ahead()
+    fork_server().close()
+
+
+def write_atomically(path: Path, document: dict[str, Any]) -> None:
+    """Write JSON whole or not at all: to a file beside it, flushed, then renamed over it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=".results-", suffix=".json", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            json.dump(document, out, ensure_ascii=False, indent=2)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+
+
+def versions(sandbox: str) -> str:
+    """What an instructor reads in the platform's log: versions and the cage."""
+    import platform
+
+    import torch
+
+    return f"grader {__version__} · Python {platform.python_version()} · torch {torch.__version__} · sandbox {sandbox}"

@@ -1,0 +1,103 @@
+"""Gradescope's autograder contract: ``/autograder/submission`` in, ``/autograder/results/results.json`` out.
+
+The zip an instructor uploads (:mod:`.package`) runs :func:`autograde` from its ``run_autograder``:
+the student's notebooks are gathered (loose or in zips, through the safe extractor), graded with
+the hidden checks in the cage the container allows, and written as one test per check (hidden
+checks ``after_published``, CUDA-only checks informational), the total in ``output``, the
+grader's version in ``extra_data``, and the late policy applied from
+``submission_metadata.json``'s ``created_at`` (never the clock; the course's ``[late]`` policy, or,
+where it names no due date, the assignment's). Whatever goes wrong, valid JSON that says so is
+written, whole, by atomic rename, after every kernel is gone. Only instructors see stdout.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import traceback
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from .. import __version__
+from ..course import Course
+from ..exports import gradescope_results
+from ..gradebook import Row
+from ..grades.final import final_grade
+from ..grades.late import LatePolicy, aware
+from .adapter import collect, finish_kernels, grade_collected, versions, write_atomically
+
+__all__ = ["ROOT", "autograde", "metadata"]
+
+ROOT = Path("/autograder")
+
+
+def metadata(root: Path) -> dict[str, Any]:
+    """``submission_metadata.json``, or nothing where the platform gave none (a local run)."""
+    path = root / "submission_metadata.json"
+    if not path.is_file():
+        return {}
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return data if isinstance(data, dict) else {}
+
+
+def _student(meta: dict[str, Any]) -> str:
+    users = [u for u in meta.get("users") or [] if isinstance(u, dict)]
+    first = users[0] if users else {}
+    return str(first.get("sid") or first.get("email") or first.get("name") or "student")
+
+
+def _policy(course: Course, meta: dict[str, Any]) -> tuple[LatePolicy | None, datetime | None]:
+    """The late policy to apply, and when the student submitted (both from what the platform says)."""
+    submitted = aware(meta["created_at"], "submission_metadata.json created_at") if meta.get("created_at") else None
+    policy = course.late
+    due = (meta.get("assignment") or {}).get("due_date")
+    if due and (policy is None or policy.due is None):
+        # The course names no due date: the assignment's, its lateness shown (and applied only if the course says).
+        policy = replace(policy or LatePolicy(), due=aware(due, "submission_metadata.json assignment.due_date"))
+    return policy, submitted
+
+
+def _failure(error: str) -> dict[str, Any]:
+    return {"score": 0.0, "output": "The autograder could not grade this submission; your instructor can see why. "
+                                    f"({error.splitlines()[-1][:300] if error else 'unknown error'})",
+            "tests": [], "stdout_visibility": "hidden",
+            "extra_data": {"grader_version": __version__, "error": error[-4000:]}}
+
+
+def autograde(root: Path, *, course: Course, data_root: Path, lang: str = "en") -> dict[str, Any]:
+    """Grade ``root/submission`` and write ``root/results/results.json``; the document written."""
+    results = root / "results" / "results.json"
+    try:
+        meta = metadata(root)
+        policy, submitted = _policy(course, meta)
+        with tempfile.TemporaryDirectory(prefix="grader-gradescope-") as scratch:
+            collected = collect(root / "submission", Path(scratch) / "submission")
+            result = grade_collected(collected, course=course, data_root=data_root, work_dir=Path(scratch) / "work",
+                                     student_id=_student(meta), lang=lang,
+                                     protected=(root / "source", root / "results", Path(scratch) / "work"))
+        row = Row.from_result(result, "", {})
+        grade = final_grade(row.student_id, result, course, [], policy=policy, submitted_at=submitted)
+        document = gradescope_results(row, lang, grade)
+        sandbox = sorted({e.kernel.get("sandbox", "none") for e in result.exercises if e.kernel}) or ["none"]
+        summary = f"Score: {grade.final:g} / {grade.possible:g}"
+        if grade.late:
+            summary += (f" (submitted {grade.late_seconds / 3600:.1f} h late; "
+                        + (f"{grade.late_penalty:g} points deducted)" if policy and policy.applies
+                           else "late penalty not applied)"))
+        document["output"] = "\n".join([summary, *([document["output"]] if document["output"] != row.status.value else [])])
+        document["stdout_visibility"] = "hidden"
+        document["extra_data"].update(grader_version=__version__, sandbox=sandbox, late_seconds=grade.late_seconds)
+        print(versions(", ".join(sandbox)))
+        for exercise in result.exercises:
+            for warning in exercise.problems:
+                print(f"{exercise.exercise_id}: {warning.en}")
+    except Exception:  # noqa: BLE001 - the student must still get a results file
+        error = traceback.format_exc()
+        print(error)
+        document = _failure(error)
+    finally:
+        finish_kernels()
+    write_atomically(results, document)
+    return document
