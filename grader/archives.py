@@ -13,6 +13,11 @@ Layouts understood, and freely mixed at the top of the input folder (or inside o
   and a group's other submitters are kept in the entry's meta (``group``), so that each member
   gets the group's result.
 
+A submission made by ``grader submit`` carries ``grader-submission.json``: what it says, compared
+with the files received, goes into the entry's meta (``submit_manifest``), so that a file changed
+after submit is reported and still graded. A zip that keeps the name ``grader submit`` gave it
+takes its student id from the manifest rather than from that name.
+
 Zips are extracted only into the grader's own work folder, and only after every entry passed
 :func:`check_zip`: no absolute paths, no ``..``, no symlinks, bounded entry count, depth, sizes
 and compression ratio (the declared sizes are not trusted: extraction counts bytes). A rejected
@@ -32,8 +37,10 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from .i18n import T
+from .submission.manifest import MANIFEST_NAME, verify_folder
 
-__all__ = ["ArchiveLimits", "ArchiveRejected", "Entry", "check_zip", "discover", "extract_zip", "safe_name"]
+__all__ = ["ArchiveLimits", "ArchiveRejected", "Entry", "check_zip", "discover", "extract_zip", "safe_name",
+           "submit_manifest"]
 
 CANVAS = re.compile(r"^(?P<name>[^_]+)(?P<late>_LATE)?_(?P<user>\d+)_(?P<sub>\d+)_(?P<file>.+)$")
 CANVAS_COPY = re.compile(r"-\d+(?=\.[^.]+$)")  # Canvas appends "-1" to resubmitted file names
@@ -183,7 +190,22 @@ def _gradescope_submissions(metadata: Path) -> tuple[dict[str, dict[str, Any]], 
 
 def _ignored_files(folder: Path) -> list[str]:
     return sorted(str(p.relative_to(folder)) for p in folder.rglob("*")
-                  if p.is_file() and p.suffix != ".ipynb" and not set(p.relative_to(folder).parts) & IGNORED)
+                  if p.is_file() and p.suffix != ".ipynb" and p.name != MANIFEST_NAME
+                  and not set(p.relative_to(folder).parts) & IGNORED)
+
+
+def submit_manifest(folder: Path) -> dict[str, Any] | None:
+    """What ``grader submit``'s manifest in ``folder`` (or the one folder in it) says, compared with
+    the files there (:func:`~grader.submission.manifest.verify_folder`); None without a manifest."""
+    inner = [p for p in folder.iterdir() if p.name not in IGNORED] if folder.is_dir() else []
+    if not (folder / MANIFEST_NAME).exists() and len(inner) == 1 and inner[0].is_dir():
+        folder = inner[0]  # a zip of the submission's folder
+    return verify_folder(folder)
+
+
+def _with_manifest(meta: dict[str, Any], folder: Path) -> dict[str, Any]:
+    found = submit_manifest(folder)
+    return {**meta, "submit_manifest": found} if found is not None else meta
 
 
 def _zip_entry(student_id: str, zip_path: Path, work: Path, limits: ArchiveLimits, meta: dict[str, Any]) -> Entry:
@@ -193,8 +215,11 @@ def _zip_entry(student_id: str, zip_path: Path, work: Path, limits: ArchiveLimit
     except ArchiveRejected as rejected:
         return Entry(student_id, None, [zip_path], {**meta, "archive": zip_path.name},
                      T(f"{zip_path.name}: ", f"{zip_path.name}: ") + rejected.text)
-    return Entry(student_id, folder, [zip_path], {**meta, "archive": zip_path.name,
-                                                   "ignored_files": _ignored_files(folder)})
+    meta = _with_manifest({**meta, "archive": zip_path.name, "ignored_files": _ignored_files(folder)}, folder)
+    claimed = meta.get("submit_manifest", {})
+    if meta.get("layout") == "zip" and claimed.get("student") and zip_path.name == claimed.get("zip_name"):
+        student_id = claimed["student"]  # the name grader submit gave it: the id is its first part
+    return Entry(student_id, folder, [zip_path], meta)
 
 
 def _canvas_entries(files: list[Path], work: Path, limits: ArchiveLimits) -> list[Entry]:
@@ -223,6 +248,7 @@ def _canvas_entries(files: list[Path], work: Path, limits: ArchiveLimits) -> lis
             else:
                 shutil.copyfile(file, folder / safe_name(original))
         meta["ignored_files"] = _ignored_files(folder)
+        meta = _with_manifest(meta, folder)
         entries.append(Entry(user, None if problem else folder, sorted(f for f, _ in members), meta, problem))
     return entries
 
@@ -254,7 +280,7 @@ def discover(root: Path, work: Path, limits: ArchiveLimits = ArchiveLimits()) ->
             continue
         if item.is_dir():
             layout = "gradescope" if re.fullmatch(r"submission_\d+", item.name) else "folder"
-            meta: dict[str, Any] = {"layout": layout, "ignored_files": _ignored_files(item)}
+            meta: dict[str, Any] = _with_manifest({"layout": layout, "ignored_files": _ignored_files(item)}, item)
             student = item.name
             if layout == "gradescope":
                 info = gradescope.get(item.name, {})

@@ -21,14 +21,21 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import wait
 from pathlib import Path
 from datetime import datetime
-from typing import Any, Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
 
 from .archives import Entry, discover
 from .config import GradeConfig
 from .gradebook import Gradebook, Row, Status, config_fingerprint, content_hash, writer_lock
+from .errors import GraderError
 from .i18n import T
+from .insight.annotations import sync as sync_annotations
+from .insight.fingerprints import submission_code
 from .results import SubmissionResult
+from .submission.manifest import course_hash
 from .workers import Pool, Slot
+
+if TYPE_CHECKING:
+    from .cluster.spec import ClusterSpec
 
 __all__ = ["BulkOptions", "BulkSummary", "grade_class", "print_summary", "rich_progress"]
 
@@ -46,6 +53,7 @@ class BulkOptions:
     submission_timeout: float | None = None  # default: from the notebook budget and the exercise count
     reports: bool = True  # write per-student reports and OUT/index.html
     submission_times: Mapping[str, datetime] | None = None  # from the LMS (--submission-times), kept in the gradebook
+    cluster: "ClusterSpec | None" = None  # grade on Dask workers instead of a local pool (grader.cluster)
 
     @property
     def gradebook_path(self) -> Path:
@@ -63,6 +71,8 @@ class BulkSummary:
     peak_worker_mb: float = 0.0  # the largest peak resident memory of one worker process
     gradebook: str = ""
     index: str = ""
+    backend: str = "local"  # "local" (a pool of worker processes here) or "dask"
+    workers: int = 0  # worker processes that graded in this run
 
     def line(self) -> str:
         """The machine-readable one-line summary (``--quiet``)."""
@@ -82,7 +92,8 @@ def _sources(entry: Entry) -> list[tuple[str, Path]]:
     return named
 
 
-def _with_layout_problems(result: SubmissionResult, entry: Entry) -> SubmissionResult:
+def _with_layout_problems(result: SubmissionResult, entry: Entry, graded_course: str) -> SubmissionResult:
+    """``result`` with what the input's layout found; ``graded_course``: the course's hash as graded here."""
     result.meta.update(entry.meta)
     ignored = entry.meta.get("ignored_files") or []
     if ignored:
@@ -91,6 +102,10 @@ def _with_layout_problems(result: SubmissionResult, entry: Entry) -> SubmissionR
                                  f"files that are not notebooks, so were not graded: {listed}"))
     if entry.meta.get("metadata_problem"):
         result.problems.append(T.from_dict(entry.meta["metadata_problem"]) or T.same(""))
+    if entry.meta.get("submit_manifest"):  # grader submit's manifest: files changed after submit, another course
+        from .submission.manifest import problems as manifest_problems
+
+        result.problems.extend(manifest_problems(entry.meta["submit_manifest"], graded_course))
     return result
 
 
@@ -100,6 +115,17 @@ def _for_member(row: Row, member: str) -> Row:
     if row.result is not None:
         result = SubmissionResult.from_dict({**row.result.to_dict(), "submission_id": member})
     return dataclasses.replace(row, student_id=member, result=result)
+
+
+def _own_code(folder: Path | None, row: Row, config: GradeConfig) -> dict[str, str] | None:
+    """What the student wrote, per exercise, for similarity (a group's once, under its submitter);
+    None where nothing was graded, which keeps what an earlier run stored."""
+    if folder is None or row.result is None:
+        return None
+    try:
+        return submission_code(folder, config.course)
+    except GraderError:  # unreadable now: the result says why; similarity skips the student
+        return {}
 
 
 def _error_row(entry: Entry, digest: str, error: str, config: GradeConfig, status: Status = Status.ERROR) -> Row:
@@ -113,19 +139,67 @@ def grade_class(source: Path, config: GradeConfig, options: BulkOptions, *,
     """Grade every submission under ``source`` into the gradebook; write the reports.
 
     Raises :class:`~grader.errors.SandboxError` before the gradebook is touched where no cage can
-    hold a kernel: every submission would otherwise become an error row.
+    hold a kernel (every submission would otherwise become an error row), and
+    :class:`~grader.cluster.spec.ClusterError` where ``options.cluster`` cannot be used.
     """
-    from .sandbox import plan
-
     started = time.monotonic()
     out = options.out_dir.resolve()
     work = config.work_dir / "bulk" / hashlib.sha256(str(out).encode()).hexdigest()[:12]
     entries = discover(Path(source), work)
-    plan(config)
+    with _backend(config, options, work) as backend:
+        return _grade(entries, config, options, backend, started, progress)
+
+
+Schedule = Callable[[list[Entry], Mapping[str, str], Callable[[Row], None]], tuple[int, int]]
+
+
+@contextmanager
+def _backend(config: GradeConfig, options: BulkOptions, work: Path) -> Iterator[tuple[str, Schedule]]:
+    """Where submissions are graded: a local pool, or a Dask cluster (connected to and checked
+    before the gradebook is touched, so that no cluster means nothing written)."""
+    if options.cluster is None:
+        from .sandbox import plan
+
+        plan(config)  # no cage here: stop before any student becomes an error row
+        yield "local", lambda entries, digests, done: _schedule(entries, config, options, work, digests, done)
+        return
+    try:
+        from .cluster.coordinator import DaskRun, connect
+    except ImportError as error:
+        from .cluster.spec import ClusterError
+
+        raise ClusterError(f"grading on Dask needs the 'dask' extra (pip install 'notebook-grader[dask]'): {error}") from None
+
+    with connect(options.cluster, config) as client:
+        graded_course = course_hash(config.course)
+        run = DaskRun(client, config, options.unit, _budget(config, options), window=options.cluster.window,
+                      lost_after=options.cluster.lost_after)
+        run.check_workers()
+
+        def schedule(entries: list[Entry], digests: Mapping[str, str], done: Callable[[Row], None]) -> tuple[int, int]:
+            def on_row(entry: Entry, result: dict[str, Any] | None, error: str | None) -> None:
+                digest = digests[entry.student_id]
+                if result is not None:
+                    done(Row.from_result(_with_layout_problems(SubmissionResult.from_dict(result), entry,
+                                                               graded_course), digest, entry.meta))
+                else:
+                    done(_error_row(entry, digest, error or "no result", config))
+
+            run.run(entries, on_row)
+            return run.peak_rss_kb, len(run.workers_seen)
+
+        yield "dask", schedule
+
+
+def _grade(entries: list[Entry], config: GradeConfig, options: BulkOptions, backend: tuple[str, Schedule],
+           started: float, progress: Progress | None) -> BulkSummary:
+    out = options.out_dir.resolve()
+    name, schedule = backend
     fingerprint = config_fingerprint(config)
     digests = {e.student_id: content_hash(_sources(e), fingerprint) for e in entries}
     files = {e.student_id: content_hash(_sources(e), "") for e in entries}  # the files alone: for stale overrides
     members = {e.student_id: list(e.meta.get("group") or [e.student_id]) for e in entries}
+    folders = {e.student_id: e.path for e in entries if e.path is not None}
     graded_now: list[str] = []
     with writer_lock(options.gradebook_path), Gradebook(options.gradebook_path) as book:
         if options.submission_times:
@@ -137,7 +211,7 @@ def grade_class(source: Path, config: GradeConfig, options: BulkOptions, *,
         def done(row: Row) -> None:
             nonlocal finished
             row.files_hash = files.get(row.student_id)
-            book.record(row)
+            book.record(row, _own_code(folders.get(row.student_id), row, config))
             for member in members.get(row.student_id, [])[1:]:  # a group: every member gets its result
                 book.record(_for_member(row, member))
                 graded_now.append(member)
@@ -156,7 +230,8 @@ def grade_class(source: Path, config: GradeConfig, options: BulkOptions, *,
                                 Status.UNREADABLE))
             else:
                 readable.append(entry)
-        peak_kb = _schedule(readable, config, options, work, digests, done) if readable else 0
+        peak_kb, workers = schedule(readable, digests, done) if readable else (0, 0)
+        sync_annotations(book, config.course)  # students who moved into or out of an answered cluster
         rows = book.rows()
         index = ""
         if options.reports:
@@ -169,7 +244,8 @@ def grade_class(source: Path, config: GradeConfig, options: BulkOptions, *,
         skipped=sum(len(m) for m in members.values()) - len(graded_now),
         statuses=dict(Counter(r.status.value for r in rows)),
         mean_percent=round(100 * sum(r.score / r.max_score for r in scored) / len(scored), 2) if scored else 0.0,
-        wall_s=round(time.monotonic() - started, 2), peak_worker_mb=round(peak_kb / 1024, 1), gradebook=str(options.gradebook_path), index=index)
+        wall_s=round(time.monotonic() - started, 2), peak_worker_mb=round(peak_kb / 1024, 1),
+        gradebook=str(options.gradebook_path), index=index, backend=name, workers=workers)
 
 
 def _budget(config: GradeConfig, options: BulkOptions) -> float:
@@ -179,10 +255,11 @@ def _budget(config: GradeConfig, options: BulkOptions) -> float:
 
 
 def _schedule(entries: list[Entry], config: GradeConfig, options: BulkOptions, work: Path,
-              digests: dict[str, str], done: Callable[[Row], None]) -> int:
+              digests: Mapping[str, str], done: Callable[[Row], None]) -> tuple[int, int]:
     pending = deque(entries)
     size = max(1, min(options.workers or os.cpu_count() or 1, len(entries)))
     budget = _budget(config, options)
+    graded_course = course_hash(config.course)
     pool = Pool(size, config, options.unit, work)
     try:
         while pending or any(s.entry for s in pool.slots):
@@ -199,14 +276,14 @@ def _schedule(entries: list[Entry], config: GradeConfig, options: BulkOptions, w
             busy = [s for s in pool.slots if s.entry is not None]
             wait([s.conn for s in busy] + [s.process.sentinel for s in busy], timeout=1.0)
             for slot in busy:
-                _collect(slot, pool, budget, digests, done, config)
+                _collect(slot, pool, budget, digests, done, config, graded_course)
     finally:
         pool.close()
-    return pool.peak_rss_kb
+    return pool.peak_rss_kb, size
 
 
-def _collect(slot: Slot, pool: Pool, budget: float, digests: dict[str, str], done: Callable[[Row], None],
-             config: GradeConfig) -> None:
+def _collect(slot: Slot, pool: Pool, budget: float, digests: Mapping[str, str], done: Callable[[Row], None],
+             config: GradeConfig, graded_course: str) -> None:
     entry = slot.entry
     assert entry is not None and slot.conn is not None
     digest = digests[entry.student_id]
@@ -221,7 +298,7 @@ def _collect(slot: Slot, pool: Pool, budget: float, digests: dict[str, str], don
         kind, payload, rss_kb = message
         pool.peak_rss_kb = max(pool.peak_rss_kb, rss_kb)
         if kind == "ok":
-            result = _with_layout_problems(SubmissionResult.from_dict(payload), entry)
+            result = _with_layout_problems(SubmissionResult.from_dict(payload), entry, graded_course)
             done(Row.from_result(result, digest, entry.meta))
         else:
             done(_error_row(entry, digest, "the grader failed on this submission:\n" + payload, config))

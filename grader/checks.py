@@ -15,6 +15,10 @@ hint in both languages::
             fail(T("...", "`__len__` returned {got}; the test split has 10000 images").format(got=got),
                  hint=T("...", "Which batch files does the test split read?"))
 
+A branch that recognises a particular mistake names it with ``why=`` (a few words in both
+languages) and may pass what came back as ``observed=``: the class report groups students by
+the mistakes their checks recognised.
+
 Device-parametrised checks take a ``device`` argument: they run once with ``"cpu"`` and once
 with ``"cuda"``, the latter "not run: no CUDA" where the kernel sees no GPU.
 
@@ -51,10 +55,13 @@ class CheckMeta:
 class CheckFailed(AssertionError):
     """A check's verdict that the student's answer is wrong, with what to tell them."""
 
-    def __init__(self, message: T, hint: T | None = None, *, retests: tuple[str, ...] = ()) -> None:
+    def __init__(self, message: T, hint: T | None = None, *, why: T | None = None, observed: str | None = None,
+                 retests: tuple[str, ...] = ()) -> None:
         super().__init__(message.en)
         self.message = message
         self.hint = hint
+        self.why = why  # the mistake recognised, in a few words (for the class's mistake clusters)
+        self.observed = observed  # a canonical form of what came back
         self.retests = tuple(retests)  # the public checks whose behaviour this failure shows broken
 
 
@@ -87,14 +94,19 @@ def check_meta(function: Callable[..., Any]) -> CheckMeta | None:
     return getattr(function, _ATTRIBUTE, None)
 
 
-def fail(message: T, hint: T | None = None, *, retests: tuple[str, ...] = ()) -> NoReturn:
+def fail(message: T, hint: T | None = None, *, why: T | None = None, observed: Any = None,
+         retests: tuple[str, ...] = ()) -> NoReturn:
     """End the check as failed, telling the student what was expected and what came back.
 
-    ``retests``: in a judge shared by several checks, the public checks this branch's failure
-    concerns (it refines an enclosing :func:`retests`).
+    ``why``: the mistake this branch recognised, in a few words ("reads one batch only"); students
+    who fail alike form one of the class's mistake clusters (:mod:`grader.insight`). ``observed``:
+    what came back (a value, described with :func:`describe`), counted per cluster. Neither is
+    shown to the student. ``retests``: in a judge shared by several checks, the public checks this
+    branch's failure concerns (it refines an enclosing :func:`retests`).
     """
     __tracebackhide__ = True
-    raise CheckFailed(message, hint, retests=retests)
+    raise CheckFailed(message, hint, why=why, observed=None if observed is None else describe(observed),
+                      retests=retests)
 
 
 @contextmanager

@@ -1,4 +1,5 @@
-"""The class report (``OUT/index.html``): score histogram, per-check pass rates, the students, the failures.
+"""The class report (``OUT/index.html``): score histogram, per-check pass rates, the common
+mistakes per exercise, the students, the failures.
 
 Built from gradebook rows only, so it can be regenerated at any time without grading. One
 self-contained page: inline CSS, inline SVG, a little inline JavaScript for sorting and
@@ -18,11 +19,13 @@ from .course import Course
 from .gradebook import Gradebook, Row, Status
 from .grades.final import FinalGrade
 from .i18n import T
+from .insight.annotations import Annotation, notes, orphaned
+from .insight.clusters import Cluster, clusters
 from .report import environment
 from .results import CheckStatus, ExerciseStatus
 
-__all__ = ["ClassSummary", "render_class_report", "student_report_path", "summarise", "write_class_report",
-           "write_reports"]
+__all__ = ["ClassSummary", "MistakeSection", "mistake_sections", "render_class_report", "student_report_path",
+           "summarise", "write_class_report", "write_reports"]
 
 BINS = 10
 WORDS: dict[str, T] = {
@@ -53,6 +56,19 @@ WORDS: dict[str, T] = {
     "stale": T("이전 제출물에 대한 조정", "stale adjustments"),
     "auto": T("자동 점수", "automatic"),
     "public_only": T("공개 데이터에서만 통과 (하드코딩?)", "public data only (hard-coded?)"),
+    "mistakes": T("흔한 실수", "Common mistakes"),
+    "mistakes_hint": T("검사가 알아본 실수가 같은 학생들의 묶음입니다. 'grader annotate OUT 묶음ID' 로 한 번에 답할 수 있습니다.",
+                       "Students whose checks recognised the same mistakes. Answer a cluster once with "
+                       "'grader annotate OUT CLUSTER_ID'."),
+    "mistake": T("실수", "mistake"),
+    "checks": T("실패한 검사", "failing checks"),
+    "examples": T("예", "examples"),
+    "observed": T("돌려준 값", "what came back"),
+    "other": T("기타", "other"),
+    "other_students": T("명은 각자 다른 실수 (혼자인 묶음)", "students alone in their mistake"),
+    "answered": T("답변", "answered"),
+    "orphaned": T("묶음이 사라진 답변 (지금 아무도 없음)", "answers whose cluster is now empty"),
+    "no_mistakes": T("모두 통과했습니다.", "every check passed"),
     Status.GRADED.value: T("채점됨", "graded"),
     Status.TIMEOUT.value: T("시간 초과", "timed out"),
     Status.ERROR.value: T("오류", "error"),
@@ -170,23 +186,64 @@ def summarise(rows: list[Row], course: Course, lang: str = "en",
                         mean=sum(percents) / len(percents) if percents else 0.0, median=median)
 
 
+@dataclass
+class MistakeSection:
+    """One exercise's common mistakes: the clusters of two or more, the rest folded into "other"."""
+
+    exercise_id: str
+    title: str
+    graded: int  # students with a graded notebook for it: the share's denominator
+    clusters: list[Cluster]
+    alone: int  # students alone in their cluster
+    answers: dict[str, list[Annotation]]  # cluster id → its annotations
+    orphaned: list[Annotation]
+
+    def share(self, cluster: Cluster) -> float:
+        return 100 * cluster.size / self.graded if self.graded else 0.0
+
+
+def mistake_sections(rows: list[Row], course: Course, lang: str = "en", *,
+                     found: Mapping[str, list[Cluster]] | None = None,
+                     annotations: list[Annotation] = ()) -> list[MistakeSection]:
+    """Every exercise's common mistakes, from the gradebook rows (``found``: clusters already computed)."""
+    found = found if found is not None else clusters({r.student_id: r.result for r in rows}, course)
+    lost = orphaned(annotations, found)
+    sections = []
+    for exercise in course.exercises:
+        every = found.get(exercise.id, [])
+        graded = sum(1 for r in rows if r.result is not None for e in r.result.exercises
+                     if e.exercise_id == exercise.id and e.status not in (ExerciseStatus.MISSING, ExerciseStatus.INVALID))
+        answers: dict[str, list[Annotation]] = {}
+        for a in annotations:
+            if a.exercise_id == exercise.id:
+                answers.setdefault(a.cluster_id, []).append(a)
+        sections.append(MistakeSection(
+            exercise.id, exercise.title(lang), graded, [c for c in every if c.size > 1],
+            sum(c.size for c in every if c.size == 1), answers, [a for a in lost if a.exercise_id == exercise.id]))
+    return sections
+
+
 def render_class_report(rows: list[Row], course: Course, *, lang: str = "en",
                         report_href: Callable[[str], str] | None = None,
-                        grades: Mapping[str, FinalGrade] | None = None) -> str:
+                        grades: Mapping[str, FinalGrade] | None = None,
+                        mistakes: list[MistakeSection] | None = None) -> str:
     summary = summarise(rows, course, lang, report_href, grades)
     tallest = max(summary.histogram + [1])
     return environment().get_template("class.html.j2").render(
         s=summary, course=course, lang=lang, w=lambda key: WORDS[key](lang), tallest=tallest, bins=BINS,
         status_colour=STATUS_COLOURS, generated=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        statuses=[s.value for s in Status])
+        statuses=[s.value for s in Status],
+        mistakes=mistakes if mistakes is not None else mistake_sections(rows, course, lang),
+        href=report_href or (lambda sid: None))
 
 
 def write_class_report(rows: list[Row], path: Path, course: Course, *, lang: str = "en",
                        report_href: Callable[[str], str] | None = None,
-                       grades: Mapping[str, FinalGrade] | None = None) -> Path:
+                       grades: Mapping[str, FinalGrade] | None = None,
+                       mistakes: list[MistakeSection] | None = None) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_class_report(rows, course, lang=lang, report_href=report_href, grades=grades),
-                    encoding="utf-8")
+    path.write_text(render_class_report(rows, course, lang=lang, report_href=report_href, grades=grades,
+                                        mistakes=mistakes), encoding="utf-8")
     return path
 
 
@@ -202,9 +259,14 @@ def write_reports(out: Path, book: Gradebook, course: Course, *, lang: str = "en
     from .report import write_student_report
 
     rows, grades = book.rows(), class_grades(book, course)
+    found, annotations = clusters({r.student_id: r.result for r in rows}, course), book.annotations()
+    answered = notes(annotations, found)
+    # A student leaves a cluster only by being graded again; one answered now may not have been.
+    wanted = None if students is None else set(students) | set(answered)
     for row in rows:
         report = student_report_path(out, row.student_id)
-        if row.result is not None and (students is None or row.student_id in students or not report.exists()):
-            write_student_report(row.result, report, lang, grades.get(row.student_id))
+        if row.result is not None and (wanted is None or row.student_id in wanted or not report.exists()):
+            write_student_report(row.result, report, lang, grades.get(row.student_id), answered.get(row.student_id))
     return write_class_report(rows, out / "index.html", course, lang=lang, grades=grades,
-                              report_href=lambda sid: str(student_report_path(out, sid).relative_to(out)))
+                              report_href=lambda sid: str(student_report_path(out, sid).relative_to(out)),
+                              mistakes=mistake_sections(rows, course, lang, found=found, annotations=annotations))

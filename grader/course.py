@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import inspect
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,6 +76,17 @@ class Course:
             return getattr(module, function)
         except AttributeError:
             raise CourseError(f"{path}: has no function {function!r} (named in {MANIFEST})") from None
+
+    def prepare_data(self, root: Path, *, download: bool = False) -> Any:
+        """Run the course's data preparer on ``root``; ``download``: let it fetch the real data set
+        (only where the user asked: without it the preparer decides, offline by default)."""
+        preparer = self.data_preparer()
+        if not download:
+            return preparer(root)
+        if "download" not in inspect.signature(preparer).parameters:
+            raise CourseError(f"{self.root / MANIFEST}: data generator {self.data_generator} cannot download "
+                              "(it takes no download argument)")
+        return preparer(root, download=True)
 
 
 def _title(data: Any, where: str) -> T:

@@ -21,10 +21,12 @@ from .gradebook import Row
 from .grades.final import FinalGrade, final_grade
 from .results import CheckStatus, SubmissionResult
 
-__all__ = ["CSV_COLUMNS", "FORMATS", "export", "gradescope_results", "write_canvas_csv", "write_csv", "write_gradescope",
-           "write_junit"]
+__all__ = ["CLUSTER_COLUMNS", "CSV_COLUMNS", "FORMATS", "MEMBER_COLUMNS", "export", "gradescope_results",
+           "write_canvas_csv", "write_clusters", "write_csv", "write_gradescope", "write_junit"]
 
-FORMATS = ("csv", "canvas", "gradescope", "junit")
+FORMATS = ("csv", "canvas", "gradescope", "junit", "clusters")
+CLUSTER_COLUMNS = ("exercise", "cluster_id", "size", "label_en", "label_ko", "checks")
+MEMBER_COLUMNS = ("student_id", "exercise", "cluster_id")
 
 
 Grades = Mapping[str, FinalGrade]
@@ -195,6 +197,27 @@ def write_junit(rows: list[Row], course: Course, path: Path, lang: str = "en", g
     return path
 
 
+def write_clusters(rows: list[Row], course: Course, dest: Path) -> Path:
+    """``clusters.csv`` (one row per mistake cluster, :data:`CLUSTER_COLUMNS`; ``checks`` joined by
+    ``;``) and ``cluster_members.csv`` (:data:`MEMBER_COLUMNS`) under ``dest``; other tools read
+    these files, so their names and columns stay as they are."""
+    from .insight.clusters import clusters
+
+    found = clusters({r.student_id: r.result for r in rows}, course)
+    dest.mkdir(parents=True, exist_ok=True)
+    with open(dest / "clusters.csv", "w", newline="", encoding="utf-8") as f, \
+            open(dest / "cluster_members.csv", "w", newline="", encoding="utf-8") as g:
+        table, members = csv.writer(f), csv.writer(g)
+        table.writerow(CLUSTER_COLUMNS)
+        members.writerow(MEMBER_COLUMNS)
+        for exercise in course.exercises:
+            for cluster in found.get(exercise.id, []):
+                table.writerow([exercise.id, cluster.id, cluster.size, cluster.label.en, cluster.label.ko,
+                                ";".join(cluster.checks)])
+                members.writerows([student, exercise.id, cluster.id] for student in cluster.members)
+    return dest / "clusters.csv"
+
+
 def export(rows: list[Row], course: Course, fmt: str, dest: Path, *, lang: str = "en",
            canvas_column: str | None = None, grades: Grades | None = None) -> Path:
     """Write ``rows`` in ``fmt`` under ``dest`` (a folder); the path written is returned."""
@@ -206,4 +229,6 @@ def export(rows: list[Row], course: Course, fmt: str, dest: Path, *, lang: str =
         return write_gradescope(rows, course, dest / "gradescope", lang, grades)
     if fmt == "junit":
         return write_junit(rows, course, dest / "junit.xml", lang, grades)
+    if fmt == "clusters":
+        return write_clusters(rows, course, dest)
     raise ValueError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")

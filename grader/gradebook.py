@@ -11,12 +11,15 @@ instructor's adjustment is marked stale.
 
 Tables: ``submissions`` (the automatic results), ``adjustments`` (the instructors' decisions,
 append-only: triggers refuse every ``UPDATE`` and ``DELETE``), ``extensions`` (each import a
-batch; the latest batch holds; append-only too) and ``submission_times`` (from the LMS). An
-older gradebook is migrated in place, in one transaction, when it is opened.
+batch; the latest batch holds; append-only too), ``submission_times`` (from the LMS),
+``annotations`` (an instructor's answer to a mistake cluster, append-only) and ``code`` (each
+student's own code per exercise, for similarity). An older gradebook is migrated in place, in
+one transaction, when it is opened.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import fcntl
 import hashlib
@@ -33,11 +36,13 @@ from .config import GradeConfig
 from .errors import GraderError
 from .grades.adjustments import Adjustment
 from .grades.late import Extension
+from .i18n import T
+from .insight.annotations import Annotation
 from .results import ExerciseStatus, SubmissionResult
 
 __all__ = ["Gradebook", "Row", "Status", "config_fingerprint", "content_hash", "status_of", "writer_lock"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 _SCHEMA_1 = """
 CREATE TABLE IF NOT EXISTS info (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS submissions (
@@ -93,7 +98,32 @@ CREATE TRIGGER extensions_append_only_u BEFORE UPDATE ON extensions
 CREATE TRIGGER extensions_append_only_d BEFORE DELETE ON extensions
     BEGIN SELECT RAISE(ABORT, 'extensions are append-only: import a new sheet instead'); END;
 """
-_MIGRATIONS = {1: _MIGRATE_TO_2}  # from schema N to N + 1
+# Schema 2 → 3: answers to mistake clusters, where an adjustment came from, and the students' own code.
+_MIGRATE_TO_3 = """
+CREATE TABLE annotations (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    exercise_id TEXT NOT NULL,
+    cluster_id  TEXT NOT NULL,
+    check_id    TEXT,             -- NULL: the exercise as a whole
+    comment_ko  TEXT NOT NULL,
+    comment_en  TEXT NOT NULL,
+    points      REAL,             -- NULL: a comment only
+    author      TEXT NOT NULL,
+    created_at  TEXT NOT NULL
+);
+CREATE TRIGGER annotations_append_only_u BEFORE UPDATE ON annotations
+    BEGIN SELECT RAISE(ABORT, 'annotations are append-only'); END;
+CREATE TRIGGER annotations_append_only_d BEFORE DELETE ON annotations
+    BEGIN SELECT RAISE(ABORT, 'annotations are append-only'); END;
+ALTER TABLE adjustments ADD COLUMN source TEXT;  -- NULL: by hand; 'annotation:N': a cluster's answer
+CREATE TABLE code (
+    student_id  TEXT NOT NULL,
+    exercise_id TEXT NOT NULL,
+    source      TEXT NOT NULL,    -- the student's own cells: given cells and the self-check left out
+    PRIMARY KEY (student_id, exercise_id)
+);
+"""
+_MIGRATIONS = {1: _MIGRATE_TO_2, 2: _MIGRATE_TO_3}  # from schema N to N + 1
 
 
 class Status(str, enum.Enum):
@@ -141,11 +171,8 @@ class Row:
 
 
 def _file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
     with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def config_fingerprint(config: GradeConfig) -> str:
@@ -241,8 +268,9 @@ class Gradebook:
         """student id → the content hash of what was graded for them."""
         return dict(self._db.execute("SELECT student_id, content_hash FROM submissions"))
 
-    def record(self, row: Row) -> None:
-        """Store one student's outcome, replacing any earlier one, in its own transaction."""
+    def record(self, row: Row, code: dict[str, str] | None = None) -> None:
+        """Store one student's outcome, replacing any earlier one, in its own transaction; with
+        ``code`` (exercise id → the student's own code), that replaces their stored code too."""
         values = (row.student_id, row.content_hash, Status(row.status).value, row.score, row.max_score,
                   json.dumps(row.result.to_dict(), ensure_ascii=False) if row.result else None,
                   row.error, json.dumps(row.meta, ensure_ascii=False, sort_keys=True), row.graded_at or _now(),
@@ -250,9 +278,18 @@ class Gradebook:
         with self._transaction():
             self._db.execute("INSERT OR REPLACE INTO submissions (student_id, content_hash, status, score, max_score,"
                              " result, error, meta, graded_at, files_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", values)
+            if code is not None:
+                self._db.execute("DELETE FROM code WHERE student_id = ?", (row.student_id,))
+                self._db.executemany("INSERT INTO code VALUES (?, ?, ?)",
+                                     [(row.student_id, exercise, text) for exercise, text in sorted(code.items())])
 
     def rows(self) -> list[Row]:
         return list(self._iter_rows())
+
+    def code(self, exercise_id: str) -> dict[str, str]:
+        """student id → their own code for the exercise, as stored when graded."""
+        return dict(self._db.execute("SELECT student_id, source FROM code WHERE exercise_id = ? ORDER BY student_id",
+                                     (exercise_id,)))
 
     def _iter_rows(self) -> Iterator[Row]:
         cursor = self._db.execute("SELECT student_id, content_hash, status, score, max_score, result, error, meta,"
@@ -266,23 +303,47 @@ class Gradebook:
 
     def add_adjustments(self, adjustments: Iterable[Adjustment]) -> list[int]:
         """Append adjustments, all in one transaction (a sheet lands whole or not at all); their ids."""
-        ids = []
         with self._transaction():
-            for a in adjustments:
-                cursor = self._db.execute(
-                    "INSERT INTO adjustments (student_id, exercise_id, check_id, kind, value, reason, author,"
-                    " created_at, files_hash, revokes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (a.student_id, a.exercise_id, a.check_id, a.kind, a.value, a.reason, a.author,
-                     a.created_at, a.files_hash, a.revokes))
-                ids.append(int(cursor.lastrowid or 0))
+            return self._insert_adjustments(adjustments)
+
+    def _insert_adjustments(self, adjustments: Iterable[Adjustment]) -> list[int]:
+        ids = []
+        for a in adjustments:
+            cursor = self._db.execute(
+                "INSERT INTO adjustments (student_id, exercise_id, check_id, kind, value, reason, author,"
+                " created_at, files_hash, revokes, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (a.student_id, a.exercise_id, a.check_id, a.kind, a.value, a.reason, a.author,
+                 a.created_at, a.files_hash, a.revokes, a.source))
+            ids.append(int(cursor.lastrowid or 0))
         return ids
 
     def adjustments(self) -> list[Adjustment]:
         """Every adjustment ever made, in the order made."""
         cursor = self._db.execute("SELECT id, student_id, exercise_id, check_id, kind, value, reason, author,"
-                                  " created_at, files_hash, revokes FROM adjustments ORDER BY id")
+                                  " created_at, files_hash, revokes, source FROM adjustments ORDER BY id")
         return [Adjustment(id=i, student_id=s, exercise_id=e, check_id=c, kind=k, value=v, reason=r, author=a,
-                           created_at=t, files_hash=f, revokes=x) for i, s, e, c, k, v, r, a, t, f, x in cursor]
+                           created_at=t, files_hash=f, revokes=x, source=o)
+                for i, s, e, c, k, v, r, a, t, f, x, o in cursor]
+
+    def add_annotation(self, annotation: Annotation, adjustments: Iterable[Adjustment] = ()) -> int:
+        """Record an answer to a cluster and, in the same transaction, the adjustments it makes
+        (``source`` set to it); its id."""
+        with self._transaction():
+            cursor = self._db.execute(
+                "INSERT INTO annotations (exercise_id, cluster_id, check_id, comment_ko, comment_en, points, author,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (annotation.exercise_id, annotation.cluster_id, annotation.check_id, annotation.comment.ko,
+                 annotation.comment.en, annotation.points, annotation.author, annotation.created_at))
+            number = int(cursor.lastrowid or 0)
+            self._insert_adjustments(dataclasses.replace(a, source=f"annotation:{number}") for a in adjustments)
+        return number
+
+    def annotations(self) -> list[Annotation]:
+        """Every answer to a cluster, in the order given."""
+        cursor = self._db.execute("SELECT id, exercise_id, cluster_id, check_id, comment_ko, comment_en, points,"
+                                  " author, created_at FROM annotations ORDER BY id")
+        return [Annotation(exercise_id=e, cluster_id=c, comment=T(ko, en), author=a, check_id=k, points=p,
+                           created_at=t, id=i) for i, e, c, k, ko, en, p, a, t in cursor]
 
     def add_extensions(self, extensions: Iterable[Extension], source: str) -> int:
         """A new batch of extensions, replacing the last as the one that holds; its batch number."""

@@ -65,6 +65,7 @@ _UI: dict[str, T] = {
     "points": T("점수", "points"),
     "message": T("메시지", "message"),
     "hint": T("힌트", "hint"),
+    "instructor_note": T("교수자의 답변", "from your instructor"),
     "total": T("합계", "total"),
     "score": T("점수", "score"),
     "exercise": T("실습", "exercise"),

@@ -118,7 +118,9 @@ def new_kernel_manager(runtime: Path, provisioner: str = "",
     specs.provisioner = provisioner
     specs.provisioner_config = dict(provisioner_config or {})
     specs.argv_prefix = tuple(argv_prefix)
-    manager = AsyncKernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=specs, transport="ipc",
+    # Windows has no Unix-socket transport in Jupyter: there, loopback TCP (as stock Jupyter does).
+    transport = "tcp" if sys.platform == "win32" else "ipc"
+    manager = AsyncKernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=specs, transport=transport,
                                  client_factory=ReadyKernelClient)
     manager.connection_file = str(connection or connection_file(runtime))
     return manager

@@ -173,7 +173,7 @@ class CheckPlugin:
         error = excinfo.value if excinfo is not None else None
         if isinstance(error, CheckFailed):
             result.status, result.message, result.hint = CheckStatus.FAILED, error.message, error.hint
-            result.retests = list(error.retests)
+            result.retests, result.why, result.observed = list(error.retests), error.why, error.observed
         elif isinstance(error, StudentError) and error.not_implemented:
             result.status = CheckStatus.FAILED
             result.message = MSG_NOT_IMPLEMENTED.format(where=error.where or where.removeprefix("test_"))

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import jinja2
 
 from .grades.final import FinalGrade
-from .i18n import ui
+from .i18n import T, ui
 from .results import CheckStatus, ExerciseResult, SubmissionResult
 from .sandbox.words import does_not_stop
 
@@ -68,19 +68,23 @@ def late_words(seconds: float) -> str:
     return " ".join(parts[:2]) or f"{rest} s"
 
 
-def render_student_report(result: SubmissionResult, lang: str = "en", grade: FinalGrade | None = None) -> str:
+def render_student_report(result: SubmissionResult, lang: str = "en", grade: FinalGrade | None = None,
+                          notes: Mapping[str, list[T]] | None = None) -> str:
     """The student's page; with ``grade``, their final grade, adjustments (reasons, never authors)
-    and lateness lead it."""
+    and lateness lead it. ``notes``: the instructor's answers to the student's mistake clusters,
+    by check id (or exercise id for the whole exercise). A check's ``why`` and ``observed`` are
+    the instructor's and never shown here: they may quote hidden inputs."""
     shown = grade if grade is not None and (grade.applied or grade.late or grade.mode) else None
     score, possible = (shown.final, shown.possible) if shown else (result.score, result.max_score)
     template = environment().get_template("student.html.j2")
     return template.render(result=result, lang=lang, ring=score_ring(score, possible), Status=CheckStatus,
-                           grade=shown, late_words=late_words)
+                           grade=shown, late_words=late_words, notes=notes or {})
 
 
-def write_student_report(result: SubmissionResult, path: Path, lang: str = "en", grade: FinalGrade | None = None) -> Path:
+def write_student_report(result: SubmissionResult, path: Path, lang: str = "en", grade: FinalGrade | None = None,
+                         notes: Mapping[str, list[T]] | None = None) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_student_report(result, lang, grade), encoding="utf-8")
+    path.write_text(render_student_report(result, lang, grade, notes), encoding="utf-8")
     return path
 
 

@@ -7,10 +7,11 @@ dataclasses; ``to_dict``/``from_dict`` are the one JSON form (``SCHEMA`` names i
 from __future__ import annotations
 
 import enum
+import os
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .i18n import T
+from .i18n import T, default_language
 
 __all__ = ["CellError", "CheckResult", "CheckStatus", "ExerciseResult", "ExerciseStatus", "SCHEMA", "SubmissionResult"]
 
@@ -33,6 +34,10 @@ class ExerciseStatus(str, enum.Enum):
     LIMIT = "limit"  # a resource limit (memory, processes, output...) was breached
     MISSING = "missing"  # no notebook for this exercise in the submission
     INVALID = "invalid"  # a notebook was there but could not be read
+
+
+def _display_language() -> str:
+    return default_language(os.environ)
 
 
 def _text(value: T | None) -> dict[str, str] | None:
@@ -74,9 +79,15 @@ class CheckResult:
     duration_s: float = 0.0
     error: CellError | None = None  # the student's exception, for status "error"
     retests: list[str] = field(default_factory=list)  # a hidden check's failure: the public checks it re-tested
+    why: T | None = None  # the mistake the check recognised (instructors only)
+    observed: str | None = None  # a canonical form of what came back (instructors only)
 
     def to_dict(self) -> dict[str, Any]:
-        extra = {"retests": self.retests} if self.retests else {}
+        extra: dict[str, Any] = {"retests": self.retests} if self.retests else {}
+        if self.why is not None:
+            extra["why"] = self.why.to_dict()
+        if self.observed is not None:
+            extra["observed"] = self.observed
         return {
             "id": self.id,
             "title": self.title.to_dict(),
@@ -109,6 +120,8 @@ class CheckResult:
             duration_s=float(data.get("duration_s", 0.0)),
             error=CellError.from_dict(data["error"]) if data.get("error") else None,
             retests=[str(r) for r in data.get("retests") or []],
+            why=T.from_dict(data.get("why")),
+            observed=data.get("observed"),
         )
 
 
@@ -133,6 +146,17 @@ class ExerciseResult:
     @property
     def max_score(self) -> float:
         return sum(c.max_points for c in self.checks if c.counts)
+
+    # In Jupyter and IPython an exercise's result shows as its table, not as the dataclass's repr.
+    def _repr_html_(self) -> str:
+        from .report import exercise_table_html
+
+        return exercise_table_html(self, _display_language())
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        from .textreport import exercise_table_text
+
+        printer.text(exercise_table_text(self, _display_language()))
 
     def to_dict(self) -> dict[str, Any]:
         return {

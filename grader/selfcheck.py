@@ -2,56 +2,95 @@
 
 Inside the student's own notebook there is no adversary, so the same checks run against the
 live namespace (:class:`grader.remote.LocalNotebook`) and show a table: HTML in Jupyter, text
-elsewhere. Under the grader the cell does nothing: the grader runs the checks itself, from the
-outside, and never trusts what a notebook prints.
+elsewhere, and nothing else (the returned result displays as that same table, once). Under the
+grader the cell does nothing: the grader runs the checks itself, from the outside, and never
+trusts what a notebook prints. Nothing on this path imports a POSIX-only module: students run it
+on Windows, macOS and Colab.
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .course import find_course, load_course
 from .i18n import default_language
-from .sandbox import GRADING_FLAG
 from .plugin import GradingContext
 from .remote import LocalNotebook
 from .results import ExerciseResult, ExerciseStatus
 from .runner import run_checks
+from .sandbox import GRADING_FLAG
 
-__all__ = ["run_selfcheck"]
+__all__ = ["SelfCheckResult", "run_selfcheck"]
+
+
+@dataclass
+class SelfCheckResult(ExerciseResult):
+    """An exercise's result that shows itself as its table once per Jupyter cell.
+
+    :func:`run_selfcheck` shows the table as it returns; when the call is the cell's last
+    expression, Jupyter would show the returned object a second time. It does not: a result
+    already shown by this cell shows nothing more, and shows its table again in a later cell.
+    """
+
+    lang: str = field(default="en", repr=False, compare=False)
+    shown_in: int | None = field(default=None, repr=False, compare=False)  # the IPython execution count
+
+    def _ipython_display_(self) -> None:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+        count = getattr(shell, "execution_count", None)
+        if self.shown_in is not None and self.shown_in == count:
+            return
+        self.shown_in = count
+        _show(self, self.lang, in_kernel=getattr(shell, "kernel", None) is not None)
 
 
 def run_selfcheck(exercise_id: str, namespace: dict[str, Any], *, data_root: str | os.PathLike = "data",
-                  lang: str | None = None, course: str | os.PathLike | None = None) -> ExerciseResult | None:
-    """Run ``exercise_id``'s public checks against ``namespace`` and show the table."""
+                  lang: str | None = None, course: str | os.PathLike | None = None,
+                  download: bool = False) -> SelfCheckResult | None:
+    """Run ``exercise_id``'s public checks against ``namespace`` and show the table.
+
+    ``download``: first let the course's data preparer download the real data set into
+    ``data_root`` where it is not there (it falls back to the offline stand-in, saying so in one
+    line); without it, nothing here touches the network.
+    """
     if os.environ.get(GRADING_FLAG):
         print("(self-check skipped: the grader runs the checks itself)")
         return None
     lang = lang or default_language(os.environ)
     loaded = load_course(Path(course) if course else find_course(Path.cwd()))
     exercise = loaded.exercise(exercise_id)
+    if download:
+        loaded.prepare_data(Path(data_root), download=True)
     context = GradingContext(exercise_id=exercise_id, data_root=Path(data_root).resolve(),
                              work_dir=Path.home() / ".cache" / "grader-selfcheck", lang=lang)
     checks = run_checks(loaded, exercise, LocalNotebook(namespace), context, hidden=False)
-    result = ExerciseResult(exercise_id=exercise_id, title=exercise.title,
-                            status=ExerciseStatus.GRADED, checks=checks)
-    _show(result, lang)
+    result = SelfCheckResult(exercise_id=exercise_id, title=exercise.title, status=ExerciseStatus.GRADED,
+                             checks=checks, lang=lang)
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        _show(result, lang, in_kernel=False)
+    else:
+        if get_ipython() is None:
+            _show(result, lang, in_kernel=False)
+        else:
+            result._ipython_display_()
     return result
 
 
-def _show(result: ExerciseResult, lang: str) -> None:
-    from .report import exercise_table_html
-    from .textreport import exercise_table_text
-
-    try:
-        from IPython import get_ipython
+def _show(result: ExerciseResult, lang: str, *, in_kernel: bool) -> None:
+    if in_kernel:
         from IPython.display import HTML, display
 
-        if get_ipython() is not None and getattr(get_ipython(), "kernel", None) is not None:
-            display(HTML(exercise_table_html(result, lang)))
-            return
-    except ImportError:
-        pass
+        from .report import exercise_table_html
+
+        display(HTML(exercise_table_html(result, lang)))
+        return
+    from .textreport import exercise_table_text
+
     print(exercise_table_text(result, lang))

@@ -24,10 +24,10 @@ from .archives import Entry
 from .config import GradeConfig
 from .results import SubmissionResult
 
-__all__ = ["Pool", "Slot"]
+__all__ = ["Pool", "Slot", "load_unit"]
 
 
-def _load_unit(spec: str) -> Callable[..., SubmissionResult]:
+def load_unit(spec: str) -> Callable[..., SubmissionResult]:
     module, _, name = spec.partition(":")
     return getattr(importlib.import_module(module), name)
 
@@ -69,7 +69,7 @@ def _worker(conn: Connection, config: GradeConfig, unit: str) -> None:
     os.dup2(log, 1)
     os.dup2(log, 2)
     os.close(log)
-    grade = _load_unit(unit)
+    grade = load_unit(unit)
     while True:
         try:
             task = conn.recv()

@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from grader.bulk import BulkOptions, grade_class
 from grader.cli import ExitCode, cli
 from grader.exports import write_csv
-from grader.gradebook import Gradebook, writer_lock
+from grader.gradebook import SCHEMA_VERSION, Gradebook, writer_lock
 from grader.grades.book import class_grades
 from grader.grades.late import parse_policy
 
@@ -248,7 +248,7 @@ def test_a_gradebook_of_schema_1_opens_migrated_and_loses_nothing(tmp_path: Path
     with Gradebook(old) as book:
         rows = book.rows()
     after = sqlite3.connect(old)
-    assert after.execute("SELECT value FROM info WHERE key = 'schema'").fetchone() == ("2",)
+    assert after.execute("SELECT value FROM info WHERE key = 'schema'").fetchone() == (str(SCHEMA_VERSION),)
     assert [r[:9] for r in after.execute("SELECT * FROM submissions ORDER BY student_id")] == before
     assert len(rows) == len(before) == 4 and all(r.files_hash is None for r in rows)
     assert run("override", str(tmp_path), "--student", rows[0].student_id, "--exercise", "02_dataset",

@@ -181,3 +181,60 @@ def test_package_command_and_an_unknown_platform(tmp_path) -> None:
         assert "Dockerfile" in archive.namelist() and "setup.sh" not in archive.namelist()
     assert CliRunner().invoke(cli, ["package", "moodle", "--out", str(tmp_path / "x.zip")]).exit_code == ExitCode.USAGE
 
+
+
+def edited_after_submit(course, tmp_path: Path) -> tuple[bytes, bytes]:
+    """02_dataset's solution edited after submit (a markdown cell: the score cannot change), and the
+    ``grader submit`` manifest of the notebook as it was submitted."""
+    from grader.submission.manifest import SCHEMA as SUBMIT_SCHEMA, course_hash, file_entry
+
+    solution = course.exercise("02_dataset").solution
+    notebook = nbformat.read(solution, as_version=4)
+    notebook.cells.append(nbformat.v4.new_markdown_cell("edited after submit"))
+    edited = tmp_path / "edited.ipynb"
+    nbformat.write(notebook, edited)
+    manifest = {"schema": SUBMIT_SCHEMA, "student": "2024001", "course": {"hash": course_hash(course)},
+                "files": [file_entry(solution, "02_dataset.ipynb", "02_dataset")]}
+    return edited.read_bytes(), json.dumps(manifest).encode()
+
+
+CHANGED = "changed after submit (its hash differs from the manifest's; graded as received): 02_dataset.ipynb"
+
+
+@pytest.mark.slow
+def test_gradescope_says_a_notebook_changed_after_submit_and_grades_it(autograder_zip, course, data_root,
+                                                                       tmp_path) -> None:
+    from grader.submission.manifest import MANIFEST_NAME
+
+    edited, manifest = edited_after_submit(course, tmp_path)
+    results = {}
+    for case in ("without", "with"):
+        root = autograder_root(tmp_path / case, autograder_zip, nbformat.reads(edited.decode(), as_version=4))
+        if case == "with":  # the zip grader submit wrote, its notebook edited since
+            (root / "submission" / "02_dataset.ipynb").unlink()
+            with zipfile.ZipFile(root / "submission" / "2024001_course.zip", "w") as archive:
+                archive.writestr("02_dataset.ipynb", edited)
+                archive.writestr(MANIFEST_NAME, manifest)
+        packaged = load_course(root / "source" / "course" / "exercises")
+        results[case] = gradescope.autograde(root, course=packaged, data_root=data_root)
+    assert f"2024001_course.zip: {CHANGED}" in results["with"]["output"], results["with"]["output"]
+    assert "changed after submit" not in results["without"]["output"]
+    assert "another version of the course" not in results["with"]["output"]  # the package's course is the same
+    assert results["with"]["score"] == results["without"]["score"] > 0
+
+
+@pytest.mark.slow
+def test_prairielearn_says_a_notebook_changed_after_submit_and_grades_it(course, data_root, tmp_path) -> None:
+    from grader.submission.manifest import MANIFEST_NAME
+
+    edited, manifest = edited_after_submit(course, tmp_path)
+    results = {}
+    for case, files in (("without", {"02_dataset.ipynb": edited}),
+                        ("with", {"02_dataset.ipynb": edited, MANIFEST_NAME: manifest})):
+        root = grade_root(tmp_path / case, files, {"exercise": "02_dataset"})
+        results[case] = prairielearn.autograde(root, course=course, data_root=data_root)
+    assert CHANGED in results["with"]["output"].splitlines(), results["with"]["output"]
+    assert "changed after submit" not in results["without"]["output"]
+    # One exercise graded, the manifest still compared with the whole course: the same version.
+    assert "another version of the course" not in results["with"]["output"]
+    assert results["with"]["gradable"] is True and results["with"]["score"] == results["without"]["score"] > 0

@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -345,13 +346,23 @@ def test_leftovers_of_a_dead_grader_are_swept() -> None:
 
 
 @pytest.mark.skipif(os.geteuid() != 0 or not limits.pids_cgroups_work(), reason="needs root and a pids cgroup")
-def test_empty_cgroups_of_a_dead_grader_are_swept() -> None:
-    dead = subprocess.Popen(["true"])
-    dead.wait()
-    group = Path(limits._CGROUP_ROOTS[0]) / f"grader-{dead.pid}-test"
-    group.mkdir()
-    limits.sweep_cgroups()
-    assert not group.exists()
+def test_empty_cgroups_of_a_dead_grader_are_swept_and_a_live_ones_kept_whatever_its_pid_namespace() -> None:
+    # The owner is known by its checks-data folder's lock, not by a pid another namespace cannot see.
+    gone = Path(tempfile.mkdtemp(prefix="grader-d-gone"))
+    Path(f"{gone}.lock").touch()  # nobody holds it: its grader is gone
+    live = Path(limits.pids_cgroup(8))  # this process's: named after its checks-data folder
+    assert live.name.startswith(folders.checks_data_dir().name)
+    dead = live.parent / f"{gone.name}-test"
+    dead.mkdir()
+    try:
+        limits.sweep_cgroups()
+        assert not dead.exists() and live.exists()
+    finally:
+        for group in (dead, live):
+            if group.exists():
+                group.rmdir()
+        shutil.rmtree(gone, ignore_errors=True)
+        Path(f"{gone}.lock").unlink(missing_ok=True)
 
 
 # ----------------------------------------------------------------------------- container mode's uids

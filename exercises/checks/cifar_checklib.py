@@ -7,7 +7,6 @@ a data file tampered with by a kernel cannot run code here.
 
 from __future__ import annotations
 
-import fcntl
 import functools
 import pickle
 import sys
@@ -15,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from filelock import FileLock  # torch's own dependency; fcntl.flock on Linux, and works on Windows
 
 COURSE_DIR = Path(__file__).resolve().parent.parent
 if str(COURSE_DIR) not in sys.path:
@@ -87,8 +87,7 @@ def hidden_root(work_dir: Path) -> Path:
     """A second generated data set with other lengths, made once per grader work folder."""
     root = Path(work_dir) / "cifar10-hidden-v1"
     root.parent.mkdir(parents=True, exist_ok=True)
-    with open(root.parent / ".cifar10-hidden.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # parallel workers: one writes, the others wait
+    with FileLock(root.parent / ".cifar10-hidden.lock"):  # parallel workers: one writes, the others wait
         folder = root / cifar10_offline.BATCH_FOLDER
         if not all((folder / name).is_file() for name in cifar10_offline.ALL_FILES):
             cifar10_offline.generate(root, **HIDDEN_SIZES)

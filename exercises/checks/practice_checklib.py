@@ -13,6 +13,8 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
+from grader.checks import T
+
 # ----------------------------------------------------------------------------- reading answers
 
 
@@ -98,6 +100,12 @@ def macro(preds: Sequence[int], targets: Sequence[int], num_classes: int) -> tup
     return float(precision.mean()), float(recall.mean()), float(f1.mean())
 
 
+def macro_over(preds: Sequence[int], targets: Sequence[int], classes: Sequence[int]) -> tuple[float, float, float]:
+    """The macro average over ``classes`` only (the mistake of averaging over the classes present)."""
+    precision, recall, f1 = per_class(preds, targets, max(classes) + 1)
+    return float(precision[classes].mean()), float(recall[classes].mean()), float(f1[classes].mean())
+
+
 def metric_case(seed: int, n: int, num_classes: int, *, every_class_hit: bool) -> tuple[list[int], list[int]]:
     """Predictions and targets; with ``every_class_hit`` every class has a true positive."""
     rng = np.random.default_rng(seed)
@@ -114,7 +122,9 @@ def metric_case(seed: int, n: int, num_classes: int, *, every_class_hit: bool) -
 # The trusted side's own training loop and evaluation, run on the same seeded model and loader
 # as the probe builds in the kernel, to know what the student's functions must produce.
 
-def reference_train_one_epoch(model: Any, loader: Any, loss_fn: Any, optimizer: Any, device: str = "cpu") -> float:
+def reference_train_one_epoch(model: Any, loader: Any, loss_fn: Any, optimizer: Any, device: str = "cpu",
+                              batches: list | None = None) -> float:
+    """One epoch; ``batches`` collects each batch's (mean loss, size) to name a wrong answer by."""
     model.train()
     weighted, seen = 0.0, 0
     for inputs, targets in loader:
@@ -124,10 +134,14 @@ def reference_train_one_epoch(model: Any, loader: Any, loss_fn: Any, optimizer: 
         optimizer.step()
         weighted += loss.item() * len(targets)
         seen += len(targets)
+        if batches is not None:
+            batches.append({"loss": loss.item(), "size": len(targets)})
     return weighted / seen
 
 
-def reference_evaluate(model: Any, loader: Any, loss_fn: Any, device: str = "cpu") -> dict[str, float]:
+def reference_evaluate(model: Any, loader: Any, loss_fn: Any, device: str = "cpu",
+                       batches: list | None = None) -> dict[str, float]:
+    """The whole loader's loss and accuracy; ``batches`` collects each batch's, as in training."""
     was_training = model.training
     model.eval()
     weighted, correct, seen = 0.0, 0, 0
@@ -135,11 +149,21 @@ def reference_evaluate(model: Any, loader: Any, loss_fn: Any, device: str = "cpu
         for inputs, targets in loader:
             inputs, targets = inputs.to(device), targets.to(device)
             outputs = model(inputs)
-            weighted += loss_fn(outputs, targets).item() * len(targets)
-            correct += int((outputs.argmax(dim=1) == targets).sum())
+            loss, hits = loss_fn(outputs, targets).item(), int((outputs.argmax(dim=1) == targets).sum())
+            weighted += loss * len(targets)
+            correct += hits
             seen += len(targets)
+            if batches is not None:
+                batches.append({"loss": loss, "accuracy": hits / len(targets), "size": len(targets)})
     model.train(was_training)
     return {"loss": weighted / seen, "accuracy": correct / seen}
 
 
 REFERENCE = {"train_one_epoch": reference_train_one_epoch, "evaluate": reference_evaluate}
+
+
+def batch_mistakes(key: str, batches: list[dict]) -> list[tuple[float, T]]:
+    """What the common wrong loops return for ``key`` over these batches, each with its diagnosis."""
+    values = [batch[key] for batch in batches]
+    return [(values[-1], T("마지막 배치의 값만 돌려줌", "returns the last batch's value only")),
+            (sum(values) / len(values), T("배치 평균을 가중 없이 평균함", "averages batch means without weighting"))]

@@ -89,25 +89,30 @@ def check_chw_layout(got, image):
         fail(T("`{call}` 이 {got} 을(를) 돌려주었습니다. torch.Tensor 가 필요합니다.",
                "`{call}` returned {got}; expected a torch.Tensor.").format(call=call, got=describe(got)),
              T("numpy 배열을 텐서로 바꾸는 함수는 강의 2-5 에 있습니다.",
-               "Lecture 2-5 shows how a numpy array becomes a tensor."))
+               "Lecture 2-5 shows how a numpy array becomes a tensor."),
+             why=T("텐서가 아닌 값을 돌려줌", "returns no tensor"), observed=got)
     shape = tuple(got.shape)
     if shape != (c, h, w):
         hint = T("`(H, W, C)` 의 각 축이 어디로 가야 하는지 생각해 보세요: 채널이 맨 앞입니다.",
                  "Think about where each axis of `(H, W, C)` must go: channels come first.")
+        why = T("모양이 (C, H, W) 가 아님", "the shape is not (C, H, W)")
         if shape == (c, w, h):
             hint = T("높이와 너비가 바뀌었습니다. 두 축만 맞바꾸는 연산은 축의 순서를 원하는 대로 정하지 못합니다.",
                      "Height and width are swapped: swapping two axes once cannot give every order you need.")
+            why = T("높이와 너비를 맞바꿈", "swaps height and width")
         elif shape == (h, w, c):
             hint = T("축의 순서가 그대로입니다. 채널 축을 맨 앞으로 옮기세요.",
                      "The axes were not reordered: move the channel axis to the front.")
+            why = T("축을 (H, W, C) 그대로 둠", "keeps the (H, W, C) order")
         fail(T("`{call}` 의 모양이 {got} 입니다. 기대값은 (C, H, W) = {want} 입니다.",
                "`{call}` has shape {got}; expected (C, H, W) = {want}.").format(call=call, got=shape, want=(c, h, w)),
-             hint)
+             hint, why=why)
     if got.dtype != torch.float32:
         hint = T("모델은 float32 텐서를 받습니다. 정수형으로 나누거나 numpy 에서 계산하면 다른 dtype 이 됩니다.",
                  "Models take float32 tensors; integer maths or computing in numpy gives another dtype.")
         fail(T("`{call}` 의 dtype 이 {got} 입니다. 기대값은 torch.float32 입니다.",
-               "`{call}` has dtype {got}; expected torch.float32.").format(call=call, got=got.dtype), hint)
+               "`{call}` has dtype {got}; expected torch.float32.").format(call=call, got=got.dtype), hint,
+             why=T("float32 가 아님", "not float32"), observed=str(got.dtype))
 
 
 def check_chw_values(got, unchanged, image):
@@ -118,30 +123,36 @@ def check_chw_values(got, unchanged, image):
         fail(T("`{call}` 이 {got} 을(를) 돌려주어 값을 비교할 수 없습니다. 기대값은 모양 {want} 의 텐서입니다.",
                "`{call}` returned {got}, so its values cannot be compared; expected a tensor of shape {want}.")
              .format(call=call, got=describe(got), want=(c, h, w)),
-             T("먼저 모양과 dtype 검사를 통과하세요.", "Pass the shape and dtype check first."))
+             T("먼저 모양과 dtype 검사를 통과하세요.", "Pass the shape and dtype check first."),
+             why=T("모양이 틀려 값을 비교할 수 없음", "the wrong shape: values not compared"))
     expected = expected_chw(image)
     values = got.detach().to(torch.float64)
     if torch.allclose(values, expected.double(), atol=1e-6, rtol=0):
         if not unchanged:
             fail(T("`{call}` 이 넘겨받은 이미지 배열을 바꾸었습니다.", "`{call}` changed the image array it was given.")
                  .format(call=call),
-                 T("입력은 읽기만 하고, 결과는 새 텐서로 만드세요.", "Only read the input; build the result as a new tensor."))
+                 T("입력은 읽기만 하고, 결과는 새 텐서로 만드세요.", "Only read the input; build the result as a new tensor."),
+                 why=T("입력 배열을 바꿈", "changes the input array"))
         return
     hint = T("각 값은 픽셀 값 / 255 이고, 위치 [c, h, w] 의 값은 원래 이미지의 [h, w, c] 에서 와야 합니다.",
              "Each value is pixel / 255, and the value at [c, h, w] must come from [h, w, c] of the image.")
+    why = T("값이 틀림", "wrong values")
     if torch.allclose(values, expected.double() * 255, atol=1e-4):
         hint = T("값이 0..255 범위입니다. [0, 1] 범위로 바꾸었나요?",
                  "The values are in 0..255: did you scale them to [0, 1]?")
+        why = T("255 로 나누지 않음", "not scaled to [0, 1]")
     elif torch.allclose(values, torch.from_numpy(image.copy()).reshape(c, h, w).double() / 255, atol=1e-6):
         hint = T("값이 뒤섞였습니다: reshape 는 모양만 바꾸고 축의 순서는 바꾸지 않습니다.",
                  "The values are scrambled: reshape changes the shape, not the order of the axes.")
+        why = T("permute 대신 reshape", "reshape instead of permute")
     elif h == w and torch.allclose(values, expected.double().transpose(1, 2), atol=1e-6):
         hint = T("높이와 너비가 바뀌었습니다 (정사각형 이미지라 모양으로는 드러나지 않았습니다).",
                  "Height and width are swapped (the image is square, so the shape did not show it).")
+        why = T("높이와 너비를 맞바꿈", "swaps height and width")
     index = tuple(int(i) for i in torch.nonzero(~torch.isclose(values, expected.double(), atol=1e-6))[0])
     fail(T("`{call}` 의 값이 다릅니다: 위치 {index} 에서 {want:.4f} 이어야 하는데 {got:.4f} 입니다.",
            "`{call}` has wrong values: at {index} expected {want:.4f}, got {got:.4f}.")
-         .format(call=call, index=list(index), want=float(expected[index]), got=float(values[index])), hint)
+         .format(call=call, index=list(index), want=float(expected[index]), got=float(values[index])), hint, why=why)
 
 
 def public_images() -> list[np.ndarray]:
@@ -161,21 +172,31 @@ def check_stack(got, images, kind):
     if not isinstance(got, torch.Tensor):
         fail(T("`{call}` 이 {got} 을(를) 돌려주었습니다. 모양 {want} 의 텐서가 필요합니다.",
                "`{call}` returned {got}; expected a tensor of shape {want}.").format(call=call, got=describe(got), want=want),
-             T("텐서 여러 개를 하나의 텐서로 합치는 torch 함수를 쓰세요.", "Use a torch function that joins tensors into one."))
+             T("텐서 여러 개를 하나의 텐서로 합치는 torch 함수를 쓰세요.", "Use a torch function that joins tensors into one."),
+             why=T("텐서가 아닌 값을 돌려줌", "returns no tensor"), observed=got)
     if tuple(got.shape) != want:
         hint = T("배치 축은 새로 생기는 맨 앞 축입니다.", "The batch axis is a new, first axis.")
-        if tuple(got.shape) == (n * shape[0], *shape[1:]):
+        why = T("모양이 (N, C, H, W) 가 아님", "the shape is not (N, C, H, W)")
+        joined = tuple(got.shape) == (n * shape[0], *shape[1:])
+        squeezed = tuple(got.shape) == tuple(d for d in want if d != 1)
+        if joined:
             hint = T("이미 있는 축을 따라 이어 붙였습니다. 배치에는 새 축이 필요합니다.",
                      "The tensors were joined along an existing axis; a batch needs a new axis.")
+            why = T("이미 있는 축으로 이어 붙임 (cat)", "joins along an existing axis (cat)")
+        if squeezed:
+            why = T("크기 1인 축을 없앰", "squeezes size-1 axes away")
+        if joined and squeezed:  # a batch of one, or single-channel images: either mistake
+            why = T("크기 1인 축을 없애거나 이어 붙임", "squeezes or joins along an existing axis")
         fail(T("`{call}` 의 모양이 {got} 입니다. 기대값은 (N, C, H, W) = {want} 입니다.",
                "`{call}` has shape {got}; expected (N, C, H, W) = {want}.").format(call=call, got=tuple(got.shape), want=want),
-             hint)
+             hint, why=why)
     expected = torch.stack(list(images))
     if got.dtype != expected.dtype or not torch.equal(got.detach(), expected):
         fail(T("`{call}` 의 값이 다릅니다 (dtype {got}, 기대 dtype {want}): 결과[i] 는 i 번째 이미지여야 합니다.",
                "`{call}` has wrong values (dtype {got}, expected {want}): result[i] must be image i.")
              .format(call=call, got=got.dtype, want=expected.dtype),
-             T("이미지의 순서와 값은 그대로 두고 쌓기만 하세요.", "Keep the images' order and values; only stack them."))
+             T("이미지의 순서와 값은 그대로 두고 쌓기만 하세요.", "Keep the images' order and values; only stack them."),
+             why=T("값이나 dtype 이 바뀜", "changes the values or the dtype"))
 
 
 def public_groups() -> list[list[torch.Tensor]]:
@@ -200,12 +221,14 @@ def check_gradient_value(got, expression, start):
     if got is None:
         fail(T("`{call}` 이 None 을 돌려주었습니다.", "`{call}` returned None.").format(call=call),
              T("`.grad` 는 requires_grad 인 leaf 텐서에만 남습니다. 어느 텐서의 기울기를 읽었나요?",
-               "`.grad` is kept only on leaf tensors that require grad: whose gradient did you read?"))
+               "`.grad` is kept only on leaf tensors that require grad: whose gradient did you read?"),
+             why=T("None 을 돌려줌 (leaf 가 아닌 텐서의 .grad)", "returns None (the .grad of a non-leaf)"))
     if not isinstance(got, torch.Tensor) or tuple(got.shape) != shape:
         fail(T("`{call}` (x 의 모양 {shape}) 이 {got} 을(를) 돌려주었습니다. x 와 같은 모양의 텐서가 필요합니다.",
                "`{call}` (x of shape {shape}) returned {got}; expected a tensor of x's shape.")
              .format(call=call, shape=shape, got=describe(got)),
-             T("스칼라 f(x) 를 x 로 미분한 값은 x 와 모양이 같습니다.", "The derivative of a scalar f(x) by x has x's shape."))
+             T("스칼라 f(x) 를 x 로 미분한 값은 x 와 모양이 같습니다.", "The derivative of a scalar f(x) by x has x's shape."),
+             why=T("x 와 모양이 다름", "not of x's shape"), observed=got)
     expected = expected_gradient(expression, start)
     values = got.detach().to(expected.dtype)
     if not torch.allclose(values, expected, rtol=1e-4, atol=1e-5):
@@ -214,7 +237,8 @@ def check_gradient_value(got, expression, start):
                "`{call}` has wrong values: at {index} expected {want:.5g}, got {got:.5g}.")
              .format(call=call, index=list(index), want=float(expected[index]), got=float(values[index])),
              T("f 를 x 에서 계산한 스칼라에 대해 역전파하고, 그 기울기를 돌려주세요.",
-               "Backpropagate from the scalar f computes at x and return that gradient."))
+               "Backpropagate from the scalar f computes at x and return that gradient."),
+             why=T("기울기 값이 틀림", "wrong gradient values"))
 
 
 def check_gradient_state(answer, expression):
@@ -224,20 +248,26 @@ def check_gradient_state(answer, expression):
     hint = T("호출한 쪽의 텐서 대신, 그래프에서 떼어 낸 복사본으로 미분하세요.",
              "Differentiate a copy detached from the graph instead of the caller's tensor.")
     if state["requires_grad"] is not False:
+        why = T("호출한 쪽 x 의 requires_grad 를 켬", "turns requires_grad on for the caller's x")
+        if state["grad"] is not None:
+            why = T("호출한 쪽 x 로 직접 미분 (.grad 가 남음)", "differentiates the caller's x itself (.grad left on it)")
         fail(T("`{call}` 뒤에 호출한 쪽의 x.requires_grad 가 True 가 되었습니다. x 는 그대로여야 합니다.",
-               "After `{call}` the caller's x.requires_grad became True; x must be left as it was.").format(call=call), hint)
+               "After `{call}` the caller's x.requires_grad became True; x must be left as it was.").format(call=call), hint,
+             why=why)
     if state["grad"] is not None:
         fail(T("`{call}` 뒤에 호출한 쪽의 x 에 .grad 가 남았습니다 ({got}).",
-               "`{call}` left a .grad on the caller's x ({got}).").format(call=call, got=describe(state["grad"])), hint)
+               "`{call}` left a .grad on the caller's x ({got}).").format(call=call, got=describe(state["grad"])), hint,
+             why=T("호출한 쪽 x 에 .grad 를 남김", "leaves a .grad on the caller's x"))
     if state["unchanged"] is not True:
         fail(T("`{call}` 이 호출한 쪽의 x 의 값을 바꾸었습니다.", "`{call}` changed the values of the caller's x.")
-             .format(call=call), hint)
+             .format(call=call), hint, why=T("호출한 쪽 x 의 값을 바꿈", "changes the caller's x"))
     first, second = answer["first"], answer["second"]
     if not (isinstance(first, torch.Tensor) and isinstance(second, torch.Tensor)
             and first.shape == second.shape and torch.allclose(first.detach(), second.detach())):
         fail(T("같은 x 로 `{call}` 을 두 번 부르니 결과가 달랐습니다 ({a} → {b}). 기울기가 누적되지 않았나요?",
                "Calling `{call}` twice with the same x gave different results ({a} → {b}): do gradients accumulate?")
-             .format(call=call, a=describe(first), b=describe(second)), hint)
+             .format(call=call, a=describe(first), b=describe(second)), hint,
+             why=T("두 번 부르면 기울기가 누적됨", "gradients accumulate over calls"))
 
 
 PUBLIC_GRADIENT_CASES = [
@@ -315,18 +345,30 @@ def check_moved(answer, device: str, call: str):
     path, got, expected = found
     hint = T("텐서는 옮기고, list / tuple / dict 는 같은 종류로 다시 만들면서 안쪽까지 내려가고, 나머지 값은 그대로 두세요.",
              "Move tensors; rebuild lists, tuples and dicts as the same kind, going all the way down; keep everything else.")
+    why = T("배치의 구조가 바뀜", "changes the batch's structure")
     if expected[0] == "tensor" and got[0] == "tensor" and got[1] != expected[1]:
         hint = T("이 텐서는 옮겨지지 않았습니다. 중첩된 컨테이너 안쪽까지 내려가나요?",
                  "This tensor was not moved: do you go down into nested containers?")
+        why = T("중첩된 텐서를 옮기지 않음", "does not move nested tensors")
+    elif expected[0] == "tensor" and got[0] == "tensor":
+        why = T("텐서의 dtype 이나 모양을 바꿈", "changes a tensor's dtype or shape")
     elif expected[0] == "value" and expected[1] == "str":
         hint = T("문자열은 그대로 두어야 할 값입니다. 문자열도 시퀀스라서 컨테이너처럼 다루면 안 됩니다.",
                  "A string is a value to keep as is: it is a sequence too, but not a container to go into.")
+        why = T("문자열을 컨테이너로 다룸", "treats a string as a container")
     elif {got[0], expected[0]} == {"list", "tuple"}:
         hint = T("컨테이너의 종류가 바뀌었습니다: tuple 은 tuple 로, list 는 list 로 돌려주세요.",
                  "The container changed type: give a tuple back as a tuple and a list as a list.")
+        why = T("tuple 과 list 를 바꿈", "swaps tuples and lists")
+    elif expected[0] == "dict" and got[0] != "dict":
+        why = T("dict 를 다른 컨테이너로 바꿈", "turns a dict into another container")
+    elif got[0] == expected[0] and got[0] in ("list", "tuple") and len(got[1]) != len(expected[1]):
+        why = T("항목을 빠뜨리거나 더함", "drops or adds elements")
+    elif expected[0] == "value":
+        why = T("텐서가 아닌 값을 바꿈", "changes a value that is not a tensor")
     fail(T("`{call}`: {where} 이(가) {got} 입니다. 기대값은 {want} 입니다.",
            "`{call}`: {where} is {got}; expected {want}.")
-         .format(call=call, where=_path_text(path), got=_node_text(got), want=_node_text(expected)), hint)
+         .format(call=call, where=_path_text(path), got=_node_text(got), want=_node_text(expected)), hint, why=why)
 
 
 def public_batches() -> list:
@@ -410,4 +452,5 @@ def test_to_device_values(nb, device):
             fail(T("`{call}` 이 텐서의 값이나 dtype 을 바꾸었습니다 ({got}, 기대값 {want}).",
                    "`{call}` changed a tensor's values or dtype ({got}; expected {want}).")
                  .format(call=call, got=describe(got), want=describe(want)),
-                 T("장치만 옮기고 dtype 은 그대로 두세요.", "Move the device only; keep the dtype."))
+                 T("장치만 옮기고 dtype 은 그대로 두세요.", "Move the device only; keep the dtype."),
+                 why=T("텐서의 값이나 dtype 을 바꿈", "changes a tensor's values or dtype"))

@@ -128,15 +128,19 @@ def check_mlp_shapes(got, config):
         return
     hint = T("은닉 크기마다 Linear 하나 (그리고 ReLU), 마지막에 num_classes 로 가는 Linear 하나입니다.",
              "One Linear (and a ReLU) per hidden size, then one Linear to num_classes.")
+    why = T("Linear 층의 크기가 틀림", "wrong Linear layer sizes")
     if not shapes:
+        why = T("층이 등록되지 않음", "the layers are not registered")
         hint = T("층을 파이썬 list 에 담으면 모듈에 등록되지 않습니다. nn.Module 의 속성, nn.Sequential, nn.ModuleList 를 쓰세요.",
                  "Layers kept in a plain Python list are not registered: use attributes, nn.Sequential or nn.ModuleList.")
     if config is not None and sorted(shapes) == sorted(expected_shapes((config[0], (512, 256), config[2]))):
         hint = T("은닉층 크기가 (512, 256) 입니다: hidden_sizes 인자를 쓰나요?",
                  "The hidden layers are (512, 256): do you use the hidden_sizes argument?")
+        why = T("hidden_sizes 를 무시함", "ignores hidden_sizes")
     fail(T("`{call}` 의 Linear 층이 {got} 입니다. 기대값은 {want} 입니다 (입력→출력).",
            "`{call}` has Linear layers {got}; expected {want} (in→out).")
-         .format(call=mlp_call(config), got=_layers_text(shapes), want=_layers_text(want)), hint)
+         .format(call=mlp_call(config), got=_layers_text(shapes), want=_layers_text(want)), hint,
+         why=why, observed=_layers_text(shapes))
 
 
 def linear_chain(params, in_features):
@@ -180,7 +184,8 @@ def _unwrap(output, call, shape):
         hint = T("배치 축(0번)은 그대로 두고 나머지 축만 펼치세요.", "Flatten every axis but the batch axis (axis 0).")
         fail(T("입력 모양 {shape} 로 `{call}(x)` 를 부르자 오류가 났습니다: {e}: {v}",
                "`{call}(x)` with x of shape {shape} raised {e}: {v}").format(call=call, shape=shape, e=output[1], v=output[2]),
-             hint)
+             hint, why=T("입력 모양 {shape} 에서 오류", "raises on input of shape {shape}").format(shape=shape),
+             observed=output[1])
     return output[1]
 
 
@@ -193,39 +198,47 @@ def check_mlp_forward(answer, config, x):
         fail(T("`{call}(x)` (x 의 모양 {shape}) 가 {got} 을(를) 돌려주었습니다. 모양 {want} 의 로짓이 필요합니다.",
                "`{call}(x)` with x of shape {shape} returned {got}; expected logits of shape {want}.")
              .format(call=call, shape=tuple(x.shape), got=describe(got), want=want_shape),
-             T("마지막 Linear 의 출력 크기는 num_classes 입니다.", "The last Linear's output size is num_classes."))
+             T("마지막 Linear 의 출력 크기는 num_classes 입니다.", "The last Linear's output size is num_classes."),
+             why=T("로짓의 모양이 틀림", "logits of the wrong shape"), observed=got)
     if not answer["params"]:
         fail(T("`{call}` 에 파라미터가 없습니다.", "`{call}` has no parameters.").format(call=call),
              T("층을 파이썬 list 에 담으면 모듈에 등록되지 않습니다. nn.Module 의 속성, nn.Sequential, nn.ModuleList 를 쓰세요.",
-               "Layers kept in a plain Python list are not registered: use attributes, nn.Sequential or nn.ModuleList."))
+               "Layers kept in a plain Python list are not registered: use attributes, nn.Sequential or nn.ModuleList."),
+             why=T("층이 등록되지 않음", "the layers are not registered"))
     chain = linear_chain(answer["params"], config[0])
     if chain is None:
         fail(T("`{call}` 의 파라미터가 in_features 에서 num_classes 까지 이어지는 Linear 층들이 아닙니다.",
                "The parameters of `{call}` are not Linear layers that lead from in_features to num_classes.")
              .format(call=call),
-             T("층은 Linear 와 ReLU 만 씁니다.", "Use only Linear and ReLU layers."))
+             T("층은 Linear 와 ReLU 만 씁니다.", "Use only Linear and ReLU layers."),
+             why=T("Linear 가 아닌 파라미터", "parameters that are not a Linear chain"))
     want = reference_logits(chain, x)
     if _close(got, want):
         return
     hint = T("Linear 뒤마다 ReLU 를 두되, 마지막 Linear 뒤에는 아무 것도 두지 않습니다 (로짓).",
              "A ReLU after every Linear except the last one: the last Linear gives the logits as they are.")
+    why = T("로짓이 틀림", "wrong logits")
     variants = [
         (torch.softmax(want, dim=1), T("출력이 softmax 를 거친 값입니다. forward 는 로짓을 돌려줘야 합니다.",
-                                       "The output went through a softmax; forward must return logits.")),
+                                       "The output went through a softmax; forward must return logits."),
+         T("로짓 대신 softmax", "softmax instead of logits")),
         (torch.log_softmax(want, dim=1), T("출력이 log_softmax 를 거친 값입니다. forward 는 로짓을 돌려줘야 합니다.",
-                                           "The output went through a log_softmax; forward must return logits.")),
+                                           "The output went through a log_softmax; forward must return logits."),
+         T("로짓 대신 log_softmax", "log_softmax instead of logits")),
         (torch.relu(want), T("마지막 Linear 뒤에 ReLU 가 있습니다: 음수 로짓이 0 이 됩니다.",
-                             "There is a ReLU after the last Linear: negative logits become 0.")),
+                             "There is a ReLU after the last Linear: negative logits become 0."),
+         T("마지막 Linear 뒤에 ReLU", "a ReLU after the last Linear")),
         (reference_logits(chain, x, relu=False), T("층 사이에 ReLU 가 없습니다: Linear 만 쌓으면 하나의 Linear 와 같습니다.",
-                                                   "There is no ReLU between the layers: stacked Linears are one Linear.")),
+                                                   "There is no ReLU between the layers: stacked Linears are one Linear."),
+         T("층 사이에 ReLU 가 없음", "no ReLU between the layers")),
     ]
-    for candidate, named in variants:
+    for candidate, named, recognised in variants:
         if _close(got, candidate):
-            hint = named
+            hint, why = named, recognised
             break
     fail(T("`{call}(x)` 의 로짓이 층들의 계산과 다릅니다 (최대 차이 {d:.4g}).",
            "`{call}(x)` gives logits that differ from what its layers compute (largest difference {d:.4g}).")
-         .format(call=call, d=float((got.detach().float() - want).abs().max())), hint)
+         .format(call=call, d=float((got.detach().float() - want).abs().max())), hint, why=why)
 
 
 def check_input_shapes(answer, config, images):
@@ -240,13 +253,16 @@ def check_input_shapes(answer, config, images):
             fail(T("`{call}(x)` (x 의 모양 {shape}) 가 {got} 을(를) 돌려주었습니다. 기대값은 모양 {want} 입니다.",
                    "`{call}(x)` with x of shape {shape} returned {got}; expected shape {want}.")
                  .format(call=call, shape=shape, got=describe(got), want=(images.shape[0], classes)),
-                 T("배치 축(0번)은 그대로 두고 나머지 축만 펼치세요.", "Flatten every axis but the batch axis (axis 0)."))
+                 T("배치 축(0번)은 그대로 두고 나머지 축만 펼치세요.", "Flatten every axis but the batch axis (axis 0)."),
+                 why=T("{n}차원 입력에서 출력 모양이 틀림", "a wrong output shape for {n}-d input").format(n=len(shape)),
+                 observed=got)
     if not _close(from_images, from_flat.detach().float()):
         fail(T("`{call}` 이 이미지 배치와 같은 값을 펼친 입력에 대해 다른 로짓을 냅니다.",
                "`{call}` gives different logits for a batch of images and for the same values flattened.")
              .format(call=call),
              T("펼치는 순서는 C, H, W 순서 그대로여야 하고, forward 는 무작위가 아니어야 합니다.",
-               "Flatten in C, H, W order, as the values are stored; forward must not be random."))
+               "Flatten in C, H, W order, as the values are stored; forward must not be random."),
+             why=T("이미지와 펼친 입력의 로짓이 다름", "images and flat input give different logits"))
 
 
 MLP_SMALL = (12, (7, 5), 3)
@@ -264,13 +280,31 @@ def _build(spec, freeze=()):
     return scope["build"](spec, freeze)
 
 
+_COUNT_MISTAKES = {
+    # what a wrong count added up instead, tried in this order over every spec at once
+    "state_dict": (T("버퍼 (BatchNorm 의 running_mean 등) 도 세었습니다: state_dict 에는 파라미터가 아닌 것도 들어 있습니다.",
+                     "Buffers (BatchNorm's running_mean, ...) were counted too: a state_dict holds more than parameters."),
+                   T("버퍼까지 셈 (state_dict)", "counts buffers too (state_dict)")),
+    "every": (T("얼린 (requires_grad=False) 파라미터도 세었습니다.", "Frozen (requires_grad=False) parameters were counted too."),
+              T("얼린 파라미터까지 셈", "counts frozen parameters too")),
+    "tensors": (T("파라미터 텐서의 개수를 세었습니다. 각 텐서의 원소 수를 더해야 합니다.",
+                  "That is the number of parameter tensors; add up their element counts."),
+                T("텐서의 개수를 셈", "counts tensors, not elements")),
+}
+
+
+def _counts(spec, freeze) -> dict[str, int]:
+    model = _build(spec, freeze)
+    return {"want": sum(p.numel() for p in model.parameters() if p.requires_grad),
+            "every": sum(p.numel() for p in model.parameters()),
+            "state_dict": sum(v.numel() for v in model.state_dict().values()),
+            "tensors": len(list(model.parameters()))}
+
+
 def check_counts(got_values, specs):
     __tracebackhide__ = True
-    for got, (spec, freeze) in zip(got_values, specs):
-        model = _build(spec, freeze)
-        want = sum(p.numel() for p in model.parameters() if p.requires_grad)
-        every = sum(p.numel() for p in model.parameters())
-        with_buffers = sum(v.numel() for v in model.state_dict().values())
+    counts = [_counts(spec, freeze) for spec, freeze in specs]
+    for got, (spec, freeze), count in zip(got_values, specs, counts):
         layers = " → ".join(kind for kind, *_ in spec)
         frozen = f", {len(freeze)} frozen" if freeze else ""
         what = f"count_parameters(<{layers}{frozen}>)"
@@ -278,21 +312,24 @@ def check_counts(got_values, specs):
                                          and getattr(got, "dtype", None) is not None and got.dtype.kind in "iu"):
             fail(T("`{what}` 이 {got} 을(를) 돌려주었습니다. int 가 필요합니다.",
                    "`{what}` returned {got}; expected an int.").format(what=what, got=describe(got)),
-                 T("텐서나 float 은 `int(...)` 로 바꾸세요.", "Turn a tensor or a float into an `int(...)`."))
-        if int(got) == want:
+                 T("텐서나 float 은 `int(...)` 로 바꾸세요.", "Turn a tensor or a float into an `int(...)`."),
+                 why=T("int 가 아닌 값을 돌려줌", "returns no int"), observed=got)
+    for got, (spec, freeze), count in zip(got_values, specs, counts):
+        if int(got) == count["want"]:
             continue
+        layers = " → ".join(kind for kind, *_ in spec)
+        frozen = f", {len(freeze)} frozen" if freeze else ""
         hint = T("학습 가능한 (requires_grad 인) 파라미터의 원소 수를 모두 더하세요.",
                  "Add up the number of elements of every trainable (requires_grad) parameter.")
-        if int(got) == every and freeze:
-            hint = T("얼린 (requires_grad=False) 파라미터도 세었습니다.", "Frozen (requires_grad=False) parameters were counted too.")
-        elif int(got) == with_buffers:
-            hint = T("버퍼 (BatchNorm 의 running_mean 등) 도 세었습니다: state_dict 에는 파라미터가 아닌 것도 들어 있습니다.",
-                     "Buffers (BatchNorm's running_mean, ...) were counted too: a state_dict holds more than parameters.")
-        elif int(got) == len(list(model.parameters())):
-            hint = T("파라미터 텐서의 개수를 세었습니다. 각 텐서의 원소 수를 더해야 합니다.",
-                     "That is the number of parameter tensors; add up their element counts.")
+        why = T("개수가 틀림", "a wrong count")
+        # one mistake explains every spec's answer (a state_dict also counts frozen parameters)
+        for name, (named, recognised) in _COUNT_MISTAKES.items():
+            if all(int(g) == c[name] for g, c in zip(got_values, counts)):
+                hint, why = named, recognised
+                break
         fail(T("`{what}` 이 {got} 을(를) 돌려주었습니다. 기대값은 {want} 입니다.",
-               "`{what}` returned {got}; expected {want}.").format(what=what, got=int(got), want=want), hint)
+               "`{what}` returned {got}; expected {want}.")
+             .format(what=f"count_parameters(<{layers}{frozen}>)", got=int(got), want=count["want"]), hint, why=why)
 
 
 PUBLIC_COUNT_SPECS = [
@@ -326,33 +363,41 @@ def check_predict_outputs(answer, spec, x):
         fail(T("`predict(model, x)` 가 {got} 을(를) 돌려주었습니다. (확률, 클래스) 두 텐서의 튜플이 필요합니다.",
                "`predict(model, x)` returned {got}; expected a tuple of two tensors (probabilities, classes).")
              .format(got=describe(got)),
-             T("`return probabilities, classes` 처럼 두 값을 돌려주세요.", "Return two values: probabilities, then classes."))
+             T("`return probabilities, classes` 처럼 두 값을 돌려주세요.", "Return two values: probabilities, then classes."),
+             why=T("(확률, 클래스) 튜플이 아님", "no (probabilities, classes) tuple"), observed=got)
     probs, classes = got
     if tuple(probs.shape) != tuple(want_probs.shape):
         fail(T("`predict` 의 확률 모양이 {got} 입니다. 기대값은 {want} 입니다.",
                "`predict` gave probabilities of shape {got}; expected {want}.")
              .format(got=tuple(probs.shape), want=tuple(want_probs.shape)),
-             T("샘플마다 클래스 수만큼의 확률이 있어야 합니다.", "Each sample has one probability per class."))
+             T("샘플마다 클래스 수만큼의 확률이 있어야 합니다.", "Each sample has one probability per class."),
+             why=T("확률의 모양이 틀림", "probabilities of the wrong shape"), observed=probs)
     if not _close(probs, want_probs):
         hint = T("로짓에 클래스 축을 따라 softmax 를 적용하세요.", "Apply softmax to the logits along the class axis.")
+        why = T("확률이 틀림", "wrong probabilities")
         sums = probs.detach().float().sum(dim=1)
         if _close(probs, torch.softmax(logits, dim=0)):
             hint = T("softmax 를 배치 축으로 적용했습니다: 각 열의 합이 1 입니다. 클래스 축이어야 합니다.",
                      "The softmax ran over the batch axis (each column sums to 1); it must run over the classes.")
+            why = T("배치 축으로 softmax", "softmax over the batch axis")
         elif _close(probs, logits):
             hint = T("로짓을 그대로 돌려주었습니다: softmax 가 필요합니다.", "The logits came back as they are: apply softmax.")
+            why = T("softmax 없이 로짓을 돌려줌", "returns the logits, no softmax")
         elif _close(probs, torch.log_softmax(logits, dim=1)):
             hint = T("log_softmax 값입니다: 확률은 softmax 입니다.", "These are log_softmax values; probabilities are softmax.")
+            why = T("softmax 대신 log_softmax", "log_softmax instead of softmax")
         elif not torch.allclose(sums, torch.ones(rows), atol=1e-4):
             hint = T("각 행의 합이 1 이 아닙니다 (예: {s:.4g}).", "The rows do not sum to 1 (for example {s:.4g}).").format(s=float(sums[0]))
+            why = T("행의 합이 1 이 아님", "rows do not sum to 1")
         fail(T("`predict` 의 확률이 softmax(model(x)) 와 다릅니다 (최대 차이 {d:.4g}).",
                "`predict` gave probabilities that differ from softmax(model(x)) (largest difference {d:.4g}).")
-             .format(d=float((probs.detach().float() - want_probs).abs().max())), hint)
+             .format(d=float((probs.detach().float() - want_probs).abs().max())), hint, why=why)
     if classes.dtype.is_floating_point or tuple(classes.shape) != (rows,) or not torch.equal(classes.long(), want_classes):
         fail(T("`predict` 의 클래스가 {got} 입니다. 기대값은 각 행에서 가장 큰 확률의 번호 (모양 ({rows},), 정수) 입니다.",
                "`predict` gave classes {got}; expected the index of each row's largest probability (shape ({rows},), integers).")
              .format(got=describe(classes), rows=rows),
-             T("클래스 축을 따라 가장 큰 값의 위치를 구하세요.", "Take the position of the largest value along the class axis."))
+             T("클래스 축을 따라 가장 큰 값의 위치를 구하세요.", "Take the position of the largest value along the class axis."),
+             why=T("클래스가 argmax 가 아님", "classes are not the argmax"), observed=classes)
 
 
 def check_predict_mode(answer, start_training: bool):
@@ -361,17 +406,20 @@ def check_predict_mode(answer, start_training: bool):
     if not answer["seen"]:
         fail(T("`predict(model, x)` 가 model 을 호출하지 않았습니다 ({start} 모드에서 시작).",
                "`predict(model, x)` did not call the model (starting in {start} mode).").format(start=start),
-             T("로짓은 model(x) 로 구합니다.", "The logits come from model(x)."))
+             T("로짓은 model(x) 로 구합니다.", "The logits come from model(x)."),
+             why=T("model 을 호출하지 않음", "never calls the model"))
     if any(training for training, _ in answer["seen"]):
         fail(T("`predict` 안에서 model 이 train 모드로 실행되었습니다 ({start} 모드에서 시작): Dropout 이 켜져 있습니다.",
                "Inside `predict` the model ran in train mode (starting in {start} mode): Dropout was active.")
              .format(start=start),
-             T("예측 전에 모델을 평가 모드로 바꾸세요.", "Switch the model to evaluation mode before predicting."))
+             T("예측 전에 모델을 평가 모드로 바꾸세요.", "Switch the model to evaluation mode before predicting."),
+             why=T("train 모드로 예측", "predicts in train mode"))
     if any(grad for _, grad in answer["seen"]) or answer["graph"]:
         fail(T("`predict` 가 계산 그래프를 만들었습니다 (forward 중에 autograd 가 켜져 있었습니다).",
                "`predict` built a computation graph (autograd was on during the forward pass)."),
              T("예측에는 기울기가 필요 없습니다: autograd 를 끈 채로 계산하세요.",
-               "Prediction needs no gradients: compute with autograd switched off."))
+               "Prediction needs no gradients: compute with autograd switched off."),
+             why=T("autograd 를 켠 채로 예측", "predicts with autograd on"))
 
 
 def check_mode_restored(answer, start_training: bool):
@@ -383,7 +431,9 @@ def check_mode_restored(answer, start_training: bool):
                "After `predict` the model is in {after} mode; it must be back in {start} mode, as before the call.")
              .format(after=after, start=start),
              T("호출 전의 model.training 을 기억해 두었다가 끝나면 그 모드로 되돌리세요.",
-               "Remember model.training before, and put the model back in that mode afterwards."))
+               "Remember model.training before, and put the model back in that mode afterwards."),
+             # which way it went tells "leaves it in eval" from "always switches to train"
+             why=T("predict 뒤 {after} 모드로 남김", "leaves the model in {after} mode").format(after=after))
 
 
 # ----------------------------------------------------------------------------- checks
@@ -417,7 +467,8 @@ def test_mlp_on_device(nb, device):
         fail(T("model.to({d!r}) 뒤 `{call}(x)` 의 출력이 {got} 에 있습니다.",
                "After model.to({d!r}), `{call}(x)` returned a tensor on {got}.").format(d=device, call=call, got=got["device"]),
              T("forward 안에서 새 텐서를 만들 때는 입력과 같은 장치에 만드세요.",
-               "Tensors created inside forward belong on the input's device."))
+               "Tensors created inside forward belong on the input's device."),
+             why=T("출력이 다른 장치에 있음", "the output is on another device"), observed=got["device"])
     if not (got["on_device"].shape == got["on_cpu"].shape
             and torch.allclose(got["on_device"].float(), got["on_cpu"].float(), rtol=1e-3, atol=1e-4)):
         fail(T("`{call}(x)` 의 결과가 CPU 와 {d} 에서 다릅니다 (최대 차이 {diff:.3g}).",
@@ -425,7 +476,8 @@ def test_mlp_on_device(nb, device):
              .format(call=call, d=device, diff=float((got["on_device"].float() - got["on_cpu"].float()).abs().max())
                      if got["on_device"].shape == got["on_cpu"].shape else float("nan")),
              T("모든 층이 model.to(device) 로 함께 옮겨지도록 nn.Module 의 속성으로 등록하세요.",
-               "Register every layer as an attribute of the nn.Module so that model.to(device) moves it."))
+               "Register every layer as an attribute of the nn.Module so that model.to(device) moves it."),
+             why=T("장치에서 결과가 다름", "differs on the device"))
 
 
 @check(points=2, title=T("count_parameters", "count_parameters"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 from practice_checklib import as_index_list, as_number, close, contiguous, short
@@ -117,7 +118,8 @@ def read_split(got, call):
                "`{call}` must return three lists of indices `(train, val, test)`; got {got}.")
              .format(call=call, got=describe(got)),
              T("`return train, val, test` 처럼 세 리스트를 튜플로 돌려주세요.",
-               "Return the three lists as a tuple, as in `return train, val, test`."))
+               "Return the three lists as a tuple, as in `return train, val, test`."),
+             why=T("리스트 세 개를 돌려주지 않음", "does not return three lists"), observed=got)
     return parts
 
 
@@ -133,11 +135,13 @@ def read_folds(got, call, k):
                "`{call}` must return a list of `(train_idx, val_idx)` pairs; got {got}.")
              .format(call=call, got=describe(got)),
              T("조각마다 `(train_idx, val_idx)` 튜플 하나를 리스트에 넣으세요.",
-               "Put one `(train_idx, val_idx)` tuple per fold in a list."))
+               "Put one `(train_idx, val_idx)` tuple per fold in a list."),
+             why=T("(train_idx, val_idx) 쌍의 리스트가 아님", "no list of (train_idx, val_idx) pairs"), observed=got)
     if len(folds) != k:
         fail(T("`{call}` 이(가) {got}개의 조각을 돌려주었습니다. 기대값은 k={k}개입니다.",
                "`{call}` returned {got} folds; expected k={k}.").format(call=call, got=len(folds), k=k),
-             T("조각의 수는 k 입니다.", "There are k folds."))
+             T("조각의 수는 k 입니다.", "There are k folds."),
+             why=T("조각 수가 k 가 아님", "not k folds"), observed=f"{len(folds)} folds")
     return folds
 
 
@@ -163,19 +167,22 @@ def judge_split_partition(case, answer):
                 fail(T("`{call}`: `{name}` 에 범위를 벗어난 인덱스 {i} 가 있습니다 (0..{last}).",
                        "`{call}`: `{name}` holds index {i}, outside 0..{last}.")
                      .format(call=call, name=name, i=index, last=n - 1),
-                     T("인덱스는 `range(n)` 에서 나와야 합니다.", "Indices come from `range(n)`."))
+                     T("인덱스는 `range(n)` 에서 나와야 합니다.", "Indices come from `range(n)`."),
+                     why=T("범위를 벗어난 인덱스", "an index out of range"))
             if index in owner:
                 fail(T("`{call}`: 인덱스 {i} 가 `{a}` 와 `{b}` 에 모두 들어 있습니다. 세 리스트는 겹치면 안 됩니다.",
                        "`{call}`: index {i} is in both `{a}` and `{b}`; the three lists must be disjoint.")
                      .format(call=call, i=index, a=owner[index], b=name),
                      T("섞은 인덱스를 세 구간으로 자를 때 구간의 경계를 확인하세요.",
-                       "When you cut the shuffled indices into three parts, check where each part starts and ends."))
+                       "When you cut the shuffled indices into three parts, check where each part starts and ends."),
+                     why=T("`{a}` 와 `{b}` 가 겹침", "`{a}` and `{b}` overlap").format(a=owner[index], b=name))
             owner[index] = name
     missing = sorted(set(range(n)) - set(owner))
     if missing:
         fail(T("`{call}`: 인덱스 {missing} 이(가) 어느 리스트에도 없습니다.",
                "`{call}`: indices {missing} are in none of the three lists.").format(call=call, missing=short(missing)),
-             T("`val` 과 `test` 를 뺀 나머지는 모두 `train` 입니다.", "Everything not in `val` or `test` belongs to `train`."))
+             T("`val` 과 `test` 를 뺀 나머지는 모두 `train` 입니다.", "Everything not in `val` or `test` belongs to `train`."),
+             why=T("빠진 인덱스가 있음", "indices are missing"))
 
 
 def judge_split_sizes(case, answer):
@@ -187,11 +194,16 @@ def judge_split_sizes(case, answer):
     expected = (n - want_val - want_test, want_val, want_test)
     got = tuple(len(part) for part in parts)
     if got != expected:
+        why = T("길이가 틀림", "wrong lengths")
+        if got[1:] in ((round(n * val_fraction), round(n * test_fraction)),
+                       (math.ceil(n * val_fraction), math.ceil(n * test_fraction))):
+            why = T("버림 대신 반올림/올림", "rounds instead of truncating")
         fail(T("`{call}` 의 (train, val, test) 길이가 {got} 입니다. 기대값은 {expected} 입니다.",
                "`{call}` gave (train, val, test) lengths {got}; expected {expected}.")
              .format(call=call, got=got, expected=expected),
              T("`len(val) == int(n * val_fraction)` 입니다: 반올림이나 올림이 아니라 버림입니다.",
-               "`len(val) == int(n * val_fraction)`: truncate, do not round up or to nearest."))
+               "`len(val) == int(n * val_fraction)`: truncate, do not round up or to nearest."),
+             why=why, observed=got)
 
 
 def judge_split_seed(case, answer):
@@ -205,18 +217,21 @@ def judge_split_seed(case, answer):
         fail(T("`{call}`: 인덱스가 섞이지 않았습니다 (각 리스트가 이어진 구간입니다).",
                "`{call}`: the indices were not shuffled (each list is a contiguous range).").format(call=call),
              T("나누기 전에 `seed` 로 만든 난수 생성기로 인덱스를 섞으세요.",
-               "Shuffle the indices with a random generator made from `seed` before splitting."))
+               "Shuffle the indices with a random generator made from `seed` before splitting."),
+             why=T("섞지 않음", "does not shuffle"))
     if first != again:
         fail(T("`{call}` 을 두 번 호출했더니 결과가 달랐습니다. 같은 seed 에서는 같은 분할이어야 합니다.",
                "`{call}` called twice gave two different splits; the same seed must give the same split.")
              .format(call=call),
              T("전역 난수 상태가 아니라 `seed` 로 만든 생성기를 쓰세요.",
-               "Use a generator made from `seed`, not the global random state."))
+               "Use a generator made from `seed`, not the global random state."),
+             why=T("같은 seed 에서 다른 결과 (전역 난수)", "differs for one seed (global random state)"))
     if first == other:
         fail(T("`{call}` 과 seed={s} 의 결과가 같습니다. `seed` 가 섞는 순서를 정해야 합니다.",
                "`{call}` and seed={s} gave the same split; `seed` must decide the shuffle.")
              .format(call=call, s=case[3] + 1),
-             T("`seed` 인자를 난수 생성기에 넘기세요.", "Pass the `seed` argument on to the random generator."))
+             T("`seed` 인자를 난수 생성기에 넘기세요.", "Pass the `seed` argument on to the random generator."),
+             why=T("seed 를 무시함", "ignores the seed"))
 
 
 # ----------------------------------------------------------------------------- kfold judges
@@ -233,20 +248,23 @@ def judge_kfold_partition(case, answer):
                 fail(T("`{call}`: 조각 {f} 의 `val_idx` 에 범위를 벗어난 인덱스 {i} 가 있습니다.",
                        "`{call}`: fold {f}'s `val_idx` holds index {i}, outside range({n}).")
                      .format(call=call, f=fold, i=index, n=n),
-                     T("인덱스는 `range(n)` 에서 나와야 합니다.", "Indices come from `range(n)`."))
+                     T("인덱스는 `range(n)` 에서 나와야 합니다.", "Indices come from `range(n)`."),
+                     why=T("범위를 벗어난 인덱스", "an index out of range"))
             if index in owner:
                 fail(T("`{call}`: 인덱스 {i} 가 조각 {a} 와 조각 {b} 의 `val_idx` 에 모두 있습니다. 검증 조각은 겹치면 안 됩니다.",
                        "`{call}`: index {i} is in the `val_idx` of both fold {a} and fold {b}; validation folds must not overlap.")
                      .format(call=call, i=index, a=owner[index], b=fold),
                      T("각 조각이 시작하고 끝나는 위치를 확인하세요: 한 조각의 끝이 다음 조각의 시작입니다.",
-                       "Check where each fold starts and ends: one fold ends where the next begins."))
+                       "Check where each fold starts and ends: one fold ends where the next begins."),
+                     why=T("검증 조각이 겹침", "validation folds overlap"))
             owner[index] = fold
     missing = sorted(set(range(n)) - set(owner))
     if missing:
         fail(T("`{call}`: 인덱스 {missing} 이(가) 어느 조각의 `val_idx` 에도 없습니다.",
                "`{call}`: indices {missing} are in no fold's `val_idx`.").format(call=call, missing=short(missing)),
              T("n 이 k 로 나누어떨어지지 않을 때 남는 샘플도 어떤 조각엔가 들어가야 합니다.",
-               "When n is not a multiple of k, the leftover samples must still go into some fold."))
+               "When n is not a multiple of k, the leftover samples must still go into some fold."),
+             why=T("남는 샘플을 버림", "drops the leftover samples"), observed=f"{len(missing)} missing")
 
 
 def judge_kfold_complement(case, answer):
@@ -260,14 +278,16 @@ def judge_kfold_complement(case, answer):
                    "`{call}`: in fold {f}, indices {leaked} are in both `train_idx` and `val_idx` (validation data leaks into training).")
                  .format(call=call, f=fold, leaked=short(leaked)),
                  T("`train_idx` 는 그 조각의 `val_idx` 를 뺀 나머지 전부입니다.",
-                   "`train_idx` is everything except that fold's `val_idx`."))
+                   "`train_idx` is everything except that fold's `val_idx`."),
+                 why=T("검증 인덱스가 학습에 들어감", "validation indices in training"))
         missing = sorted(set(range(n)) - set(train) - set(val))
         if missing or len(train) != len(set(train)):
             fail(T("`{call}`: 조각 {f} 의 `train_idx` 가 `val_idx` 의 여집합이 아닙니다 (빠진 인덱스: {missing}, 길이 {got}, 기대값 {want}).",
                    "`{call}`: fold {f}'s `train_idx` is not the complement of its `val_idx` (missing: {missing}; length {got}, expected {want}).")
                  .format(call=call, f=fold, missing=short(missing), got=len(train), want=n - len(set(val))),
                  T("`val_idx` 에 없는 인덱스는 모두, 한 번씩 `train_idx` 에 들어가야 합니다.",
-                   "Every index not in `val_idx` goes into `train_idx`, once."))
+                   "Every index not in `val_idx` goes into `train_idx`, once."),
+                 why=T("train_idx 가 여집합이 아님", "train_idx is not the complement"))
 
 
 def judge_kfold_sizes(case, answer):
@@ -275,10 +295,16 @@ def judge_kfold_sizes(case, answer):
     call = kfold_call(*case)
     sizes = [len(val) for _, val in read_folds(answer["first"], call, case[1])]
     if max(sizes) - min(sizes) > 1:
+        why = T("조각 크기가 고르지 않음", "uneven fold sizes")
+        if sizes[-1] == max(sizes) and sizes.count(max(sizes)) == 1:
+            why = T("마지막 조각이 나머지를 모두 가짐", "the last fold takes the rest")
+        elif sizes[0] == max(sizes) and sizes[-1] < sizes[0] - 1:
+            why = T("올림한 크기로 잘라 마지막 조각이 짧음", "ceil-sized folds leave the last ones short")
         fail(T("`{call}` 의 조각 크기가 {sizes} 입니다. 크기 차이는 많아야 1 이어야 합니다.",
                "`{call}` gave fold sizes {sizes}; they must differ by at most one.").format(call=call, sizes=sizes),
              T("`n % k` 개의 남는 샘플을 한 조각에 몰지 말고 여러 조각에 하나씩 나누세요.",
-               "Spread the `n % k` leftover samples one per fold instead of putting them all in one fold."))
+               "Spread the `n % k` leftover samples one per fold instead of putting them all in one fold."),
+             why=why, observed=sizes)
 
 
 def judge_kfold_unshuffled(case, answer):
@@ -292,13 +318,15 @@ def judge_kfold_unshuffled(case, answer):
                    "`{call}`: fold {f}'s `val_idx` {val} is not a contiguous block.")
                  .format(call=call, f=fold, val=short(sorted(val))),
                  T("`shuffle=False` 면 섞지 말고 `range(n)` 을 순서대로 자르세요.",
-                   "With `shuffle=False`, cut `range(n)` in order without shuffling."))
+                   "With `shuffle=False`, cut `range(n)` in order without shuffling."),
+                 why=T("shuffle=False 인데 섞음", "shuffles with shuffle=False"))
         starts.append(min(val) if val else None)
     present = [s for s in starts if s is not None]
     if present != sorted(present):
         fail(T("`{call}`: 조각의 시작 인덱스가 {starts} 입니다. 조각은 순서대로 놓여야 합니다.",
                "`{call}`: the folds start at {starts}; the folds must come in order.").format(call=call, starts=starts),
-             T("첫 조각이 `range(n)` 의 맨 앞 구간입니다.", "The first fold is the first block of `range(n)`."))
+             T("첫 조각이 `range(n)` 의 맨 앞 구간입니다.", "The first fold is the first block of `range(n)`."),
+             why=T("조각의 순서가 틀림", "folds out of order"))
 
 
 def judge_kfold_shuffled(case, answer):
@@ -312,16 +340,19 @@ def judge_kfold_shuffled(case, answer):
         fail(T("`{call}`: `shuffle=True` 인데 조각이 이어진 구간입니다. 섞이지 않았습니다.",
                "`{call}`: with `shuffle=True` the folds are contiguous blocks; nothing was shuffled.").format(call=call),
              T("`shuffle` 이 참이면 나누기 전에 `seed` 로 인덱스를 섞으세요.",
-               "When `shuffle` is true, shuffle the indices with `seed` before cutting the folds."))
+               "When `shuffle` is true, shuffle the indices with `seed` before cutting the folds."),
+             why=T("shuffle=True 인데 섞지 않음", "does not shuffle with shuffle=True"))
     if first != again:
         fail(T("`{call}` 을 두 번 호출했더니 조각이 달랐습니다. 같은 seed 에서는 같은 조각이어야 합니다.",
                "`{call}` called twice gave different folds; the same seed must give the same folds.").format(call=call),
              T("전역 난수 상태가 아니라 `seed` 로 만든 생성기를 쓰세요.",
-               "Use a generator made from `seed`, not the global random state."))
+               "Use a generator made from `seed`, not the global random state."),
+             why=T("같은 seed 에서 다른 결과 (전역 난수)", "differs for one seed (global random state)"))
     if first == other:
         fail(T("`{call}` 과 seed={s} 의 조각이 같습니다. `seed` 가 섞는 순서를 정해야 합니다.",
                "`{call}` and seed={s} gave the same folds; `seed` must decide the shuffle.").format(call=call, s=seed + 1),
-             T("`seed` 인자를 난수 생성기에 넘기세요.", "Pass the `seed` argument on to the random generator."))
+             T("`seed` 인자를 난수 생성기에 넘기세요.", "Pass the `seed` argument on to the random generator."),
+             why=T("seed 를 무시함", "ignores the seed"))
 
 
 # ----------------------------------------------------------------------------- cross_validate judges
@@ -345,7 +376,8 @@ def subset_indices(call, name, fold, items, n):
                "`{call}`: in fold {f}, `{name}` received items that are not samples of the data set (first ones: {got}).")
              .format(call=call, f=fold, name=name, got=short(items, 5)),
              T("인덱스 리스트가 아니라 `Subset(dataset, 인덱스)` 를 넘기세요.",
-               "Pass `Subset(dataset, indices)`, not the list of indices itself."))
+               "Pass `Subset(dataset, indices)`, not the list of indices itself."),
+             why=T("Subset 대신 인덱스를 넘김", "passes indices, not a Subset"))
     return {v - SAMPLE_OFFSET for v in items}
 
 
@@ -358,14 +390,17 @@ def judge_cv_folds(n, k, seed, answer):
             fail(T("`{call}` 이(가) `{name}` 을(를) {got}번 불렀습니다. 조각마다 한 번, k={k}번이어야 합니다.",
                    "`{call}` called `{name}` {got} times; expected once per fold, k={k} times.")
                  .format(call=call, name=name, got=len(seen), k=k),
-                 T("조각마다 학습 한 번, 평가 한 번입니다.", "Each fold trains once and scores once."))
+                 T("조각마다 학습 한 번, 평가 한 번입니다.", "Each fold trains once and scores once."),
+                 why=T("`{name}` 호출 횟수가 k 가 아님", "calls `{name}` other than k times").format(name=name),
+                 observed=f"{len(seen)} calls")
     order = [c[0] for c in answer["calls"] if c[0] != "make"]
     if order != ["train", "eval"] * k:
         fail(T("`{call}`: 호출 순서가 {order} 입니다. 조각마다 `train_fn` 다음에 `eval_fn` 이어야 합니다.",
                "`{call}`: the calls came in the order {order}; each fold calls `train_fn`, then `eval_fn`.")
              .format(call=call, order=short(order)),
              T("한 조각에서 학습을 마친 모델을 평가한 뒤 다음 조각으로 넘어가세요.",
-               "Score the model trained on a fold before moving on to the next fold."))
+               "Score the model trained on a fold before moving on to the next fold."),
+             why=T("학습과 평가의 순서가 틀림", "trains and scores out of order"))
     reference = None
     try:
         reference = read_folds(answer["folds"], "kfold_indices", k) if answer["folds"] is not None else None
@@ -383,20 +418,26 @@ def judge_cv_folds(n, k, seed, answer):
                    "`{call}`: in fold {f}, indices {leaked} are in both the training and the validation subset (validation data leaks into training).")
                  .format(call=call, f=fold, leaked=short(leaked)),
                  T("학습에는 `train_idx`, 평가에는 `val_idx` 의 `Subset` 을 쓰세요.",
-                   "Train on the `Subset` of `train_idx` and score on the `Subset` of `val_idx`."))
+                   "Train on the `Subset` of `train_idx` and score on the `Subset` of `val_idx`."),
+                 why=T("검증 데이터로도 학습함", "trains on validation data"))
         if reference is not None:
             want_train, want_val = set(reference[fold][0]), set(reference[fold][1])
             if (train, val) != (want_train, want_val):
+                why = T("kfold_indices(..., seed=seed) 와 다른 조각", "other folds than kfold_indices(..., seed=seed)")
+                if len(val) > 1 and contiguous(sorted(val)):
+                    why = T("섞지 않은 조각을 씀", "uses unshuffled folds")
                 fail(T("`{call}`: 조각 {f} 의 검증 부분집합이 {got} 입니다. `kfold_indices(len(dataset), k, shuffle=True, seed=seed)` 의 조각 {f} 는 {want} 입니다.",
                        "`{call}`: fold {f} scored on {got}; fold {f} of `kfold_indices(len(dataset), k, shuffle=True, seed=seed)` validates on {want}.")
                      .format(call=call, f=fold, got=short(sorted(val)), want=short(sorted(want_val))),
                      T("조각은 `kfold_indices(len(dataset), k, shuffle=True, seed=seed)` 의 것을 순서대로 쓰세요.",
-                       "Use the folds of `kfold_indices(len(dataset), k, shuffle=True, seed=seed)`, in order."))
+                       "Use the folds of `kfold_indices(len(dataset), k, shuffle=True, seed=seed)`, in order."),
+                     why=why)
         elif train | val != set(range(n)) or val & seen_val:
             fail(T("`{call}`: 조각 {f} 의 학습/검증 부분집합이 `range({n})` 을 나누지 않습니다.",
                    "`{call}`: fold {f}'s training and validation subsets do not split `range({n})`.")
                  .format(call=call, f=fold, n=n),
-                 T("`kfold_indices` 의 조각을 그대로 쓰세요.", "Use the folds of `kfold_indices` as they are."))
+                 T("`kfold_indices` 의 조각을 그대로 쓰세요.", "Use the folds of `kfold_indices` as they are."),
+                 why=T("조각이 데이터를 나누지 않음", "the folds do not split the data"))
         seen_val |= val
 
 
@@ -412,18 +453,21 @@ def judge_cv_models(n, k, seed, answer):
                    "`{call}`: in fold {f}, `train_fn` got a model that `make_model()` did not create.")
                  .format(call=call, f=fold),
                  T("조각마다 `model = make_model()` 로 만든 모델을 그대로 넘기세요.",
-                   "Pass on the model that `model = make_model()` made for this fold."))
+                   "Pass on the model that `model = make_model()` made for this fold."),
+                 why=T("make_model() 의 모델이 아님", "a model make_model() did not make"))
         if model in used:
             fail(T("`{call}`: 조각 {a} 와 조각 {f} 가 같은 모델을 학습했습니다. 앞 조각에서 학습된 모델은 이 조각의 검증 데이터를 이미 보았습니다.",
                    "`{call}`: folds {a} and {f} trained the same model; a model trained on an earlier fold has already seen this fold's validation data.")
                  .format(call=call, a=used[model], f=fold),
-                 T("조각마다 `make_model()` 을 새로 불러 새 모델을 만드세요.", "Call `make_model()` again for every fold."))
+                 T("조각마다 `make_model()` 을 새로 불러 새 모델을 만드세요.", "Call `make_model()` again for every fold."),
+                 why=T("조각마다 같은 모델을 학습", "trains one model across folds"))
         used[model] = fold
         if fold < len(evals) and evals[fold][1] != model:
             fail(T("`{call}`: 조각 {f} 에서 `eval_fn` 이 `train_fn` 이 학습한 모델과 다른 모델을 받았습니다.",
                    "`{call}`: in fold {f}, `eval_fn` got a different model from the one `train_fn` trained.")
                  .format(call=call, f=fold),
-                 T("그 조각에서 학습한 모델을 평가하세요.", "Score the model trained on that fold."))
+                 T("그 조각에서 학습한 모델을 평가하세요.", "Score the model trained on that fold."),
+                 why=T("학습하지 않은 모델을 평가", "scores another model than the trained one"))
 
 
 def judge_cv_summary(n, k, seed, scores, answer):
@@ -434,7 +478,8 @@ def judge_cv_summary(n, k, seed, scores, answer):
         fail(T("`{call}` 은(는) 키 `fold_scores`, `mean`, `std` 가 있는 dict 를 돌려줘야 합니다. 받은 값: {got}",
                "`{call}` must return a dict with the keys `fold_scores`, `mean` and `std`; got {got}.")
              .format(call=call, got=describe(result)),
-             T("`return {\"fold_scores\": ..., \"mean\": ..., \"std\": ...}`", "`return {\"fold_scores\": ..., \"mean\": ..., \"std\": ...}`"))
+             T("`return {\"fold_scores\": ..., \"mean\": ..., \"std\": ...}`", "`return {\"fold_scores\": ..., \"mean\": ..., \"std\": ...}`"),
+             why=T("fold_scores/mean/std dict 가 아님", "no dict of fold_scores, mean and std"), observed=result)
     fold_scores = result["fold_scores"]
     if isinstance(fold_scores, np.ndarray) and fold_scores.ndim == 1:
         fold_scores = fold_scores.tolist()  # a 1-D array of scores is a list of floats as well
@@ -445,7 +490,8 @@ def judge_cv_summary(n, k, seed, scores, answer):
                "`{call}` gave `fold_scores` {got}; `eval_fn` returned {want}, fold by fold.")
              .format(call=call, got=describe(fold_scores, 120), want=scores),
              T("조각마다 `eval_fn` 의 점수를 float 로 리스트에 순서대로 모으세요.",
-               "Collect each fold's `eval_fn` score, as a float, in order."))
+               "Collect each fold's `eval_fn` score, as a float, in order."),
+             why=T("fold_scores 가 틀림", "wrong fold_scores"), observed=fold_scores)
     mean = sum(scores) / k
     population = (sum((s - mean) ** 2 for s in scores) / k) ** 0.5
     sample = (sum((s - mean) ** 2 for s in scores) / (k - 1)) ** 0.5
@@ -454,15 +500,18 @@ def judge_cv_summary(n, k, seed, scores, answer):
         if got is None:
             fail(T("`{call}` 의 `{key}` 는 float 여야 합니다. 받은 값: {got}",
                    "`{call}`: `{key}` must be a float; got {got}.").format(call=call, key=key, got=describe(result[key])),
-                 T("텐서라면 `.item()` 이나 `float(...)` 로 바꾸세요.", "Turn a tensor into a number with `.item()` or `float(...)`."))
+                 T("텐서라면 `.item()` 이나 `float(...)` 로 바꾸세요.", "Turn a tensor into a number with `.item()` or `float(...)`."),
+                 why=T("`{key}` 가 숫자가 아님", "`{key}` is not a number").format(key=key), observed=result[key])
         if not close(got, want):
             hint = T("점수들의 평균과 표준편차입니다.", "They are the mean and standard deviation of the fold scores.")
+            why = T("`{key}` 가 틀림", "a wrong `{key}`").format(key=key)
             if key == "std" and close(got, sample):
                 hint = T("표본 표준편차(k-1 로 나눔)가 아니라 모표준편차(k 로 나눔)입니다.",
                          "Use the population standard deviation (divide by k), not the sample one (divide by k-1).")
+                why = T("표본 표준편차 (k-1)", "the sample std (k-1)")
             fail(T("`{call}` 의 `{key}` 가 {got:.6g} 입니다. 점수 {scores} 에서 기대값은 {want:.6g} 입니다.",
                    "`{call}` gave `{key}` = {got:.6g}; for the scores {scores} it is {want:.6g}.")
-                 .format(call=call, key=key, got=got, want=want, scores=scores), hint)
+                 .format(call=call, key=key, got=got, want=want, scores=scores), hint, why=why)
 
 
 # ----------------------------------------------------------------------------- grid_search judges
@@ -485,36 +534,47 @@ def judge_grid(grid, scores, answer, combos):
                "`{call}` never tried {missing} (tried {tried} of {total} combinations).")
              .format(call=call, missing=short(missing, 3), tried=len(seen), total=len(combos)),
              T("모든 키의 후보 값의 모든 조합을 시도하세요 (`itertools.product`).",
-               "Try every combination of every key's candidate values (`itertools.product`)."))
+               "Try every combination of every key's candidate values (`itertools.product`)."),
+             why=T("모든 조합을 시도하지 않음", "does not try every combination"), observed=f"{len(seen)} of {len(combos)}")
     got = answer["answer"]
     best = max(scores)
     want_params = dict(zip(keys, combos[scores.index(best)]))
     if type(got) not in (tuple, list) or len(got) != 2:
         fail(T("`{call}` 은(는) `(params, score)` 쌍을 돌려줘야 합니다. 받은 값: {got}",
                "`{call}` must return a pair `(params, score)`; got {got}.").format(call=call, got=describe(got)),
-             T("`return best_params, best_score`", "`return best_params, best_score`"))
+             T("`return best_params, best_score`", "`return best_params, best_score`"),
+             why=T("(params, score) 쌍이 아님", "no (params, score) pair"), observed=got)
     params, score = got
     if params != want_params:
         hint = T("가장 높은 점수의 조합을 기억하세요. 같은 dict 를 재사용해 고치면 기억한 조합도 바뀝니다.",
                  "Remember the combination with the highest score; reusing and changing one dict changes the remembered one too.")
+        why = T("최고가 아닌 조합을 고름", "does not choose the best combination")
         ties = [dict(zip(keys, c)) for c, s in zip(combos, scores) if s == best]
         retested = ()
         if len(ties) > 1 and params in ties:
             hint = T("점수가 같으면 `itertools.product` 순서에서 먼저 나온 조합이 이깁니다: 더 높을 때만 바꾸세요.",
                      "On a tie the combination that comes first in `itertools.product` order wins: replace only when strictly better.")
             retested = ("test_grid_search_ties",)  # a hidden grid's tie, caught: the tie rule's fault
+            why = T("동점에서 다른 조합을 고름", "breaks ties another way")
+            if isinstance(params, dict) and list(params) != keys:
+                why = T("키를 다른 순서로 돎 (동점이 다르게 갈림)", "walks the keys in another order (ties break differently)")
+            elif params == ties[-1]:
+                why = T("동점이면 마지막 조합을 남김", "keeps the last of equal scores")
         elif best < 0:
             hint = T("점수는 모두 음수일 수 있습니다. 최고 점수의 처음 값을 0 으로 두지 마세요.",
                      "Scores may all be negative: do not start the best score at 0.")
+            why = T("최고 점수를 0 에서 시작", "starts the best score at 0")
         fail(T("`{call}` 이(가) {got} 을(를) 골랐습니다. 기대값은 {want} (점수 {best}) 입니다.",
                "`{call}` chose {got}; expected {want} (score {best}).")
-             .format(call=call, got=describe(params, 120), want=want_params, best=best), hint, retests=retested)
+             .format(call=call, got=describe(params, 120), want=want_params, best=best), hint, retests=retested,
+             why=why)
     number = as_number(score)
     if number is None or not close(number, best):
         fail(T("`{call}` 이(가) 돌려준 점수가 {got} 입니다. 기대값은 {best} 입니다.",
                "`{call}` returned the score {got}; expected {best}.").format(call=call, got=describe(score), best=best),
              T("고른 조합에 대해 `score_fn` 이 돌려준 점수를 돌려주세요.",
-               "Return the score that `score_fn` gave for the chosen combination."))
+               "Return the score that `score_fn` gave for the chosen combination."),
+             why=T("고른 조합의 점수가 아님", "returns another score"), observed=score)
 
 
 # ----------------------------------------------------------------------------- checks

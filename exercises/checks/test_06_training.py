@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import torch
-from practice_checklib import REFERENCE, as_number, close, macro, metric_case, short
+from practice_checklib import (
+    REFERENCE,
+    as_number,
+    batch_mistakes,
+    close,
+    macro,
+    macro_over,
+    metric_case,
+    short,
+)
 
 from grader.checks import T, check, describe, fail, probe_uses
 
@@ -98,12 +109,17 @@ def probe_evaluate(ns, seed, n, batch_size, device, start_training=False, smooth
 
 
 def expected(probe, *args):
-    """The probe run here on the trusted side's own loop, on the same seeded model and data."""
+    """The probe run here on the trusted side's own loop, on the same seeded model and data.
+
+    Its ``batches`` are the reference's per-batch values, which name the common wrong loops."""
     state = torch.random.get_rng_state()
+    batches: list[dict] = []
     try:
-        return probe(REFERENCE, *args)
+        answer = probe({name: functools.partial(function, batches=batches) for name, function in REFERENCE.items()},
+                       *args)
     finally:
         torch.random.set_rng_state(state)
+    return {**answer, "batches": batches}
 
 
 # ----------------------------------------------------------------------------- judges
@@ -114,7 +130,8 @@ def need_number(value, what, hint=None):
     if number is None:
         fail(T("{what} 은(는) float 여야 합니다. 받은 값: {got}", "{what} must be a float; got {got}.")
              .format(what=what, got=describe(value)),
-             hint or T("텐서라면 `.item()` 으로 숫자를 꺼내세요.", "Take the number out of a tensor with `.item()`."))
+             hint or T("텐서라면 `.item()` 으로 숫자를 꺼내세요.", "Take the number out of a tensor with `.item()`."),
+             why=T("숫자가 아닌 값을 돌려줌", "returns no plain number"), observed=value)
     return number
 
 
@@ -125,9 +142,13 @@ def judge_accuracy(cases, answers):
         number = need_number(got, f"`{call}`")
         want = sum(p == t for p, t in zip(preds, targets)) / len(targets)
         if not close(number, want):
+            why = T("정확도가 틀림", "a wrong accuracy")
+            if close(number, want * len(targets)):
+                why = T("비율 대신 개수", "a count, not a fraction")
             fail(T("`{call}` 이(가) {got:.6g} 을(를) 돌려주었습니다. 기대값은 {want:.6g} 입니다.",
                    "`{call}` returned {got:.6g}; expected {want:.6g}.").format(call=call, got=number, want=want),
-                 T("같은 항목의 수를 전체 항목 수로 나눈 비율입니다.", "It is the number of equal entries over the number of entries."))
+                 T("같은 항목의 수를 전체 항목 수로 나눈 비율입니다.", "It is the number of equal entries over the number of entries."),
+                 why=why)
 
 
 def read_prf(got, call):
@@ -135,7 +156,8 @@ def read_prf(got, call):
     if type(got) not in (tuple, list) or len(got) != 3:
         fail(T("`{call}` 은(는) float 세 개 `(precision, recall, f1)` 을 돌려줘야 합니다. 받은 값: {got}",
                "`{call}` must return three floats `(precision, recall, f1)`; got {got}.").format(call=call, got=describe(got)),
-             T("`return precision, recall, f1`", "`return precision, recall, f1`"))
+             T("`return precision, recall, f1`", "`return precision, recall, f1`"),
+             why=T("(P, R, F1) 세 값이 아님", "not three values (P, R, F1)"), observed=got)
     return [need_number(v, f"`{call}` ({name})") for v, name in zip(got, ("precision", "recall", "f1"))]
 
 
@@ -149,16 +171,19 @@ def judge_precision_recall(case, got):
         return
     hint = T("클래스마다 정밀도와 재현율을 구한 뒤 클래스 수로 평균하세요 (매크로 평균).",
              "Compute precision and recall for each class, then average over the classes (macro average).")
+    why = T("매크로 평균이 틀림", "a wrong macro average")
     accuracy = sum(p == t for p, t in zip(preds, targets)) / len(preds)
     if close(precision, want_r) and close(recall, want_p):
         hint = T("정밀도와 재현율이 바뀐 것 같습니다: 정밀도의 분모는 그 클래스로 *예측한* 수, 재현율의 분모는 *실제* 그 클래스인 수입니다.",
                  "Precision and recall look swapped: precision divides by the samples *predicted* as the class, recall by the samples that *are* the class.")
+        why = T("정밀도와 재현율을 맞바꿈", "swaps precision and recall")
     elif close(precision, accuracy) or close(recall, accuracy):
         hint = T("모든 샘플을 한꺼번에 센 마이크로 평균(= 정확도)처럼 보입니다. 클래스마다 구해 같은 가중치로 평균하세요.",
                  "That looks like a micro average over all samples (= accuracy); compute per class and give each class the same weight.")
+        why = T("마이크로 평균 (= 정확도)", "a micro average (= accuracy)")
     fail(T("`{call}` 의 (precision, recall) 이 ({p:.4f}, {r:.4f}) 입니다. 기대값은 ({wp:.4f}, {wr:.4f}) 입니다.",
            "`{call}` gave (precision, recall) = ({p:.4f}, {r:.4f}); expected ({wp:.4f}, {wr:.4f}).")
-         .format(call=call, p=precision, r=recall, wp=want_p, wr=want_r), hint)
+         .format(call=call, p=precision, r=recall, wp=want_p, wr=want_r), hint, why=why)
 
 
 def judge_f1(case, got):
@@ -170,11 +195,13 @@ def judge_f1(case, got):
     if close(f1, want_f1):
         return
     hint = T("클래스마다 F1 = 2PR/(P+R) 을 구해 평균하세요.", "Compute F1 = 2PR/(P+R) for each class, then average.")
+    why = T("F1 이 틀림", "a wrong F1")
     if close(f1, 2 * want_p * want_r / (want_p + want_r)):
         hint = T("매크로 정밀도와 재현율의 조화 평균이 아니라, 클래스별 F1 의 평균입니다.",
                  "It is the mean of the per-class F1 scores, not the harmonic mean of the macro precision and recall.")
+        why = T("매크로 P, R 의 조화 평균", "the harmonic mean of macro P and R")
     fail(T("`{call}` 의 F1 이 {got:.4f} 입니다. 기대값은 {want:.4f} 입니다.",
-           "`{call}` gave F1 = {got:.4f}; expected {want:.4f}.").format(call=call, got=f1, want=want_f1), hint)
+           "`{call}` gave F1 = {got:.4f}; expected {want:.4f}.").format(call=call, got=f1, want=want_f1), hint, why=why)
 
 
 def judge_zero_division(case, got):
@@ -187,16 +214,21 @@ def judge_zero_division(case, got):
             fail(T("`{call}` 이(가) {got} 을(를) 돌려주었습니다. 분모가 0 인 클래스가 NaN 을 만들었습니다.",
                    "`{call}` returned {got}: a class with a zero denominator produced NaN.").format(call=call, got=numbers),
                  T("한 번도 예측되지 않았거나 한 번도 나오지 않은 클래스는 분모가 0 입니다. 그때 그 값은 0 으로 셉니다.",
-                   "A class never predicted, or never present, has a zero denominator; count that value as 0."))
+                   "A class never predicted, or never present, has a zero denominator; count that value as 0."),
+                 why=T("분모 0 에서 NaN", "NaN on a zero denominator"))
     got_values = read_prf(got, call)
     want = macro(preds, targets, classes)
     if all(close(g, w) for g, w in zip(got_values, want)):
         return
     hint = T("분모가 0 이면 그 클래스의 값은 0 입니다. 평균은 `num_classes` 개 클래스 전체에 대해 냅니다.",
              "A zero denominator makes that class's value 0; the average runs over all `num_classes` classes.")
+    why = T("분모가 0 인 클래스를 잘못 다룸", "mishandles a zero denominator")
+    present = sorted(set(preds) | set(targets))
+    if all(close(g, w) for g, w in zip(got_values, macro_over(preds, targets, present))):
+        why = T("나온 클래스만 평균함", "averages over the classes present only")
     fail(T("`{call}` 이(가) (P, R, F1) = {got} 을(를) 돌려주었습니다. 기대값은 {want} 입니다.",
            "`{call}` returned (P, R, F1) = {got}; expected {want}.")
-         .format(call=call, got=[round(v, 4) for v in got_values], want=[round(v, 4) for v in want]), hint)
+         .format(call=call, got=[round(v, 4) for v in got_values], want=[round(v, 4) for v in want]), hint, why=why)
 
 
 def reference_cross_entropy(logits, targets):
@@ -212,7 +244,8 @@ def read_loss(got, call):
         fail(T("`{call}` 은(는) 스칼라 텐서(실수)를 돌려줘야 합니다. 받은 값: {got}",
                "`{call}` must return a scalar floating-point tensor; got {got}.").format(call=call, got=describe(got)),
              T("배치 전체의 평균 손실 하나를 텐서로 돌려주세요 (`.item()` 을 부르지 마세요).",
-               "Return the batch's mean loss as one tensor (do not call `.item()`)."))
+               "Return the batch's mean loss as one tensor (do not call `.item()`)."),
+             why=T("스칼라 텐서가 아님", "no scalar tensor"), observed=got)
     return float(got.reshape(()))
 
 
@@ -226,13 +259,26 @@ def judge_cross_entropy_value(case, answer):
         return
     hint = T("각 샘플의 `-log softmax(logits)[정답]` 을 구해 배치에 대해 평균하세요.",
              "Take each sample's `-log softmax(logits)[target]` and average over the batch.")
+    why = T("손실 값이 틀림", "a wrong loss value")
     if close(got, want * len(targets), 1e-4):
         hint = T("합이 아니라 평균입니다.", "It is the mean over the batch, not the sum.")
+        why = T("평균 대신 합", "the sum, not the mean")
     elif not np.isfinite(got):
         hint = T("큰 logit 에서 `exp` 가 넘쳤습니다: 행마다 최댓값을 빼고 계산해도 softmax 는 같습니다.",
                  "`exp` overflowed on large logits: subtracting each row's maximum leaves the softmax unchanged.")
+        why = unstable_mistake(logits, got)
     fail(T("`{call}` 이(가) {got:.6g} 을(를) 돌려주었습니다. 기대값은 {want:.6g} 입니다.",
-           "`{call}` returned {got:.6g}; expected {want:.6g}.").format(call=call, got=got, want=want), hint)
+           "`{call}` returned {got:.6g}; expected {want:.6g}.").format(call=call, got=got, want=want), hint, why=why)
+
+
+def unstable_mistake(logits, got: float) -> T:
+    """Which unstable formula gave a non-finite loss: the value it ends in tells them apart."""
+    row_max = [max(row) for row in logits]
+    if max(row_max) - min(row_max) > 100:  # rows of very different size: one shift cannot fit all
+        return T("배치 전체의 최댓값 하나만 뺌", "shifts by the batch's maximum, not each row's")
+    if np.isnan(got):
+        return T("최댓값을 빼지 않아 exp 가 넘침 (nan)", "exp overflows: no max shift (nan)")
+    return T("softmax 가 0 으로 떨어진 뒤 log (inf)", "log of a softmax that underflows to 0 (inf)")
 
 
 def judge_cross_entropy_grad(case, answer):
@@ -245,7 +291,8 @@ def judge_cross_entropy_grad(case, answer):
                "Cannot backpropagate through `{call}` (requires_grad={rg}); the loss must be differentiable with respect to the logits.")
              .format(call=call, rg=getattr(loss, "requires_grad", None)),
              T("`.item()`, `.detach()`, numpy, 파이썬 수학을 거치지 말고 텐서 연산만 쓰세요.",
-               "Use tensor operations only: no `.item()`, `.detach()`, numpy or Python math on the way."))
+               "Use tensor operations only: no `.item()`, `.detach()`, numpy or Python math on the way."),
+             why=T("미분할 수 없는 손실", "a loss that cannot be differentiated"))
     _, want = reference_cross_entropy(logits, targets)
     got = answer["grad"].double().numpy()
     if got.shape != want.shape or not np.allclose(got, want, atol=1e-5, rtol=1e-4):
@@ -253,19 +300,32 @@ def judge_cross_entropy_grad(case, answer):
                "The gradient of `{call}` with respect to the logits differs from the expected one (largest difference {diff:.3g}).")
              .format(call=call, diff=float(np.abs(got - want).max()) if got.shape == want.shape else float("nan")),
              T("기울기는 (softmax - 정답의 원-핫) / B 입니다. 상수가 아닌 부분을 떼어 내지 않았는지 보세요.",
-               "The gradient is (softmax - one-hot target) / B: check that nothing but a constant was detached."))
+               "The gradient is (softmax - one-hot target) / B: check that nothing but a constant was detached."),
+             why=T("기울기가 틀림", "a wrong gradient"))
 
 
-def judge_train_loss(args, got, want):
+def judge_train_loss(args, got, want, plain=None):
+    """``plain``: the reference run with an unsmoothed loss, when ``want``'s loss_fn is another one."""
     __tracebackhide__ = True
     call = f"train_one_epoch(<{args[1]} samples, batch_size={args[2]}>)"
     number = need_number(got["loss"], f"`{call}`")
     if not close(number, want["loss"], 1e-4):
+        why = loop_mistake(number, "loss", want["batches"], T("평균 손실이 틀림", "a wrong mean loss"))
+        if plain is not None and close(number, plain["loss"], 1e-4):
+            why = T("loss_fn 대신 다른 손실을 씀", "uses its own loss instead of loss_fn")
         fail(T("`{call}` 이(가) {got:.6g} 을(를) 돌려주었습니다. 본 샘플 전체의 평균 손실은 {want:.6g} 입니다.",
                "`{call}` returned {got:.6g}; the mean loss over the samples seen is {want:.6g}.")
              .format(call=call, got=number, want=want["loss"]),
              T("배치마다 (평균 손실 × 그 배치의 샘플 수) 를 더해 전체 샘플 수로 나누세요. 마지막 배치는 더 작을 수 있습니다.",
-               "Add up (mean loss × samples in that batch) over the batches and divide by the number of samples; the last batch may be smaller."))
+               "Add up (mean loss × samples in that batch) over the batches and divide by the number of samples; the last batch may be smaller."),
+             why=why)
+
+
+def loop_mistake(got: float, key: str, batches: list[dict], otherwise: T) -> T:
+    for value, why in batch_mistakes(key, batches):
+        if close(got, value, 1e-4):
+            return why
+    return otherwise
 
 
 def judge_train_params(args, got, want):
@@ -273,14 +333,16 @@ def judge_train_params(args, got, want):
     call = f"train_one_epoch(<{args[1]} samples, batch_size={args[2]}>)"
     params = got["params"]
     if len(params) != len(want["params"]):
-        fail(T("`{call}` 뒤의 파라미터를 읽을 수 없습니다.", "Could not read the parameters after `{call}`.").format(call=call))
+        fail(T("`{call}` 뒤의 파라미터를 읽을 수 없습니다.", "Could not read the parameters after `{call}`.").format(call=call),
+             why=T("파라미터의 수가 다름", "another number of parameters"))
     for index, (p, w) in enumerate(zip(params, want["params"])):
         if not isinstance(p, torch.Tensor) or p.shape != w.shape or not torch.allclose(p.double(), w.double(), atol=1e-4, rtol=1e-4):
             fail(T("`{call}` 뒤 파라미터 {i} 의 값이 한 epoch 의 경사 하강법 결과와 다릅니다.",
                    "After `{call}`, parameter {i} differs from the result of one epoch of gradient descent.")
                  .format(call=call, i=index),
                  T("모든 배치에서: 기울기 초기화 → 순전파 → 손실 → 역전파 → step. 기울기를 초기화하지 않으면 배치마다 기울기가 쌓입니다.",
-                   "For every batch: zero the gradients → forward → loss → backward → step. Without zeroing, gradients pile up from batch to batch."))
+                   "For every batch: zero the gradients → forward → loss → backward → step. Without zeroing, gradients pile up from batch to batch."),
+                 why=T("경사 하강법의 결과가 다름", "parameters differ after the epoch"))
 
 
 def judge_evaluate_values(args, got, want):
@@ -290,7 +352,8 @@ def judge_evaluate_values(args, got, want):
     if type(result) is not dict or not {"loss", "accuracy"} <= set(result):
         fail(T("`{call}` 은(는) 키 `loss`, `accuracy` 가 있는 dict 를 돌려줘야 합니다. 받은 값: {got}",
                "`{call}` must return a dict with the keys `loss` and `accuracy`; got {got}.").format(call=call, got=describe(result)),
-             T("`return {\"loss\": ..., \"accuracy\": ...}`", "`return {\"loss\": ..., \"accuracy\": ...}`"))
+             T("`return {\"loss\": ..., \"accuracy\": ...}`", "`return {\"loss\": ..., \"accuracy\": ...}`"),
+             why=T("loss/accuracy dict 가 아님", "no dict of loss and accuracy"), observed=result)
     for key in ("loss", "accuracy"):
         number = need_number(result[key], f"`{call}['{key}']`")
         if not close(number, want["result"][key], 1e-4):
@@ -298,7 +361,8 @@ def judge_evaluate_values(args, got, want):
                    "`{call}` gave `{key}` = {got:.6g}; over the whole loader it is {want:.6g}.")
                  .format(call=call, key=key, got=number, want=want["result"][key]),
                  T("모든 배치를 보고, 배치 크기로 가중해 평균하세요 (마지막 배치는 더 작을 수 있습니다). 정확도는 logit 의 argmax (dim=1) 로 셉니다.",
-                   "Go through every batch and weight by batch size (the last one may be smaller); accuracy counts the argmax of the logits over dim=1."))
+                   "Go through every batch and weight by batch size (the last one may be smaller); accuracy counts the argmax of the logits over dim=1."),
+                 why=loop_mistake(number, key, want["batches"], T("`{key}` 가 틀림", "a wrong `{key}`").format(key=key)))
 
 
 # ----------------------------------------------------------------------------- checks
@@ -362,7 +426,8 @@ def test_cross_entropy_own(nb):
         fail(T("`cross_entropy` 가 PyTorch 의 교차 엔트로피/NLL 손실 ({used}) 을 불렀습니다.",
                "`cross_entropy` called PyTorch's own cross-entropy / NLL loss ({used}).").format(used=describe(used)),
              T("`F.cross_entropy`, `F.nll_loss`, `nn.CrossEntropyLoss` 없이 softmax 의 로그로 직접 계산하세요.",
-               "Compute it from the log of the softmax yourself, without `F.cross_entropy`, `F.nll_loss` or `nn.CrossEntropyLoss`."))
+               "Compute it from the log of the softmax yourself, without `F.cross_entropy`, `F.nll_loss` or `nn.CrossEntropyLoss`."),
+             why=T("PyTorch 의 {used} 를 부름", "calls PyTorch's {used}").format(used=", ".join(used)))
 
 
 @check(points=1, title=T("한 epoch 의 평균 손실", "One epoch's mean loss"))
@@ -385,7 +450,8 @@ def test_train_one_epoch_mode(nb):
         fail(T("`train_one_epoch` 의 순전파가 평가 모드에서 실행되었습니다 (평가 모드였던 모델을 받았을 때).",
                "`train_one_epoch` ran its forward passes in eval mode (given a model that was in eval mode)."),
              T("학습을 시작할 때 모델을 학습 모드로 두세요 (dropout, batch norm 이 달라집니다).",
-               "Put the model in train mode when training starts (dropout and batch norm behave differently)."))
+               "Put the model in train mode when training starts (dropout and batch norm behave differently)."),
+             why=T("학습 모드로 바꾸지 않음", "never switches to train mode"))
 
 
 @check(points=1, title=T("평가의 손실과 정확도", "Evaluation loss and accuracy"))
@@ -401,7 +467,8 @@ def test_evaluate_eval_mode(nb):
         fail(T("`evaluate` 의 순전파가 학습 모드에서 실행되었습니다 (학습 모드였던 모델을 받았을 때).",
                "`evaluate` ran its forward passes in train mode (given a model that was in train mode)."),
              T("평가 전에 모델을 평가 모드로 바꾸세요 (dropout 과 batch norm 이 평가용으로 동작합니다).",
-               "Switch the model to eval mode before evaluating (so dropout and batch norm behave for evaluation)."))
+               "Switch the model to eval mode before evaluating (so dropout and batch norm behave for evaluation)."),
+             why=T("평가 모드로 바꾸지 않음", "never switches to eval mode"))
 
 
 @check(points=1, title=T("평가는 그래프 없이", "Evaluation builds no graph"))
@@ -411,7 +478,8 @@ def test_evaluate_no_grad(nb):
         fail(T("`evaluate` 의 순전파가 autograd 그래프를 만들었습니다 (기울기 계산이 켜져 있었습니다).",
                "`evaluate` built an autograd graph in its forward passes (gradient tracking was on)."),
              T("평가에는 기울기가 필요 없습니다: 계산 그래프를 만들지 않는 문맥 안에서 순전파하세요.",
-               "Evaluation needs no gradients: run the forward passes in a context that builds no graph."))
+               "Evaluation needs no gradients: run the forward passes in a context that builds no graph."),
+             why=T("autograd 를 켠 채로 평가", "evaluates with autograd on"))
 
 
 @check(points=1, title=T("평가 뒤 모드 복원", "Evaluation restores the mode"))
@@ -423,4 +491,6 @@ def test_evaluate_restores_mode(nb):
             fail(T("`evaluate` 전에는 {before} 모드였던 모델이 끝난 뒤 {after} 모드입니다.",
                    "A model in {before} mode before `evaluate` is in {after} mode afterwards.").format(before=before, after=after),
                  T("시작할 때 `model.training` 을 기억해 두었다가 끝에서 그 모드로 되돌리세요.",
-                   "Remember `model.training` at the start and return to that mode at the end."))
+                   "Remember `model.training` at the start and return to that mode at the end."),
+                 # which way it went tells "leaves it in eval" from "always switches back to train"
+                 why=T("evaluate 뒤 {after} 모드로 남김", "leaves the model in {after} mode").format(after=after))

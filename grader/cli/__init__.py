@@ -140,4 +140,4 @@ def _leave(code: int) -> None:
 
 
 
-from . import grades, grading, platforms  # noqa: E402,F401 - the commands register themselves on the group
+from . import grades, grading, insight, platforms, submit  # noqa: E402,F401 - the commands register themselves on the group

@@ -136,8 +136,11 @@ def history(out_dir: str, student: str | None, gradebook_path: str | None) -> No
         notes = []
         if a.id in revoked:
             notes.append(f"revoked by #{revoked[a.id]}")
-        if a.kind != "revoke" and a.files_hash and files.get(a.student_id) and a.files_hash != files[a.student_id]:
+        if a.kind != "revoke" and a.source is None and a.files_hash and files.get(a.student_id) \
+                and a.files_hash != files[a.student_id]:
             notes.append("stale: made against earlier files")
+        if a.source:
+            notes.append(f"from {a.source.replace(':', ' #')}")
         click.echo(f"#{a.id}  {a.created_at}  {_target(a.student_id, a.exercise_id, (a.check_id or '').split('::')[-1])}"
                    f"  {a.describe()}  \"{a.reason}\"  by {a.author}" + (f"  [{'; '.join(notes)}]" if notes else ""))
     if not shown:

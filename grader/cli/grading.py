@@ -39,8 +39,10 @@ def check(notebook: str, course_path: str | None, lang: str | None, data_root: s
           kernel: str) -> None:
     """A student's self-check: run NOTEBOOK and its public checks, print a table.
 
-    Exits 0 only when every check passed.
+    Exits 0 only when every check passed. Where this machine has no fork server or cage (Windows,
+    macOS), the notebook runs in a fresh kernel without a sandbox; the first line says which.
     """
+    from ..kernel_choice import choose_kernel
     from ..textreport import print_submission
 
     lang = lang or default_language(os.environ)
@@ -48,6 +50,8 @@ def check(notebook: str, course_path: str | None, lang: str | None, data_root: s
         config = build_config(course=_course(course_path), hidden=False, lang=lang, data_root=data_root,
                               work_dir=work_dir, cell_timeout=cell_timeout, notebook_timeout=notebook_timeout,
                               sandbox=sandbox, kernel=kernel, kernel_uid=kernel_uid, trusted_code=True)
+        config, chosen = choose_kernel(config)
+        click.echo(chosen(lang), err=True)
         result = _grade(notebook, config)
     except GraderError as error:
         raise Failure(error) from None
@@ -108,12 +112,14 @@ def assign(course_path: str | None, only_check: bool) -> None:
 @cli.command(epilog=EXIT_CODES_HELP)
 @click.option("--course", "course_path", type=click.Path(exists=True), help="The course manifest or its folder.")
 @click.option("--data-root", type=click.Path(file_okay=False), help="Default: COURSE/data.")
-def data(course_path: str | None, data_root: str | None) -> None:
+@click.option("--download", is_flag=True,
+              help="Download the real data set where it is not there (else the offline stand-in, said in one line).")
+def data(course_path: str | None, data_root: str | None, download: bool) -> None:
     """Make sure the course's data set is there (the real one, else a small generated one)."""
     try:
         course = _course(course_path)
         root = Path(data_root or os.environ.get(course.data_env) or course.root / "data")
-        click.echo(course.data_preparer()(root))
+        click.echo(course.prepare_data(root, download=download))
     except GraderError as error:
         raise Failure(error) from None
 
@@ -132,17 +138,38 @@ def data(course_path: str | None, data_root: str | None) -> None:
 @click.option("--submission-times", "times_csv", type=click.Path(exists=True, dir_okay=False),
               help="When each student submitted, as the LMS says: a CSV of student_id, submitted_at (with its "
                    "time zone). For layouts that give no times (Canvas, folders); it wins over a layout's own.")
+@click.option("--scheduler", metavar="ADDRESS",
+              help="Grade on a Dask cluster: its scheduler, tcp://HOST:8786 or tls://HOST:8786.")
+@click.option("--scheduler-file", type=click.Path(exists=True, dir_okay=False),
+              help="Grade on the Dask cluster this scheduler file names.")
+@click.option("--cluster", "local_cluster", metavar="local:N",
+              help="Start a Dask cluster of N worker processes here and grade on it (to try Dask on one machine).")
 @common_options
 def bulk(submissions: str, out_dir: str, workers: int | None, force: bool, quiet: bool,
-         gradebook_path: str | None, public_only: bool, times_csv: str | None, course_path: str | None, lang: str | None,
+         gradebook_path: str | None, public_only: bool, times_csv: str | None, scheduler: str | None,
+         scheduler_file: str | None, local_cluster: str | None, course_path: str | None, lang: str | None,
          data_root: str | None, work_dir: str | None, cell_timeout: float, notebook_timeout: float,
          sandbox: str, kernel_uid: int, kernel: str) -> None:
     """Grade a whole class: SUBMISSIONS is a folder (a folder or zip per student, or an LMS
     export) or a zip of one. Every finished submission is committed to the gradebook at once:
-    run the same command again after a crash and it resumes where it stopped."""
+    run the same command again after a crash and it resumes where it stopped. With --scheduler,
+    --scheduler-file or --cluster the submissions are graded on Dask workers (the extra
+    'notebook-grader[dask]'); this command stays the only gradebook writer."""
     from ..bulk import BulkOptions, grade_class, print_summary, rich_progress
+    from ..cluster.spec import ClusterSpec, parse_local
     from ..grade import prepare_data
     from ..grades.book import read_times
+
+    if sum(x is not None for x in (scheduler, scheduler_file, local_cluster)) > 1:
+        raise click.UsageError("give at most one of --scheduler, --scheduler-file and --cluster")
+    cluster = None
+    if local_cluster is not None:
+        try:
+            cluster = ClusterSpec(local=parse_local(local_cluster))
+        except ValueError as error:
+            raise click.BadParameter(str(error), param_hint="--cluster") from None
+    elif scheduler or scheduler_file:
+        cluster = ClusterSpec(scheduler=scheduler, scheduler_file=Path(scheduler_file) if scheduler_file else None)
 
     lang = lang or default_language(os.environ)
     out = Path(out_dir).resolve()
@@ -150,7 +177,8 @@ def bulk(submissions: str, out_dir: str, workers: int | None, force: bool, quiet
     console = Console(highlight=False, stderr=quiet)
     try:
         times = read_times(Path(times_csv)) if times_csv else None
-        options = BulkOptions(out_dir=out, gradebook=book, workers=workers or 0, force=force, submission_times=times)
+        options = BulkOptions(out_dir=out, gradebook=book, workers=workers or 0, force=force, submission_times=times,
+                              cluster=cluster)
         course = _course(course_path)
         config = build_config(course=course, hidden=not public_only and course.has_hidden_checks, lang=lang,
                               data_root=data_root, work_dir=work_dir, cell_timeout=cell_timeout,
@@ -176,9 +204,10 @@ def bulk(submissions: str, out_dir: str, workers: int | None, force: bool, quiet
 
 @cli.command(epilog=EXIT_CODES_HELP)
 @click.argument("out_dir", metavar="DIR", type=click.Path(exists=True, file_okay=False))
-@click.option("--format", "fmt", type=click.Choice(["csv", "canvas", "gradescope", "junit"]), required=True,
+@click.option("--format", "fmt", type=click.Choice(["csv", "canvas", "gradescope", "junit", "clusters"]), required=True,
               help="csv: one row per student; canvas: Canvas's gradebook import; gradescope: "
-                   "DIR/export/gradescope/<student>/results.json; junit: JUnit XML.")
+                   "DIR/export/gradescope/<student>/results.json; junit: JUnit XML; clusters: the mistake "
+                   "clusters (clusters.csv) and who is in each (cluster_members.csv).")
 @click.option("--gradebook", "gradebook_path", type=click.Path(exists=True, dir_okay=False),
               help="The SQLite gradebook. Default: DIR/gradebook.sqlite.")
 @click.option("--to", "dest", type=click.Path(file_okay=False), help="Output folder. Default: DIR/export.")

@@ -51,6 +51,7 @@ class Adjustment:
     files_hash: str | None = None  # the submission files it was made against (None: unknown)
     revokes: int | None = None
     id: int | None = None  # given by the gradebook
+    source: str | None = None  # None: made by hand; "annotation:N": the points of an answer to a mistake cluster
 
     def describe(self) -> str:
         """What it does, in a few words ("set 12", "add +2", "excuse", "revoke #4")."""

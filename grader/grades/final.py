@@ -109,7 +109,9 @@ def _exercise(exercise_id: str, points: float, result_exercise: ExerciseResult |
     possible = result_exercise.max_score if result_exercise is not None else points
     score, excused, applied = auto, False, []
     for adjustment in adjustments:
-        stale = bool(adjustment.files_hash and files_hash and adjustment.files_hash != files_hash)
+        # A cluster's answer follows who is in the cluster now (insight.annotations), so it is never stale.
+        stale = bool(adjustment.source is None and adjustment.files_hash and files_hash
+                     and adjustment.files_hash != files_hash)
         applied.append(Applied(adjustment, stale))
         check = adjustment.check_id
         if check is None:

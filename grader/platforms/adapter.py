@@ -4,7 +4,8 @@ cage, and write the platform's results file whole, by atomic rename, once every 
 A platform runs one container per submission: the cage is whatever ``auto`` finds there (container
 mode in Gradescope's and PrairieLearn's images, where bubblewrap cannot start). The folders the
 platform keeps the autograder's source and results in are protected paths: a kernel can neither
-read the hidden checks nor write the results file.
+read the hidden checks nor write the results file. Where ``grader submit``'s manifest came with the
+files, what differs from it is said in the student's output, in bulk's words, and graded as received.
 """
 
 from __future__ import annotations
@@ -18,11 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..archives import ArchiveRejected, extract_zip, safe_name
+from ..archives import ArchiveRejected, extract_zip, safe_name, submit_manifest
 from ..config import GradeConfig
 from ..course import Course
 from ..i18n import T
 from ..results import SubmissionResult
+from ..submission.manifest import MANIFEST_NAME, course_hash, verify_folder
+from ..submission.manifest import problems as manifest_problems
 
 __all__ = ["Collected", "collect", "finish_kernels", "grade_collected", "write_atomically"]
 
@@ -36,19 +39,26 @@ class Collected:
     problems: list[T] = field(default_factory=list)
 
 
-def collect(submission: Path, staging: Path) -> Collected:
-    """Copy the student's notebooks, loose or in zips (through the safe extractor), into ``staging``."""
+def collect(submission: Path, staging: Path, course: Course | None = None) -> Collected:
+    """Copy the student's notebooks, loose or in zips (through the safe extractor), into ``staging``.
+
+    Where ``grader submit``'s manifest came along (loose beside the notebooks, or in a zip), what it
+    says about the copies is among the problems: a file changed after submit is graded as received.
+    ``course``, the whole course, tells a manifest made against another version of it.
+    """
     staging.mkdir(parents=True, exist_ok=True)
     found = Collected(staging)
+    graded_hash = course_hash(course) if course is not None else None
     for path in sorted(Path(submission).rglob("*")) if Path(submission).is_dir() else []:
         if path.is_symlink() or not path.is_file() or ".ipynb_checkpoints" in path.parts:
             continue
         relative = path.relative_to(submission)
-        if path.suffix == ".ipynb":
+        if path.suffix == ".ipynb" or relative == Path(MANIFEST_NAME):
             target = staging / relative
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, target)
-            found.notebooks += 1
+            if path.suffix == ".ipynb":
+                found.notebooks += 1
         elif path.suffix == ".zip":
             try:
                 inside = extract_zip(path, staging / f"{safe_name(path.stem)}.zip-contents")
@@ -56,6 +66,12 @@ def collect(submission: Path, staging: Path) -> Collected:
                 found.problems.append(T(f"{relative}: ", f"{relative}: ") + rejected.text)
                 continue
             found.notebooks += sum(1 for _ in inside.rglob("*.ipynb"))
+            claimed = submit_manifest(inside)
+            prefix = T(f"{relative}: ", f"{relative}: ")
+            found.problems += [prefix + p for p in manifest_problems(claimed, graded_hash)] if claimed else []
+    # The loose manifest is checked against the copies, the bytes that are graded.
+    claimed = verify_folder(staging)
+    found.problems += manifest_problems(claimed, graded_hash) if claimed else []
     return found
 
 

@@ -73,7 +73,7 @@ def autograde(root: Path, *, course: Course, data_root: Path, lang: str = "en") 
         meta = metadata(root)
         policy, submitted = _policy(course, meta)
         with tempfile.TemporaryDirectory(prefix="grader-gradescope-") as scratch:
-            collected = collect(root / "submission", Path(scratch) / "submission")
+            collected = collect(root / "submission", Path(scratch) / "submission", course)
             result = grade_collected(collected, course=course, data_root=data_root, work_dir=Path(scratch) / "work",
                                      student_id=_student(meta), lang=lang,
                                      protected=(root / "source", root / "results", Path(scratch) / "work"))

@@ -58,7 +58,7 @@ def autograde(root: Path, *, course: Course, data_root: Path, lang: str = "en") 
         wanted = _params(root).get("exercise")
         graded_course = dataclasses.replace(course, exercises=(course.exercise(str(wanted)),)) if wanted else course
         with tempfile.TemporaryDirectory(prefix="grader-prairielearn-") as scratch:
-            collected = collect(root / "student", Path(scratch) / "student")
+            collected = collect(root / "student", Path(scratch) / "student", course)  # the whole course: its hash
             result = grade_collected(collected, course=graded_course, data_root=data_root,
                                      work_dir=Path(scratch) / "work", student_id="student", lang=lang,
                                      protected=(root / "serverFilesCourse", root / "results", root / "data",

@@ -15,7 +15,8 @@ Every cage shares the limits of :mod:`.limits` (rlimits, a pids cgroup) and the 
 :mod:`.environment`. The grader's side is :mod:`.plan` (plan, prepare, launch, release); the
 kernel's side is :mod:`.enter`, run in the kernel's own process before its interpreter starts.
 The names below load lazily, so that importing :data:`GRADING_FLAG` costs nothing and works on
-any platform.
+any platform. Where the platform lacks the POSIX process features (:mod:`.posix`), the grader's
+side comes from :mod:`.plain` instead: one mode, ``none``, for the user's own code only.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ _EXPORTS = {
     "GAPS": "words",
     "GRADING_FLAG": "environment",
     "MODES": "cages",
-    "Sandbox": "cages",
+    "Sandbox": "box",
     "adopt": "limits",
     "checks_data_dir": "folders",
     "does_not_stop": "words",
@@ -45,8 +46,13 @@ _EXPORTS = {
 
 __all__ = sorted(_EXPORTS)
 
+# What the portable path (.plain) provides in place of .cages and .folders.
+_PLAIN = frozenset({"checks_data_dir", "launch", "plan", "prepare", "release", "sweep_stale"})
+
 
 def __getattr__(name: str) -> Any:
+    if name in _PLAIN and importlib.import_module(".posix", __name__).missing_features():
+        return getattr(importlib.import_module(".plain", __name__), name)
     if name in _EXPORTS:
         return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -17,7 +17,6 @@ import os
 import pwd
 import signal
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -25,6 +24,7 @@ from ..config import GradeConfig, Limits
 from ..errors import SandboxError
 from ..i18n import T
 from . import bwrap, container, seccomp, userns
+from .box import Sandbox
 from .environment import hidden_paths, python_dirs, readable_paths
 from .folders import checks_data_dir, zygote_root
 from .folders import sweep as sweep_folders
@@ -42,27 +42,6 @@ _STATIC_GAPS = {
     "userns": ("other_files",),
     "none": tuple(GAPS),
 }
-
-
-@dataclass(frozen=True)
-class Sandbox:
-    """How one kernel is caged: the mode, what it does not stop, and what :func:`prepare` made."""
-
-    mode: str
-    warning: T | None = None
-    gaps: tuple[str, ...] = ()
-    cgroup: str | None = None  # the kernel's pids cgroup
-    uid: int | None = None  # container mode: the kernel's own uid (and gid)
-    lease: int = -1  # container mode: the descriptor that holds that uid
-
-    def info(self) -> dict[str, Any]:
-        """What goes into ``ExerciseResult.kernel``."""
-        info: dict[str, Any] = {"sandbox": self.mode, "gaps": list(self.gaps), "pids_cgroup": self.cgroup is not None}
-        if self.uid is not None:
-            info["uid"] = self.uid
-        if self.warning is not None:
-            info["warning"] = self.warning.to_dict()
-        return info
 
 
 def _nproc_binds(mode: str, config: GradeConfig) -> bool:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from ..config import Limits
 
-__all__ = ["checks_data_dir", "forked_runtime", "sweep", "zygote_root"]
+__all__ = ["checks_data_dir", "forked_runtime", "owner_gone", "sweep", "zygote_root"]
 
 
 def _owned(prefix: str, mode: int) -> Path:
@@ -82,16 +82,38 @@ def checks_data_dir() -> Path:
     return _checks_data(os.getpid())
 
 
+def _take(lock_path: str) -> int | None:
+    """The lock of a grader process that is gone (its descriptor, now ours), or None while it lives."""
+    try:
+        lock = os.open(lock_path, os.O_RDWR | os.O_CLOEXEC | os.O_NOFOLLOW)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(lock)
+        return None
+    return lock
+
+
+def owner_gone(folder_name: str) -> bool:
+    """Whether the grader process that made the folder ``folder_name`` (``grader-d-…``) is gone.
+
+    Other things a process makes (its pids cgroups) carry that name, so that whether their owner
+    lives is asked of a lock, which means the same in every pid namespace, not of a pid."""
+    path = os.path.join(tempfile.gettempdir(), f"{folder_name}.lock")
+    if not os.path.exists(path):
+        return True
+    lock = _take(path)
+    if lock is None:
+        return False
+    os.close(lock)
+    return True
+
+
 def sweep() -> None:
     """Remove the folders whose owner is gone: their lock can be taken."""
     for name in glob.glob(os.path.join(tempfile.gettempdir(), "grader-[zd]-*.lock")):
-        try:
-            lock = os.open(name, os.O_RDWR | os.O_CLOEXEC | os.O_NOFOLLOW)
-        except OSError:
-            continue
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(lock)
-            continue
-        _remove(Path(name[: -len(".lock")]), lock)
+        lock = _take(name)
+        if lock is not None:
+            _remove(Path(name[: -len(".lock")]), lock)

@@ -21,8 +21,9 @@ import signal
 import time
 
 from ..config import Limits
+from .folders import checks_data_dir, owner_gone
 
-__all__ = ["adopt", "alive", "apply_limits", "join_cgroup", "kill_cgroup", "pids_cgroup", "pids_cgroups_work",
+__all__ = ["adopt", "apply_limits", "join_cgroup", "kill_cgroup", "pids_cgroup", "pids_cgroups_work",
            "sweep_cgroups"]
 
 _CGROUP_ROOTS = ("/sys/fs/cgroup/pids", "/sys/fs/cgroup")  # cgroup v1 pids, then the unified v2
@@ -64,7 +65,8 @@ def pids_cgroup(limit: int) -> str | None:
         v1 = base.endswith("/pids")
         if not os.path.isdir(base) or (not v1 and "pids" not in _read(f"{base}/cgroup.subtree_control").split()):
             continue
-        path = os.path.join(base, f"grader-{os.getpid()}-{random.getrandbits(40):010x}")
+        # Named after this process's checks-data folder, whose lock says whether its owner lives.
+        path = os.path.join(base, f"{checks_data_dir().name}-{random.getrandbits(40):010x}")
         try:
             os.mkdir(path)
             with open(os.path.join(path, "pids.max"), "w") as handle:
@@ -115,23 +117,12 @@ def kill_cgroup(cgroup: str | None) -> None:
             time.sleep(0.02)
 
 
-def alive(pid: int) -> bool:
-    """Whether a process with this pid exists (seen from here)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return True
-
-
 def sweep_cgroups() -> None:
     """Remove the empty pids cgroups of grader processes that died without cleaning up."""
     for base in _CGROUP_ROOTS:
-        for group in glob.glob(os.path.join(base, "grader-*-*")):
-            owner = os.path.basename(group).split("-")[1]
-            if owner.isdigit() and not alive(int(owner)) and not _read(os.path.join(group, "cgroup.procs")).split():
+        for group in glob.glob(os.path.join(base, "grader-d-*-*")):
+            owner = os.path.basename(group).rsplit("-", 1)[0]
+            if owner_gone(owner) and not _read(os.path.join(group, "cgroup.procs")).split():
                 try:
                     os.rmdir(group)
                 except OSError:

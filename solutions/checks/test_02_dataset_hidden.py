@@ -48,4 +48,5 @@ def test_hidden_loader(nb):
             fail(T("`make_loader(n={n}, batch_size={b}, drop_last={d})` 가 {got}개의 배치를 만들었습니다. 기대값은 {want}개입니다.",
                    "`make_loader` with n={n}, batch_size={b}, drop_last={d} made {got} batches; expected {want}.")
                  .format(n=n, b=batch_size, d=drop_last, got=len(got["batches"]), want=len(expected)),
-                 T("`drop_last` 는 마지막의 작은 배치를 버릴지 정합니다.", "`drop_last` decides whether the last, smaller batch is dropped."))
+                 T("`drop_last` 는 마지막의 작은 배치를 버릴지 정합니다.", "`drop_last` decides whether the last, smaller batch is dropped."),
+                 why=T("배치 수가 틀림 (drop_last)", "a wrong number of batches (drop_last)"), observed=len(got["batches"]))

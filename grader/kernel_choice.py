@@ -1,0 +1,35 @@
+"""Which kernel and cage a student's ``grader check`` gets on this machine, said in one line.
+
+Linux: the fork server and the first cage that works (or none, for one's own code). Where the
+POSIX process features are missing (:mod:`grader.sandbox.posix`: Windows, macOS), neither the
+fork server nor a cage can exist: a fresh kernel without a sandbox, which is fine for the
+student's own code.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from .config import GradeConfig
+from .i18n import T
+
+__all__ = ["choose_kernel"]
+
+_FORKSERVER = T("포크 서버", "fork server")
+_FRESH = T("새 프로세스", "fresh process")
+
+
+def choose_kernel(config: GradeConfig) -> tuple[GradeConfig, T]:
+    """``config`` as this machine can run it, and the line that says what was chosen."""
+    from . import sandbox
+    from .sandbox.posix import missing_features
+
+    missing = missing_features()
+    if missing:
+        config = dataclasses.replace(config, kernel="fresh", sandbox="none")
+        why = ", ".join(missing)
+        return config, T(f"커널: 새 프로세스, 샌드박스 없음 (이 컴퓨터에는 {why} 이(가) 없습니다; 자신의 코드이므로 괜찮습니다)",
+                         f"kernel: fresh process, no sandbox (this machine has no {why}; fine for your own code)")
+    mode = sandbox.plan(config).mode  # a cage that was asked for and cannot run raises here, as grading would
+    kind = _FORKSERVER if config.kernel == "forkserver" else _FRESH
+    return config, T(f"커널: {kind.ko}, 샌드박스: {mode}", f"kernel: {kind.en}, sandbox: {mode}")

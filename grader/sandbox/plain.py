@@ -1,0 +1,67 @@
+"""The kernel's side of the sandbox where no cage can exist: a fresh process, no limits but time.
+
+On a platform without the POSIX process features (:mod:`.posix`: Windows, macOS), :mod:`grader.sandbox`
+hands out these in place of :mod:`.cages`. Only the user's own code runs here (a student's
+``grader check``); anything else is refused, as :func:`.cages.plan` refuses it. nbclient still
+bounds each cell's and the notebook's wall time and the output kept.
+"""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from ..config import GradeConfig
+from ..errors import SandboxError
+from ..i18n import T
+from .box import Sandbox
+from .posix import missing_features
+from .words import GAPS, NOTHING_HOLDS
+
+__all__ = ["checks_data_dir", "launch", "plan", "prepare", "release", "sweep_stale"]
+
+OWN_CODE_ONLY = T(
+    "이 컴퓨터에는 샌드박스도 자원 제한도 없습니다 ({why}). 자신의 코드이므로 괜찮습니다: 시간 제한은 걸려 있습니다.",
+    "No sandbox and no resource limits on this machine ({why}); fine for your own code, which still has its time limits.",
+)
+
+
+def _why() -> str:
+    return "no " + ", ".join(missing_features())
+
+
+def plan(config: GradeConfig) -> Sandbox:
+    """No cage: for the user's own code, or where the user said they trust it (``--sandbox none``)."""
+    if config.trusted_code or config.sandbox == "none":
+        return Sandbox("none", OWN_CODE_ONLY.format(why=_why()), gaps=tuple(GAPS))
+    raise SandboxError(NOTHING_HOLDS.format(why=_why()))
+
+
+def prepare(box: Sandbox, config: GradeConfig, *, runtime: Path, scratch: Path) -> Sandbox:
+    return box  # no cgroup, no uid: nothing to hand over
+
+
+def launch(box: Sandbox, config: GradeConfig, *, runtime: Path, scratch: Path,
+           connection_file: Path) -> tuple[list[str], dict[str, Any], dict[str, Any]]:
+    """A stock kernel process: no wrapper, no provisioner, no ``preexec_fn`` (Windows has none)."""
+    return [], {}, {}
+
+
+def release(box: Sandbox) -> None:
+    """Nothing outlives the kernel here that the kernel manager does not already stop."""
+
+
+def sweep_stale() -> None:
+    """Nothing to sweep: no locked folders, no cgroups."""
+
+
+@functools.lru_cache(maxsize=None)
+def checks_data_dir() -> Path:
+    """This process's folder for the data its checks hand to student code, removed at exit."""
+    folder = Path(tempfile.mkdtemp(prefix="grader-d-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
