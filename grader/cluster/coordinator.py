@@ -30,7 +30,7 @@ from .worker import NAME, GraderPlugin, grade_task, identity
 
 __all__ = ["DaskRun", "connect"]
 
-BUDGET_POLL_S = 1.0  # how often running tasks are held against their budget
+POLL_S = 1.0  # how often the scheduler is asked which workers live and what runs (budgets)
 ALLOWED_FAILURES = 2  # worker deaths a task may cause before it is an error row (1 can blame an innocent)
 
 
@@ -104,7 +104,8 @@ class DaskRun:
     slots: list[str] = field(default_factory=list)  # the grading workers, once checked
     workers_seen: set[str] = field(default_factory=set)
     peak_rss_kb: int = 0
-    _polled: float = 0.0  # when the scheduler was last asked what is running
+    live: int = 0  # grading workers alive at the last poll
+    _polled: float = 0.0  # when the scheduler was last asked
 
     def check_workers(self) -> list[str]:
         """The grading workers, after checking each grades as this coordinator would; raises otherwise."""
@@ -129,10 +130,7 @@ class DaskRun:
 
     def run(self, entries: list[Entry], on_row: Callable[[Entry, dict[str, Any] | None, str | None], None]) -> None:
         """Grade ``entries``; ``on_row(entry, result dict or None, error or None)`` once per entry."""
-        slots = self.slots or self.check_workers()
-        # One task per grading slot by default: a task waiting on a worker shares the blame when
-        # that worker dies (Dask counts a death against every task assigned to it).
-        window = self.window or len(slots)
+        self.live = len(self.slots or self.check_workers())
         settings = settings_of(self.config, self.unit)
         pending = deque(entries)
         packed: deque[_Packed] = deque()  # the next submissions, zipped while the workers grade
@@ -140,7 +138,7 @@ class DaskRun:
         lost_since: float | None = None
 
         def feed() -> None:
-            while (pending or packed) and len(flying) < window:
+            while (pending or packed) and len(flying) < self._window():
                 self._submit(packed.popleft() if packed else _pack(pending.popleft()), settings, flying)
 
         while pending or packed or flying:
@@ -153,7 +151,7 @@ class DaskRun:
                 continue
             lost_since = None
             feed()
-            while pending and len(packed) < window:
+            while pending and len(packed) < self._window():
                 packed.append(_pack(pending.popleft()))
             try:
                 wait([t.future for t in flying.values()], timeout=1.0, return_when="FIRST_COMPLETED")
@@ -171,7 +169,13 @@ class DaskRun:
             feed()  # the free slots get their next submission before the results are fetched
             for task, message in self._collect(ended, packed):
                 self._finish(task, message, on_row)
-            self._enforce_budget(flying, on_row)
+            self._poll(flying, on_row)
+
+    def _window(self) -> int:
+        # One task per live grading slot by default: a task waiting on a worker shares the blame
+        # when that worker dies (Dask counts a death against every task assigned to it), and a
+        # worker being restarted is no slot.
+        return self.window or max(1, self.live)
 
     def _submit(self, job: "_Packed", settings: dict[str, Any], flying: dict[str, "_Task"]) -> None:
         future = self.client.submit(grade_task, job.payload, job.sent, job.entry.student_id, job.single, settings,
@@ -213,16 +217,21 @@ class DaskRun:
         finally:
             task.future.release()  # committed: a later worker death must not run it again
 
-    def _enforce_budget(self, flying: dict[str, _Task], on_row: Callable[..., None]) -> None:
+    def _poll(self, flying: dict[str, _Task], on_row: Callable[..., None]) -> None:
+        """Once a second: how many grading workers live, and which tasks ran past their budget."""
         now = time.monotonic()
-        if not flying or now - self._polled < BUDGET_POLL_S:
+        if now - self._polled < POLL_S:
             return  # asking the scheduler costs a round trip: once a second is precise enough
         self._polled = now
         where: dict[str, str] = {}
         try:
+            workers = self.client.scheduler_info(n_workers=-1).get("workers")
             processing = self.client.processing()
-        except (OSError, TimeoutError):
+        except Exception:  # noqa: BLE001 - closed comms, pools, timeouts: all say the scheduler is away
+            workers = None
+        if workers is None:
             return  # the scheduler is away: the next round finds out whether it comes back
+        self.live = sum(1 for w in workers.values() if (w.get("resources") or {}).get(NAME))
         for address, keys in processing.items():
             for key in keys:
                 where[str(key)] = address
