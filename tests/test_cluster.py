@@ -60,9 +60,10 @@ def run(source: Path, config, out: Path, cluster: ClusterSpec | None, unit: str 
 
 
 @pytest.fixture
-def cluster(fake_config):
+def cluster(fake_config, tmp_path: Path):
     """A cluster this test owns, started outside the coordinator: its scheduler's address."""
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                                  local_directory=str(tmp_path / "dask-scratch"),
                                   resources={NAME: 1}) as local, distributed.Client(local) as client:
         client.register_plugin(GraderPlugin(str(fake_config.course.root), data_root=str(fake_config.data_root),
                                             work_dir=str(fake_config.work_dir / "dask"), allow_uncaged=True,
@@ -178,7 +179,8 @@ def test_nothing_imports_dask_unless_asked_and_the_options_are_checked(tmp_path:
 
 def test_workers_without_the_grader_resource_or_with_another_course_are_refused(tmp_path: Path, fake_config) -> None:
     source = make_class(tmp_path / "in", 2)
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as bare:
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None,
+                                  local_directory=str(tmp_path / "dask-scratch")) as bare:
         with pytest.raises(ClusterError, match="no Dask worker offers the 'grader' resource"):
             run(source, fake_config, tmp_path / "out", ClusterSpec(scheduler=bare.scheduler_address))
     other = tmp_path / "course"
@@ -186,6 +188,7 @@ def test_workers_without_the_grader_resource_or_with_another_course_are_refused(
     check = next(other.rglob("test_02_dataset.py"))
     check.write_text(check.read_text() + "\n# a changed check\n")
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None,
+                                  local_directory=str(tmp_path / "dask-scratch"),
                                   resources={NAME: 1}) as local, distributed.Client(local) as client:
         client.register_plugin(GraderPlugin(str(other), data_root=str(fake_config.data_root), allow_uncaged=True,
                                             work_dir=str(tmp_path / "w"), kernel="fresh"), name=NAME)
@@ -283,6 +286,7 @@ def real_cluster(make_config, tmp_path: Path):
     """Two workers that grade with real kernels from a warm zygote each, as ``dask worker --preload`` makes them."""
     config = make_config(work_dir=tmp_path / "work")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                                  local_directory=str(tmp_path / "dask-scratch"),
                                   resources={NAME: 1}) as local, distributed.Client(local) as client:
         client.register_plugin(GraderPlugin(str(config.course.root), data_root=str(config.data_root),
                                             work_dir=str(tmp_path / "dask"), allow_uncaged=True), name=NAME)
@@ -381,6 +385,7 @@ class CommandLineCluster:
             time.sleep(0.2)
         self.processes.append(subprocess.Popen(
             [str(dask), "worker", "--scheduler-file", str(self.address_file), "--nworkers", str(self.workers),
+             "--local-directory", str(self.folder / "dask-scratch"),
              "--nthreads", "1", "--resources", f"{NAME}=1", "--no-dashboard",
              # The preload's own options take their values after "=".
              "--preload", "grader.cluster.worker", f"--grader-course={ROOT / 'exercises'}",

@@ -44,8 +44,10 @@ def connect(spec: ClusterSpec, config: GradeConfig) -> Iterator[Client]:
         cluster = None
         try:
             if spec.local:
+                # Dask's own scratch in the grader's work folder, not in the shared temporary folder.
                 cluster = LocalCluster(n_workers=spec.local, threads_per_worker=1, processes=True,
-                                       dashboard_address=None, resources={NAME: 1})
+                                       dashboard_address=None, resources={NAME: 1},
+                                       local_directory=str(config.work_dir / "dask"))
                 client = Client(cluster, deserializers=["msgpack"])
                 plugin = GraderPlugin(str(config.course.root), data_root=str(config.data_root),
                                       work_dir=str(config.work_dir / "dask"), allow_uncaged=config.trusted_code,
