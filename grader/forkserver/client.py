@@ -38,7 +38,8 @@ __all__ = ["ForkServer", "ForkServerError", "IMPORT_TIME_ENV", "Zygote", "fork_s
 # (and with every PYTHON* variable: the interpreter reads those at start).
 IMPORT_TIME_ENV = ("PYTHONHASHSEED", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                    "LANG", "LC_ALL", "LD_LIBRARY_PATH", "PYTHONUTF8", "PYTHONIOENCODING")
-TRUSTED_PRELOAD = ("numpy", "torch", "torchvision.transforms", "PIL.Image", "pytest")  # the checks side imports them anyway
+# What the checks side imports anyway (torchvision.transforms alone costs ~2 s on a first import).
+TRUSTED_PRELOAD = ("numpy", "torch", "torchvision.transforms", "PIL.Image", "pytest")
 START_TIMEOUT = 120.0  # importing torch on a loaded 2-core machine
 REPLY_TIMEOUT = 30.0
 RESUME_EVERY_S = 0.5  # while waiting for the zygote: SIGCONT it this often
