@@ -26,10 +26,9 @@ def choose_kernel(config: GradeConfig) -> tuple[GradeConfig, T]:
 
     missing = missing_features()
     if missing:
+        # Why, and that it is fine for one's own code, the sandbox's own warning says below the table.
         config = dataclasses.replace(config, kernel="fresh", sandbox="none")
-        why = ", ".join(missing)
-        return config, T(f"커널: 새 프로세스, 샌드박스 없음 (이 컴퓨터에는 {why} 이(가) 없습니다; 자신의 코드이므로 괜찮습니다)",
-                         f"kernel: fresh process, no sandbox (this machine has no {why}; fine for your own code)")
+        return config, T(f"커널: {_FRESH.ko}, 샌드박스: none", f"kernel: {_FRESH.en}, sandbox: none")
     mode = sandbox.plan(config).mode  # a cage that was asked for and cannot run raises here, as grading would
     kind = _FORKSERVER if config.kernel == "forkserver" else _FRESH
     return config, T(f"커널: {kind.ko}, 샌드박스: {mode}", f"kernel: {kind.en}, sandbox: {mode}")
