@@ -26,7 +26,7 @@ def choose_kernel(config: GradeConfig) -> tuple[GradeConfig, T]:
 
     missing = missing_features()
     if missing:
-        # Why, and that it is fine for one's own code, the sandbox's own warning says below the table.
+        # Why, and that it is fine for one's own code, the sandbox's own warning says next.
         config = dataclasses.replace(config, kernel="fresh", sandbox="none")
         return config, T(f"커널: {_FRESH.ko}, 샌드박스: none", f"kernel: {_FRESH.en}, sandbox: none")
     mode = sandbox.plan(config).mode  # a cage that was asked for and cannot run raises here, as grading would
