@@ -6,8 +6,6 @@ holds it) and then refreshes the reports in OUT, if that folder has them.
 
 from __future__ import annotations
 
-import getpass
-import os
 from pathlib import Path
 
 import click
@@ -16,43 +14,12 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..errors import GraderError
-from ..i18n import default_language
 from . import EXIT_CODES_HELP, Failure, _course, cli
-
-
-def _book(out_dir: str, gradebook_path: str | None) -> Path:
-    return Path(gradebook_path) if gradebook_path else Path(out_dir) / "gradebook.sqlite"
-
-
-def _refresh_reports(out_dir: str, book: Path, course, lang: str | None, students: set[str]) -> None:
-    """Rewrite the affected student reports and the class report, where OUT has reports."""
-    from ..classreport import write_reports
-    from ..gradebook import Gradebook
-
-    out = Path(out_dir)
-    if (out / "index.html").is_file():
-        with Gradebook(book) as gradebook:
-            write_reports(out, gradebook, course, lang=lang or default_language(os.environ), students=students)
-
-
-def _who(author: str | None) -> str:
-    if author:
-        return author
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # a uid without an account: say so rather than guess
-        return f"uid {os.getuid()}"
+from .graded import COURSE_OPTION, GRADEBOOK_OPTION, LANG_OPTION, author_name, gradebook_in, refresh_reports
 
 
 def _target(student: str | None, exercise: str | None, check: str | None) -> str:
     return f"{student} {exercise}" + (f" {check}" if check else "")
-
-
-_GRADEBOOK = click.option("--gradebook", "gradebook_path", type=click.Path(dir_okay=False),
-                          help="The SQLite gradebook. Default: OUT/gradebook.sqlite.")
-_COURSE = click.option("--course", "course_path", type=click.Path(exists=True), help="The course manifest or its folder.")
-_LANG = click.option("--lang", type=click.Choice(["ko", "en"]), default=None,
-                     help="Language of the refreshed reports. Default: from the locale.")
 
 
 @cli.command(epilog=EXIT_CODES_HELP)
@@ -68,9 +35,9 @@ _LANG = click.option("--lang", type=click.Choice(["ko", "en"]), default=None,
               help="Apply a sheet: student_id, exercise_id, check_id, set, add, excuse, reason (a blank cell: no change).")
 @click.option("--reason", help="Why (required; the student sees it).")
 @click.option("--by", "author", help="Who decides. Default: your login name.")
-@_GRADEBOOK
-@_COURSE
-@_LANG
+@GRADEBOOK_OPTION
+@COURSE_OPTION
+@LANG_OPTION
 def override(out_dir: str, student: str | None, exercise: str | None, check_id: str | None, set_points: float | None,
              add_points: float | None, excuse: bool, revoke: int | None, sheet: str | None, reason: str | None,
              author: str | None, gradebook_path: str | None, course_path: str | None, lang: str | None) -> None:
@@ -91,20 +58,20 @@ def override(out_dir: str, student: str | None, exercise: str | None, check_id: 
         raise click.UsageError("--reason is required")
     if asked[0] in ("--set", "--add", "--excuse") and not (student and exercise):
         raise click.UsageError(f"{asked[0]} needs --student and --exercise")
-    path = _book(out_dir, gradebook_path)
+    path = gradebook_in(out_dir, gradebook_path)
     try:
         course = _course(course_path)
         if sheet:
-            made = ledger.import_sheet(path, course, Path(sheet), author=_who(author))
+            made = ledger.import_sheet(path, course, Path(sheet), author=author_name(author))
         elif revoke is not None:
-            made = [ledger.revoke(path, revoke, reason=reason or "", author=_who(author))]
+            made = [ledger.revoke(path, revoke, reason=reason or "", author=author_name(author))]
         else:
             kind = asked[0].removeprefix("--")
             value = set_points if kind == "set" else add_points
             made = [ledger.override(path, course, Adjustment(student_id=student or "", exercise_id=exercise or "",
-                                                             kind=kind, reason=reason or "", author=_who(author),
+                                                             kind=kind, reason=reason or "", author=author_name(author),
                                                              check_id=check_id, value=value))]
-        _refresh_reports(out_dir, path, course, lang, {a.student_id for a in made})
+        refresh_reports(out_dir, path, course, lang, {a.student_id for a in made})
     except GraderError as error:
         raise Failure(error) from None
     for a in made:
@@ -116,12 +83,12 @@ def override(out_dir: str, student: str | None, exercise: str | None, check_id: 
 @cli.command(epilog=EXIT_CODES_HELP)
 @click.argument("out_dir", metavar="OUT", type=click.Path(exists=True, file_okay=False))
 @click.option("--student", help="Only this student's adjustments.")
-@_GRADEBOOK
+@GRADEBOOK_OPTION
 def history(out_dir: str, student: str | None, gradebook_path: str | None) -> None:
     """Every adjustment ever recorded, oldest first: who, when, why, and what revoked what."""
     from ..gradebook import Gradebook
 
-    path = _book(out_dir, gradebook_path)
+    path = gradebook_in(out_dir, gradebook_path)
     if not path.is_file():
         raise click.BadParameter(f"{path}: no gradebook here (run 'grader bulk' first)", param_hint="OUT")
     try:
@@ -154,9 +121,9 @@ def history(out_dir: str, student: str | None, gradebook_path: str | None) -> No
                    "replaces the last one imported.")
 @click.option("--submission-times", "times_csv", type=click.Path(exists=True, dir_okay=False),
               help="When each student submitted, as the LMS says (student_id, submitted_at with its time zone).")
-@_GRADEBOOK
-@_COURSE
-@_LANG
+@GRADEBOOK_OPTION
+@COURSE_OPTION
+@LANG_OPTION
 def late(out_dir: str, extensions_csv: str | None, times_csv: str | None, gradebook_path: str | None,
          course_path: str | None, lang: str | None) -> None:
     """Import the late policy's inputs (extensions, submission times), then show every student's
@@ -164,7 +131,7 @@ def late(out_dir: str, extensions_csv: str | None, times_csv: str | None, gradeb
     from ..gradebook import Gradebook
     from ..grades import book as ledger
 
-    path = _book(out_dir, gradebook_path)
+    path = gradebook_in(out_dir, gradebook_path)
     try:
         course = _course(course_path)
         if extensions_csv:
@@ -176,7 +143,7 @@ def late(out_dir: str, extensions_csv: str | None, times_csv: str | None, gradeb
         with Gradebook(path) as book:
             grades = ledger.class_grades(book, course)
         if extensions_csv or times_csv:
-            _refresh_reports(out_dir, path, course, lang, set(grades))
+            refresh_reports(out_dir, path, course, lang, set(grades))
     except GraderError as error:
         raise Failure(error) from None
     if course.late is None:

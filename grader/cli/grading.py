@@ -222,10 +222,9 @@ def export(out_dir: str, fmt: str, gradebook_path: str | None, dest: str | None,
     from ..exports import export as write_export
     from ..gradebook import Gradebook
     from ..grades.book import class_grades
+    from .graded import gradebook_in
 
-    book = Path(gradebook_path) if gradebook_path else Path(out_dir) / "gradebook.sqlite"
-    if not book.is_file():
-        raise click.BadParameter(f"{book}: no gradebook here (run 'grader bulk' first)", param_hint="DIR")
+    book = gradebook_in(out_dir, gradebook_path, must_exist=True, param="DIR")
     try:
         course = _course(course_path)
         with Gradebook(book) as gradebook:

@@ -16,13 +16,7 @@ from rich.table import Table
 from ..errors import GraderError
 from ..i18n import default_language
 from . import EXIT_CODES_HELP, Failure, _course, cli
-from .grades import _COURSE, _GRADEBOOK, _LANG, _book, _refresh_reports, _who
-
-
-def _existing(path: Path) -> Path:
-    if not path.is_file():
-        raise click.BadParameter(f"{path}: no gradebook here (run 'grader bulk' first)", param_hint="OUT")
-    return path
+from .graded import COURSE_OPTION, GRADEBOOK_OPTION, LANG_OPTION, author_name, gradebook_in, refresh_reports
 
 
 def _exercise_choice(course, exercise: str | None) -> list[str]:
@@ -35,9 +29,9 @@ def _exercise_choice(course, exercise: str | None) -> list[str]:
 @click.argument("out_dir", metavar="OUT", type=click.Path(exists=True, file_okay=False))
 @click.option("--exercise", help="Only this exercise's clusters.")
 @click.option("--json", "as_json", is_flag=True, help="Every cluster, singletons included, as JSON on stdout.")
-@_GRADEBOOK
-@_COURSE
-@_LANG
+@GRADEBOOK_OPTION
+@COURSE_OPTION
+@LANG_OPTION
 def clusters(out_dir: str, exercise: str | None, as_json: bool, gradebook_path: str | None, course_path: str | None,
              lang: str | None) -> None:
     """The class's common mistakes: students whose checks recognised the same mistakes, per exercise,
@@ -46,7 +40,7 @@ def clusters(out_dir: str, exercise: str | None, as_json: bool, gradebook_path: 
     from ..insight.annotations import orphaned
     from ..insight.clusters import clusters as find
 
-    path = _existing(_book(out_dir, gradebook_path))
+    path = gradebook_in(out_dir, gradebook_path, must_exist=True)
     lang = lang or default_language(os.environ)
     try:
         course = _course(course_path)
@@ -93,9 +87,9 @@ def clusters(out_dir: str, exercise: str | None, as_json: bool, gradebook_path: 
                                            "through the adjustments history.")
 @click.option("--check", "check_id", help="The check the comment (and points) belong to; default: the exercise.")
 @click.option("--by", "author", help="Who answers. Default: your login name.")
-@_GRADEBOOK
-@_COURSE
-@_LANG
+@GRADEBOOK_OPTION
+@COURSE_OPTION
+@LANG_OPTION
 def annotate(out_dir: str, cluster_id: str, comment_ko: str | None, comment_en: str | None, points: float | None,
              check_id: str | None, author: str | None, gradebook_path: str | None, course_path: str | None,
              lang: str | None) -> None:
@@ -105,14 +99,14 @@ def annotate(out_dir: str, cluster_id: str, comment_ko: str | None, comment_en: 
     from ..gradebook import Gradebook, writer_lock
     from ..insight.annotations import annotate as record
 
-    path = _existing(_book(out_dir, gradebook_path))
+    path = gradebook_in(out_dir, gradebook_path, must_exist=True)
     try:
         course = _course(course_path)
         with writer_lock(path), Gradebook(path) as book:
             made, reached = record(book, course, cluster_id, comment_ko=comment_ko, comment_en=comment_en,
-                                   author=_who(author), points=points, check=check_id)
+                                   author=author_name(author), points=points, check=check_id)
             students = set(_members(book, course, made))
-        _refresh_reports(out_dir, path, course, lang, students)
+        refresh_reports(out_dir, path, course, lang, students)
     except GraderError as error:
         raise Failure(error) from None
     target = (made.check_id or made.exercise_id).split("::")[-1]
@@ -133,9 +127,9 @@ def _members(book, course, annotation) -> list[str]:
 @click.option("--archive", "archive_path", type=click.Path(dir_okay=False),
               help="An SQLite archive of past terms (created if missing): compare against every term in it.")
 @click.option("--term", help="With --archive: keep this class in it as this term (replacing an earlier run's).")
-@_GRADEBOOK
-@_COURSE
-@_LANG
+@GRADEBOOK_OPTION
+@COURSE_OPTION
+@LANG_OPTION
 def similarity(out_dir: str, exercise: str | None, archive_path: str | None, term: str | None,
                gradebook_path: str | None, course_path: str | None, lang: str | None) -> None:
     """Compare what students wrote, per exercise: OUT/similarity/index.html (ranked pairs, groups of
@@ -153,7 +147,7 @@ def similarity(out_dir: str, exercise: str | None, archive_path: str | None, ter
 
     if term and not archive_path:
         raise click.UsageError("--term needs --archive")
-    path = _existing(_book(out_dir, gradebook_path))
+    path = gradebook_in(out_dir, gradebook_path, must_exist=True)
     lang = lang or default_language(os.environ)
     out = Path(out_dir)
     try:

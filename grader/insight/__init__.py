@@ -8,28 +8,6 @@
 - :mod:`.archive`: past terms' fingerprints in SQLite, searched through an index;
 - :mod:`.pages`: the similarity pages and CSV.
 
-Nothing here runs a notebook: every input is already in the gradebook. The names below load
-lazily, so that the gradebook and the reports import only what they use.
+Nothing here runs a notebook: every input is already in the gradebook. Import the modules
+themselves, so that the gradebook and the reports load only what they use.
 """
-
-from __future__ import annotations
-
-import importlib
-from typing import Any
-
-_EXPORTS = {
-    "Annotation": "annotations",
-    "Cluster": "clusters",
-    "cluster_id": "clusters",
-    "clusters": "clusters",
-    "compare_class": "similarity",
-    "signature": "clusters",
-}
-
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -61,6 +61,13 @@ def small_course(exercises: list[str] | None) -> Course:
     return course
 
 
+def bench_config(course: Course, scratch: Path) -> GradeConfig:
+    """The benchmarks' configuration: hidden checks, the sample class's limits, the data set made in ``scratch``."""
+    course.data_preparer()(scratch / "data")
+    return GradeConfig(course=course, data_root=scratch / "data", work_dir=scratch / "work", hidden=True,
+                       limits=Limits(cell_timeout=20, notebook_timeout=120))
+
+
 def synthetic_class(folder: Path, size: int, course: Course) -> Path:
     """``size`` students, each with a small valid notebook per exercise (content varies by student)."""
     for n in range(size):
@@ -94,10 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     course = small_course(args.exercises.split(",") if args.exercises else None)
     scratch = Path(tempfile.mkdtemp(prefix="bench-bulk-"))
     try:
-        data_root = scratch / "data"
-        course.data_preparer()(data_root)
-        config = GradeConfig(course=course, data_root=data_root, work_dir=scratch / "work", hidden=True,
-                             limits=Limits(cell_timeout=20, notebook_timeout=120))
+        config = bench_config(course, scratch)
         print(f"course: {', '.join(e.id for e in course.exercises)}")
         if not args.skip_sample:
             sys.path.insert(0, str(ROOT / "samples"))

@@ -27,10 +27,10 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "samples"))
 
-from grader.config import GradeConfig, Limits  # noqa: E402
 from grader.course import load_course  # noqa: E402
 from grader.grade import grade_submission  # noqa: E402
 from grader.archives import discover  # noqa: E402
+from tests.benchmarks.bench_bulk import bench_config  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,10 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     course = load_course(ROOT / "exercises")
     scratch = Path(tempfile.mkdtemp(prefix="bench-checks-"))
     try:
-        data = scratch / "data"
-        course.data_preparer()(data)
-        config = GradeConfig(course=course, data_root=data, work_dir=scratch / "work", hidden=True,
-                             limits=Limits(cell_timeout=20, notebook_timeout=120))
+        config = bench_config(course, scratch)
         build(scratch / "class")
         entries = [e for e in discover(scratch / "class", scratch / "unpacked") if e.path is not None]
         rows: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))

@@ -27,10 +27,10 @@ from pathlib import Path
 
 from grader.bulk import BulkOptions, grade_class
 from grader.cluster.spec import ClusterSpec
-from grader.config import GradeConfig, Limits
+from grader.config import GradeConfig
 from grader.course import load_course
 
-from .bench_bulk import QUICK, synthetic_class
+from .bench_bulk import QUICK, bench_config, synthetic_class
 
 ROOT = Path(__file__).resolve().parents[2]
 REAL = "grader.grade:grade_submission"
@@ -72,10 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     course = load_course(ROOT / "exercises")
     scratch = Path(tempfile.mkdtemp(prefix="bench-dask-"))
     try:
-        data_root = scratch / "data"
-        course.data_preparer()(data_root)
-        config = GradeConfig(course=course, data_root=data_root, work_dir=scratch / "work", hidden=True,
-                             limits=Limits(cell_timeout=20, notebook_timeout=120))
+        config = bench_config(course, scratch)
         if args.quick:
             source = synthetic_class(scratch / "quick", args.quick, course)
             compare("quick unit (no kernels)", source, config, scratch, args.workers, QUICK, args.rounds)
