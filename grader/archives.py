@@ -176,9 +176,10 @@ def _gradescope_submissions(metadata: Path) -> tuple[dict[str, dict[str, Any]], 
         if not isinstance(info, dict):
             continue
         people = [p for p in info.get(":submitters") or [] if isinstance(p, dict)]
-        ids = [str(p.get(":sid") or p.get(":email") or "").strip() for p in people]
-        members = [i for i in ids if i]
-        entry: dict[str, Any] = {"members": members, "names": [str(p.get(":name", "")) for p in people]}
+        # A submitter without an id is left out with their name, so that ids and names stay paired.
+        known = [(str(p.get(":sid") or p.get(":email") or "").strip(), str(p.get(":name", ""))) for p in people]
+        known = [(i, name) for i, name in known if i]
+        entry: dict[str, Any] = {"members": [i for i, _ in known], "names": [name for _, name in known]}
         created = info.get(":created_at")
         if isinstance(created, datetime):
             entry["submitted_at"] = (created if created.tzinfo else created.replace(tzinfo=timezone.utc)).isoformat()

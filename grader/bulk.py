@@ -172,8 +172,7 @@ def _backend(config: GradeConfig, options: BulkOptions, work: Path) -> Iterator[
 
     with connect(options.cluster, config) as client:
         graded_course = course_hash(config.course)
-        run = DaskRun(client, config, options.unit, _budget(config, options), window=options.cluster.window,
-                      lost_after=options.cluster.lost_after)
+        run = DaskRun(client, config, options.unit, _budget(config, options), lost_after=options.cluster.lost_after)
         run.check_workers()
 
         def schedule(entries: list[Entry], digests: Mapping[str, str], done: Callable[[Row], None]) -> tuple[int, int]:
@@ -231,13 +230,14 @@ def _grade(entries: list[Entry], config: GradeConfig, options: BulkOptions, back
             else:
                 readable.append(entry)
         peak_kb, workers = schedule(readable, digests, done) if readable else (0, 0)
-        sync_annotations(book, config.course)  # students who moved into or out of an answered cluster
         rows = book.rows()
+        sync_annotations(book, config.course, rows)  # students who moved into or out of an answered cluster
         index = ""
         if options.reports:
             from .classreport import write_reports
 
-            index = str(write_reports(out, book, config.course, lang=config.lang, students=set(graded_now)))
+            index = str(write_reports(out, book, config.course, lang=config.lang, students=set(graded_now),
+                                      rows=rows))
     scored = [r for r in rows if r.max_score > 0]
     return BulkSummary(
         total=sum(len(m) for m in members.values()), graded=len(graded_now),

@@ -19,7 +19,7 @@ from .course import Course
 from .gradebook import Gradebook, Row, Status
 from .grades.final import FinalGrade
 from .i18n import T
-from .insight.annotations import Annotation, notes, orphaned
+from .insight.annotations import Annotation, Found, notes, orphaned
 from .insight.clusters import Cluster, clusters
 from .report import environment
 from .results import CheckStatus, ExerciseStatus
@@ -252,14 +252,17 @@ def student_report_path(out_dir: Path, student_id: str) -> Path:
 
 
 def write_reports(out: Path, book: Gradebook, course: Course, *, lang: str = "en",
-                  students: set[str] | None = None) -> Path:
+                  students: set[str] | None = None, rows: list[Row] | None = None, found: Found | None = None) -> Path:
     """The student reports (every one, or those of ``students`` and any still missing), then the
-    class report, with final grades: from the gradebook alone, whenever an input changed."""
+    class report, with final grades: from the gradebook alone, whenever an input changed.
+    ``rows`` and ``found`` (the mistake clusters): where the caller has them from this gradebook."""
     from .grades.book import class_grades
     from .report import write_student_report
 
-    rows, grades = book.rows(), class_grades(book, course)
-    found, annotations = clusters({r.student_id: r.result for r in rows}, course), book.annotations()
+    rows = book.rows() if rows is None else rows
+    grades = class_grades(book, course, rows)
+    found = clusters({r.student_id: r.result for r in rows}, course) if found is None else found
+    annotations = book.annotations()
     answered = notes(annotations, found)
     # A student leaves a cluster only by being graded again; one answered now may not have been.
     wanted = None if students is None else set(students) | set(answered)

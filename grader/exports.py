@@ -134,7 +134,10 @@ def gradescope_results(row: Row, lang: str = "en", grade: FinalGrade | None = No
                     "status": "passed" if check.status is CheckStatus.PASSED else "failed",
                     "output": _output(check.message(lang) if check.message else check.status.value,
                                       check.hint(lang) if check.hint else ""),
-                    "visibility": "after_published" if check.hidden else "visible",
+                    # A public check that only its hidden twin caught carries the twin's words (other
+                    # inputs, expected values): shown when the hidden checks are, not at once.
+                    "visibility": "after_published" if check.hidden or check.status is CheckStatus.PUBLIC_ONLY
+                    else "visible",
                 }
                 if not check.counts:  # a CUDA-only check the course does not score: informational
                     del test["score"], test["max_score"]

@@ -268,6 +268,10 @@ class Gradebook:
         """student id → the content hash of what was graded for them."""
         return dict(self._db.execute("SELECT student_id, content_hash FROM submissions"))
 
+    def files_hashes(self) -> dict[str, str | None]:
+        """student id → the hash of the files graded for them (None: graded before schema 2)."""
+        return dict(self._db.execute("SELECT student_id, files_hash FROM submissions"))
+
     def record(self, row: Row, code: dict[str, str] | None = None) -> None:
         """Store one student's outcome, replacing any earlier one, in its own transaction; with
         ``code`` (exercise id → the student's own code), that replaces their stored code too."""

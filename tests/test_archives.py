@@ -91,7 +91,7 @@ def test_gradescope_export_reads_ids_from_metadata(tmp_path: Path) -> None:
 
 def test_gradescope_groups_times_and_histories_come_from_the_yaml(tmp_path: Path) -> None:
     root = tmp_path / "in"
-    for sub in ("submission_111", "submission_222", "submission_333"):
+    for sub in ("submission_111", "submission_222", "submission_333", "submission_444"):
         (root / sub).mkdir(parents=True)
         (root / sub / "02_dataset.ipynb").write_text(notebook_text())
     (root / "submission_metadata.yml").write_text(
@@ -100,10 +100,12 @@ def test_gradescope_groups_times_and_histories_come_from_the_yaml(tmp_path: Path
         "    :created_at: 2026-12-01 09:00:00.000000000 +09:00\n"
         "submission_222:\n  :submitters:\n  - :name: Lee\n    :sid: '2024003'\n"
         "  :created_at: 2026-12-14 23:00:00.000000000 Z\n"
-        "submission_333:\n  :submitters: []\n")
+        "submission_333:\n  :submitters: []\n"
+        "submission_444:\n  :submitters:\n  - :name: Ann\n  - :name: Bob\n    :sid: '2024004'\n")
     entries = by_id(discover(root, tmp_path / "work"))
     # The first submitter names the group's entry (the old line parser took the last).
-    assert sorted(entries) == ["2024001", "2024003", "submission_333"]
+    assert sorted(entries) == ["2024001", "2024003", "2024004", "submission_333"]
+    assert entries["2024004"].meta["name"] == "Bob"  # a submitter without an id takes their name along
     assert entries["2024001"].meta["group"] == ["2024001", "2024002"]
     assert entries["2024001"].meta["submitted_at"] == "2026-12-15T10:30:00.123456+09:00"  # not the history's time
     assert entries["2024003"].meta["submitted_at"] == "2026-12-14T23:00:00+00:00" and "group" not in entries["2024003"].meta

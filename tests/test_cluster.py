@@ -218,11 +218,7 @@ if __name__ == "__main__":
 """
 
 
-def test_a_coordinator_killed_part_way_resumes_on_the_same_cluster(tmp_path: Path, fake_config, cluster,
-                                                                   monkeypatch) -> None:
-    marks = tmp_path / "marks"
-    marks.mkdir()
-    monkeypatch.setenv("GRADER_TEST_MARKS", str(marks))  # read by the workers only: they started without it
+def test_a_coordinator_killed_part_way_resumes_on_the_same_cluster(tmp_path: Path, fake_config, cluster) -> None:
     source = make_class(tmp_path / "in", 14)
     script = tmp_path / "driver.py"
     script.write_text(DRIVER)

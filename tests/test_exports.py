@@ -102,3 +102,14 @@ def test_export_without_a_gradebook_says_so(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["export", str(tmp_path), "--format", "csv"])
     assert result.exit_code == ExitCode.USAGE
     assert "no gradebook here" in result.output
+
+
+def test_a_public_only_check_is_shown_on_gradescope_when_the_hidden_ones_are() -> None:
+    # It carries its hidden twin's words (the other inputs, the expected values): not visible at once.
+    checks = [CheckResult("02_dataset::test_len_train", T.same("len"), CheckStatus.PUBLIC_ONLY, 0, 2,
+                          message=T.same("works on the public data set only: 1000 for 200 images")),
+              CheckResult("02_dataset::test_item_images", T.same("items"), CheckStatus.PASSED, 2, 2)]
+    result = SubmissionResult("s1", [ExerciseResult("02_dataset", T.same("x"), ExerciseStatus.GRADED, checks)])
+    tests = {t["number"]: t for t in gradescope_results(Row.from_result(result, "h", {}))["tests"]}
+    assert tests["02_dataset::test_len_train"]["visibility"] == "after_published"
+    assert tests["02_dataset::test_item_images"]["visibility"] == "visible"

@@ -197,6 +197,8 @@ def test_late_imports_extensions_and_times_and_nothing_is_graded_again(graded, c
     extensions.write_text("student_id,exercise_id,new_due,extra_hours,reason\ns000,*,,48,flu\n")
     from grader.grades import book as ledger
 
+    with Gradebook(out / "gradebook.sqlite") as gradebook:
+        graded_at = [r.graded_at for r in gradebook.rows()]  # before anything is imported
     assert ledger.import_times(out / "gradebook.sqlite", times) == 2
     with Gradebook(out / "gradebook.sqlite") as gradebook:
         late = class_grades(gradebook, late_course)["s000"]
@@ -204,10 +206,8 @@ def test_late_imports_extensions_and_times_and_nothing_is_graded_again(graded, c
     assert ledger.import_extensions(out / "gradebook.sqlite", late_course, extensions) == 1
     with Gradebook(out / "gradebook.sqlite") as gradebook:
         excused = class_grades(gradebook, late_course)
-        graded_at = [r.graded_at for r in gradebook.rows()]
+        assert [r.graded_at for r in gradebook.rows()] == graded_at  # times and extensions regrade nothing
     assert not excused["s000"].late and not excused["s001"].late
-    with Gradebook(out / "gradebook.sqlite") as gradebook:
-        assert [r.graded_at for r in gradebook.rows()] == graded_at
 
 
 def test_a_gradescope_export_with_a_group_and_a_late_submission(tmp_path: Path, make_config, course) -> None:
@@ -231,9 +231,6 @@ def test_a_gradescope_export_with_a_group_and_a_late_submission(tmp_path: Path, 
     assert [r.student_id for r in rows] == ["101", "102", "103"]  # both members of the group
     assert rows[0].result.to_dict()["exercises"] == rows[1].result.to_dict()["exercises"]
     table = {r["student_id"]: r for r in csv.DictReader(write_csv(rows, late_course, out / "g.csv", grades).open())}
-    for row in table.values():
-        assert abs(float(row["auto_total"]) + float(row["adjustments"]) - float(row["late_penalty"])
-                   - float(row["final"])) < 1e-9
     assert table["103"]["late"] == "yes" and int(table["103"]["late_seconds"]) == 25 * 3600
     assert float(table["103"]["late_penalty"]) == 0.2 * float(table["103"]["max_score"])  # 2 days (rounded up) × 10%
     assert table["101"]["late"] == table["102"]["late"] == "" and table["101"]["final"] == table["102"]["final"]

@@ -238,3 +238,9 @@ def test_prairielearn_says_a_notebook_changed_after_submit_and_grades_it(course,
     # One exercise graded, the manifest still compared with the whole course: the same version.
     assert "another version of the course" not in results["with"]["output"]
     assert results["with"]["gradable"] is True and results["with"]["score"] == results["without"]["score"] > 0
+
+
+def test_prairielearn_cuts_a_huge_message_and_stops() -> None:
+    # An ungradable submission's message is all there is to cut: the cutting must end.
+    fitted = prairielearn._fit({"gradable": False, "score": 0.0, "tests": [], "message": "x" * 2_000_000})
+    assert len(json.dumps(fitted).encode()) <= prairielearn.LIMIT_BYTES and fitted["message"].startswith("xxx")

@@ -21,7 +21,7 @@ from grader.gradebook import Gradebook
 from grader.insight.archive import Archive
 from grader.insight.fingerprints import CELL_BREAK, hashes, notebook_code, own_code, tokens, winnow
 from grader.insight.pages import CSV_COLUMNS, write_csv, write_pages
-from grader.insight.similarity import MIN_OWN, compare_exercise
+from grader.insight.similarity import MIN_OWN, THRESHOLD, compare_exercise
 
 from .planted import disguised
 from .test_classreport import CHROMIUM, chromium, console_lines
@@ -178,10 +178,15 @@ def test_one_line_functions_formatted_differently_are_never_flagged(course) -> N
         "d": "def accuracy(x, y):\n    '''Share of equal entries.'''\n    return (x == y).float().mean().item()\n",
         "e": "def accuracy(preds, targets):\n    return float((preds == targets).sum()) / len(targets)\n",
         "f": "def accuracy(a, b):\n    return float((a == b).sum()) / len(b)\n",
+        # the same line, and one more of its own: a pair, not a group
+        "g": "def accuracy(a, b):\n    n = len(b)\n    return float((a == b).sum()) / len(b)\n",
     }
     result = compare_exercise(EXERCISE, writers, skeleton(course, EXERCISE))
+    assert result.groups == [["a", "b", "c", "d"], ["e", "f"]]  # formatting and names do not count
+    assert all(result.group_own(g) < MIN_OWN for g in result.groups)
+    # g is compared with the others, and scores low: a few shared prints over the MIN_OWN floor
+    assert result.compared >= 1 and max(result.similarities) <= 4 / MIN_OWN < THRESHOLD, result.similarities
     assert result.flagged == []
-    assert all(p.similarity <= len(result.documents[p.a].own) / MIN_OWN for p in result.pairs)
 
 
 def test_ten_identical_solutions_are_one_group_and_no_flagged_pair(course) -> None:

@@ -33,8 +33,9 @@ def gradebook_in(out_dir: str, gradebook_path: str | None, *, must_exist: bool =
     return book
 
 
-def refresh_reports(out_dir: str, book: Path, course, lang: str | None, students: set[str]) -> None:
-    """Rewrite the affected student reports and the class report, where OUT has reports."""
+def refresh_reports(out_dir: str, book: Path, course, lang: str | None, students: set[str] | None) -> None:
+    """Rewrite the class report and the reports of ``students`` (None: every one; answered and
+    missing ones always), where OUT has reports."""
     from ..classreport import write_reports
     from ..gradebook import Gradebook
 

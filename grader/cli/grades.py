@@ -88,13 +88,11 @@ def history(out_dir: str, student: str | None, gradebook_path: str | None) -> No
     """Every adjustment ever recorded, oldest first: who, when, why, and what revoked what."""
     from ..gradebook import Gradebook
 
-    path = gradebook_in(out_dir, gradebook_path)
-    if not path.is_file():
-        raise click.BadParameter(f"{path}: no gradebook here (run 'grader bulk' first)", param_hint="OUT")
+    path = gradebook_in(out_dir, gradebook_path, must_exist=True)
     try:
         with Gradebook(path) as book:
             every = book.adjustments()
-            files = {row.student_id: row.files_hash for row in book.rows()}
+            files = book.files_hashes()
     except GraderError as error:
         raise Failure(error) from None
     revoked = {a.revokes: a.id for a in every if a.kind == "revoke"}
@@ -103,8 +101,7 @@ def history(out_dir: str, student: str | None, gradebook_path: str | None) -> No
         notes = []
         if a.id in revoked:
             notes.append(f"revoked by #{revoked[a.id]}")
-        if a.kind != "revoke" and a.source is None and a.files_hash and files.get(a.student_id) \
-                and a.files_hash != files[a.student_id]:
+        if a.stale_against(files.get(a.student_id)):
             notes.append("stale: made against earlier files")
         if a.source:
             notes.append(f"from {a.source.replace(':', ' #')}")
@@ -131,19 +128,17 @@ def late(out_dir: str, extensions_csv: str | None, times_csv: str | None, gradeb
     from ..gradebook import Gradebook
     from ..grades import book as ledger
 
-    path = gradebook_in(out_dir, gradebook_path)
+    path = gradebook_in(out_dir, gradebook_path, must_exist=True)
     try:
         course = _course(course_path)
         if extensions_csv:
             click.echo(f"{ledger.import_extensions(path, course, Path(extensions_csv))} extensions from {extensions_csv}")
         if times_csv:
             click.echo(f"{ledger.import_times(path, Path(times_csv))} submission times from {times_csv}")
-        if not path.is_file():
-            raise GraderError(f"{path}: no gradebook here (run 'grader bulk' first)")
         with Gradebook(path) as book:
             grades = ledger.class_grades(book, course)
         if extensions_csv or times_csv:
-            refresh_reports(out_dir, path, course, lang, set(grades))
+            refresh_reports(out_dir, path, course, lang, None)  # lateness may change anyone's report
     except GraderError as error:
         raise Failure(error) from None
     if course.late is None:

@@ -105,20 +105,12 @@ def annotate(out_dir: str, cluster_id: str, comment_ko: str | None, comment_en: 
         with writer_lock(path), Gradebook(path) as book:
             made, reached = record(book, course, cluster_id, comment_ko=comment_ko, comment_en=comment_en,
                                    author=author_name(author), points=points, check=check_id)
-            students = set(_members(book, course, made))
-        refresh_reports(out_dir, path, course, lang, students)
+        refresh_reports(out_dir, path, course, lang, set())  # the reports of every answered student, this one too
     except GraderError as error:
         raise Failure(error) from None
     target = (made.check_id or made.exercise_id).split("::")[-1]
     gives = f"; {made.points:+g} on {target} for each" if made.points is not None else ""
     click.echo(f"annotation #{made.id}: cluster {made.cluster_id} ({made.exercise_id}), {reached} students{gives}")
-
-
-def _members(book, course, annotation) -> list[str]:
-    from ..insight.clusters import clusters as find
-
-    found = find({r.student_id: r.result for r in book.rows()}, course)
-    return next((c.members for c in found.get(annotation.exercise_id, []) if c.id == annotation.cluster_id), [])
 
 
 @cli.command(epilog=EXIT_CODES_HELP)

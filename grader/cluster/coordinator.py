@@ -3,7 +3,7 @@
 The coordinator is the only gradebook writer, as with the local pool: each answer is checked
 (JSON, naming the hash of the bytes sent), handed to the same ``done`` callback that commits its
 row, and its future released at once, so that a later worker death does not run it again. At
-most ``window`` submissions are in flight. A task whose worker died is run again elsewhere by
+most one submission per live grading worker is in flight. A task whose worker died is run again elsewhere by
 the scheduler; after ``distributed.scheduler.allowed-failures`` deaths it is an ``error`` row.
 A task past its budget is cancelled, becomes an ``error`` row, and its worker is restarted.
 """
@@ -101,7 +101,6 @@ class DaskRun:
     config: GradeConfig
     unit: str
     budget: float
-    window: int = 0
     lost_after: float = 30.0
     slots: list[str] = field(default_factory=list)  # the grading workers, once checked
     workers_seen: set[str] = field(default_factory=set)
@@ -177,7 +176,7 @@ class DaskRun:
         # One task per live grading slot by default: a task waiting on a worker shares the blame
         # when that worker dies (Dask counts a death against every task assigned to it), and a
         # worker being restarted is no slot.
-        return self.window or max(1, self.live)
+        return max(1, self.live)
 
     def _submit(self, job: "_Packed", settings: dict[str, Any], flying: dict[str, "_Task"]) -> None:
         future = self.client.submit(grade_task, job.payload, job.sent, job.entry.student_id, job.single, settings,

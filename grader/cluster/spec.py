@@ -21,7 +21,6 @@ class ClusterSpec:
     scheduler: str | None = None  # tcp://HOST:8786 or tls://HOST:8786
     scheduler_file: Path | None = None
     local: int = 0  # --cluster local:N: a LocalCluster of N worker processes, in-process
-    window: int = 0  # tasks in flight; 0: one per grading slot
     timeout: float = 10.0  # seconds to reach the scheduler
     lost_after: float = 30.0  # seconds without the scheduler before the run stops (the same command resumes)
 

@@ -53,6 +53,12 @@ class Adjustment:
     id: int | None = None  # given by the gradebook
     source: str | None = None  # None: made by hand; "annotation:N": the points of an answer to a mistake cluster
 
+    def stale_against(self, files_hash: str | None) -> bool:
+        """Made by hand against other files than the student's current ones. A cluster's answer
+        follows who is in the cluster now (:mod:`grader.insight.annotations`): never stale."""
+        return bool(self.kind != "revoke" and self.source is None and self.files_hash and files_hash
+                    and self.files_hash != files_hash)
+
     def describe(self) -> str:
         """What it does, in a few words ("set 12", "add +2", "excuse", "revoke #4")."""
         if self.kind == "revoke":

@@ -8,6 +8,7 @@ started meanwhile is refused and writes nothing) and lands in one transaction.
 from __future__ import annotations
 
 import dataclasses
+from collections import defaultdict
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -17,8 +18,8 @@ from ..course import Course
 from ..errors import GraderError
 from ..gradebook import Gradebook, Row, writer_lock
 from .adjustments import Adjustment, AdjustmentError, check_request, now, parse_sheet
-from .final import FinalGrade, final_grade
-from .late import LatePolicyError, parse_extensions, parse_times
+from .final import FinalGrade, effective_adjustments, final_grade
+from .late import Extension, LatePolicyError, parse_extensions, parse_times
 
 __all__ = ["class_grades", "import_extensions", "import_sheet", "import_times", "override", "revoke"]
 
@@ -122,10 +123,18 @@ def submitted_at(row: Row, recorded: dict[str, datetime]) -> datetime | None:
     return datetime.fromisoformat(layout) if layout else None
 
 
-def class_grades(book: Gradebook, course: Course) -> dict[str, FinalGrade]:
-    """Every student's final grade, from this gradebook and the course's late policy."""
-    adjustments, extensions, times = book.adjustments(), book.extensions(), book.submission_times()
-    return {row.student_id: final_grade(row.student_id, row.result, course, adjustments, files_hash=row.files_hash,
-                                        policy=course.late, submitted_at=submitted_at(row, times),
-                                        extensions=extensions)
-            for row in book.rows()}
+def class_grades(book: Gradebook, course: Course, rows: list[Row] | None = None) -> dict[str, FinalGrade]:
+    """Every student's final grade, from this gradebook and the course's late policy (``rows``:
+    the gradebook's rows where the caller has them already)."""
+    times = book.submission_times()
+    # Grouped once: each student's final grade then reads only their own.
+    adjustments: dict[str, list[Adjustment]] = defaultdict(list)
+    for adjustment in effective_adjustments(book.adjustments()):
+        adjustments[adjustment.student_id].append(adjustment)
+    extensions: dict[str, list[Extension]] = defaultdict(list)
+    for extension in book.extensions():
+        extensions[extension.student_id].append(extension)
+    return {row.student_id: final_grade(row.student_id, row.result, course, adjustments[row.student_id],
+                                        files_hash=row.files_hash, policy=course.late,
+                                        submitted_at=submitted_at(row, times), extensions=extensions[row.student_id])
+            for row in (book.rows() if rows is None else rows)}

@@ -108,11 +108,9 @@ def _exercise(exercise_id: str, points: float, result_exercise: ExerciseResult |
     auto = result_exercise.score if result_exercise is not None else 0.0
     possible = result_exercise.max_score if result_exercise is not None else points
     score, excused, applied = auto, False, []
+    excused_checks: set[str] = set()
     for adjustment in adjustments:
-        # A cluster's answer follows who is in the cluster now (insight.annotations), so it is never stale.
-        stale = bool(adjustment.source is None and adjustment.files_hash and files_hash
-                     and adjustment.files_hash != files_hash)
-        applied.append(Applied(adjustment, stale))
+        applied.append(Applied(adjustment, adjustment.stale_against(files_hash)))
         check = adjustment.check_id
         if check is None:
             if adjustment.kind == "set":
@@ -128,7 +126,8 @@ def _exercise(exercise_id: str, points: float, result_exercise: ExerciseResult |
             elif adjustment.kind == "add":
                 score += float(adjustment.value or 0.0)
                 current[check] += float(adjustment.value or 0.0)
-            elif adjustment.kind == "excuse":
+            elif adjustment.kind == "excuse" and check not in excused_checks:  # a second excuse changes nothing
+                excused_checks.add(check)
                 score -= current[check]
                 possible -= checks[check].max_points if checks[check].counts else 0.0
                 current[check] = 0.0

@@ -16,6 +16,7 @@ stays revoked. An annotation whose cluster no longer has anyone in it is *orphan
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable, Mapping
 
@@ -111,12 +112,13 @@ def _found(rows: list["Row"], course: "Course") -> Found:
     return clusters({row.student_id: row.result for row in rows}, course)
 
 
-def sync(book: "Gradebook", course: "Course") -> int:
-    """Apply :func:`sync_plan` to the gradebook (its writer holds the lock); how many rows it added."""
+def sync(book: "Gradebook", course: "Course", rows: list["Row"] | None = None) -> int:
+    """Apply :func:`sync_plan` to the gradebook (its writer holds the lock); how many rows it added.
+    ``rows``: the gradebook's, where the caller has them already (adjustments change no row)."""
     annotations = book.annotations()
     if not any(a.points is not None for a in annotations):
         return 0
-    rows = book.rows()
+    rows = book.rows() if rows is None else rows
     plan = sync_plan(annotations, book.adjustments(), _found(rows, course), {r.student_id: r.files_hash for r in rows})
     book.add_adjustments(plan)
     return len(plan)
@@ -129,8 +131,8 @@ def annotate(book: "Gradebook", course: "Course", cluster: str, *, comment_ko: s
     ko, en = (comment_ko or "").strip(), (comment_en or "").strip()
     if not ko and not en:
         raise AnnotationError("a comment is required (--comment-ko, --comment-en, or both)")
-    if points is not None and not (points == points and abs(points) != float("inf")):
-        raise AnnotationError("--points needs a finite number")
+    if points is not None and not math.isfinite(points):
+        raise AnnotationError(f"--points needs a finite number (got {points})")
     rows = book.rows()
     target = find_cluster(_found(rows, course), cluster)
     check_id = None

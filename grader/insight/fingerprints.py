@@ -82,9 +82,6 @@ class Code:
     verbatim: set[str] = field(default_factory=set)  # chosen names, comment words, string texts
     cells: list[int] = field(default_factory=list)  # where each cell's tokens start
 
-    def __len__(self) -> int:
-        return len(self.normalised)
-
 
 def _imported(tokens: list[tokenize.TokenInfo]) -> set[str]:
     """Every name an import statement in these tokens binds, or mentions."""

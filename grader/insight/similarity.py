@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from .archive import Archive
 
 __all__ = ["Document", "ExerciseSimilarity", "LISTED_FROM", "MIN_FRAGMENT", "MIN_OWN", "MIN_SHARED", "Pair",
-           "SMALL_CLUSTER", "THRESHOLD", "compare_class", "compare_exercise", "document"]
+           "SMALL_CLUSTER", "THRESHOLD", "compare_exercise", "document"]
 
 THRESHOLD = 0.6
 MIN_FRAGMENT = 30  # tokens: about three lines of code in the same order
@@ -238,8 +238,11 @@ def compare_exercise(exercise_id: str, code: Mapping[str, str], skeleton: str, *
             # Fewer shared fingerprints than MIN_SHARED can never flag: not worth loading.
             for past_term, past_student, past_code, n in archive.candidates(exercise_id, doc.own, not_term=term,
                                                                              least=MIN_SHARED):
-                earlier = past.setdefault(f"{past_term}/{past_student}", document(past_student, past_code, library))
-                earlier.own = set(earlier.prints) - excluded
+                key = f"{past_term}/{past_student}"
+                earlier = past.get(key)
+                if earlier is None:  # an archived program is tokenised once, however many match it
+                    earlier = past[key] = document(past_student, past_code, library)
+                    earlier.own = set(earlier.prints) - excluded
                 similarities.append(_similarity(doc, earlier, n))
                 if similarities[-1] >= LISTED_FROM:
                     pairs.append(_pair(exercise_id, doc, earlier, n, skeleton_kgrams, rare, skeleton_words, cluster_of,
@@ -252,12 +255,3 @@ def compare_exercise(exercise_id: str, code: Mapping[str, str], skeleton: str, *
                     key=lambda g: (-len(g), g))
     return ExerciseSimilarity(exercise_id, len(documents), len(representatives), len(shared), pairs, groups,
                               documents, skeleton_kgrams, common, past, similarities)
-
-
-def compare_class(code_by_exercise: Mapping[str, Mapping[str, str]], skeletons: Mapping[str, str], *,
-                  library: Iterable[str] = (), clusters_of: Mapping[str, Mapping[str, tuple[str, int]]] | None = None,
-                  archive: "Archive | None" = None, term: str | None = None) -> list[ExerciseSimilarity]:
-    """:func:`compare_exercise` for every exercise given."""
-    return [compare_exercise(exercise, code, skeletons.get(exercise, ""), library=library,
-                             cluster_of=(clusters_of or {}).get(exercise), archive=archive, term=term)
-            for exercise, code in code_by_exercise.items()]

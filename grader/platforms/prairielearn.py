@@ -42,9 +42,11 @@ def _fit(document: dict[str, Any]) -> dict[str, Any]:
     """Cut the longest outputs and messages until the document is under the limit."""
     while len(json.dumps(document, ensure_ascii=False).encode()) > LIMIT_BYTES:
         texts = [(len(t.get(k, "")), t, k) for t in document["tests"] for k in ("output", "message")]
-        texts.append((len(document.get("output", "")), document, "output"))
+        texts += [(len(document.get(k, "")), document, k) for k in ("output", "message")]
         size, holder, key = max(texts, key=lambda item: item[0])
         if size <= len(_CUT):
+            if not document["tests"]:
+                break  # nothing left to cut: what remains is small already
             document["tests"] = document["tests"][: len(document["tests"]) // 2]
             continue
         holder[key] = holder[key][: max(size // 2, len(_CUT))] + _CUT

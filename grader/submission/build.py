@@ -183,8 +183,9 @@ def build_submission(path: Path, course: Course, options: SubmitOptions) -> Subm
     report.rows, found, root = _rows(path, course)
     missing = [r.exercise_id for r in report.rows if r.status == "missing"]
     if not found:
-        report.refused = T(f"{path}: 코스의 어느 실습과도 맞는 노트북이 없습니다.",
-                           f"{path}: holds no notebook of any exercise of the course.")
+        expected = ", ".join(e.notebook for e in course.exercises)
+        report.refused = T(f"{path}: 코스의 어느 실습과도 맞는 노트북이 없습니다 (기대한 파일: {expected}).",
+                           f"{path}: holds no notebook of any exercise of the course (expected: {expected}).")
         return report
     if missing and not options.partial:
         listed = ", ".join(missing)

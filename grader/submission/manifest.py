@@ -118,6 +118,8 @@ def problems(found: dict[str, Any], graded_course_hash: str | None = None) -> li
         said.append(T(f"매니페스트에 있지만 받지 못한 파일: {listed}",
                       f"listed in the manifest but not received: {listed}"))
     if found.get("course_differs") or _differs(found, graded_course_hash):
-        said.append(T("다른 버전의 과제로 제출했습니다 (코스 해시가 다름).",
-                      "submitted against another version of the course (the course hash differs)."))
+        sent, graded = str(found.get("course_hash"))[:12], str(graded_course_hash)[:12]
+        said.append(T(f"다른 버전의 과제로 제출했습니다 (코스 해시: 제출 {sent}…, 채점 {graded}…).",
+                      f"submitted against another version of the course (course hash {sent}… in the "
+                      f"manifest, {graded}… graded)."))
     return said

@@ -1,12 +1,12 @@
 """Per-check profile of a warm grading process: prints numbers, asserts nothing.
 
-    python -m tests.benchmarks.bench_checks [--copies 3] [--exercise ID]
+    python -m tests.benchmarks.bench_checks [--copies 2] [--exercise ID]
 
 Grades the sample class (samples/make_sample_class.py: every exercise's reference solution with
 one golden mistake per student, a perfect student and a few broken ones), ``--copies`` times over,
 one submission after another in this one process, as a bulk worker does (``more_follow``). The
-first submission is a worker's first (check modules imported, reference values computed, the
-zygote already warm); the rest are its steady state. Per exercise, separately for both: the
+first submission is a worker's first (the zygote started, check modules imported, reference
+values computed); the rest are its steady state. Per exercise, separately for both: the
 notebook's cells, the checks inside the check functions (the sum of their ``duration_s``) and
 outside them (pytest's session, collection, module imports, fixtures), the whole grading wall
 against the cells, and the five slowest checks of the steady state.

@@ -37,7 +37,7 @@ from grader.course import load_course  # noqa: E402
 from grader.gradebook import Row  # noqa: E402
 from grader.insight.clusters import clusters  # noqa: E402
 from grader.insight.fingerprints import CELL_BREAK, notebook_code, own_code  # noqa: E402
-from grader.insight.similarity import compare_exercise  # noqa: E402
+from grader.insight.similarity import LISTED_FROM, compare_exercise  # noqa: E402
 from grader.plugin import GradingContext  # noqa: E402
 from grader.remote import LocalNotebook  # noqa: E402
 from grader.results import ExerciseResult, ExerciseStatus, SubmissionResult  # noqa: E402
@@ -134,6 +134,7 @@ def main() -> None:
               f"(target ≤ 2 s; page {index.stat().st_size / 1e6:.1f} MB)")
 
         total_s, compared, all_pairs, flagged, found_planted, same_case = 0.0, 0, 0, 0, 0, 0
+        missed: list[str] = []  # the similarity of each planted copy not flagged
         for exercise in course.exercises:
             skeleton = notebook_code(course.root / exercise.notebook)
             cluster_of = {s: (c.id, c.size) for c in found[exercise.id] for s in c.members}
@@ -145,6 +146,9 @@ def main() -> None:
             all_pairs += result.programs * (result.programs - 1) // 2
             flagged += len(result.flagged)
             found_planted += sum((exercise.id, p.a, p.b) in planted for p in result.flagged)
+            listed = {(p.a, p.b): p for p in result.pairs}
+            missed += [f"{listed[a, b].similarity:.2f}" if (a, b) in listed else f"<{LISTED_FROM:.2f}"
+                       for e, a, b in planted if e == exercise.id and not (listed.get((a, b)) and listed[a, b].flagged)]
             same_case += sum((exercise.id, p.a, p.b) not in planted
                              and case_of[exercise.id, p.a] == case_of[exercise.id, p.b] for p in result.flagged)
             print(f"  {exercise.id}: {result.programs} programs, {result.compared} pairs compared "
@@ -153,7 +157,8 @@ def main() -> None:
         print(f"similarity, 6 exercises: {total_s:.1f} s (target ≤ 60 s); {compared} pairs compared of "
               f"{all_pairs} ({100 * compared / max(1, all_pairs):.2f}%); {flagged} flagged: "
               f"{found_planted} of the {len(planted)} copies planted, {same_case} pairs given the same golden "
-              f"case (its snippet verbatim), {flagged - found_planted - same_case} others")
+              f"case (its snippet verbatim), {flagged - found_planted - same_case} others; the copies missed: "
+              f"similarity {', '.join(sorted(missed)) or 'none'}")
 
 
 if __name__ == "__main__":
