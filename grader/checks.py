@@ -28,6 +28,13 @@ A hidden check that re-tests public checks on other inputs says which part re-te
 
     with retests("test_split_sizes"):
         judge_split_sizes(case, answer)
+
+Expected values that depend only on fixed inputs (seeds, shapes, the data set) are computed once
+per grading process with :func:`reference` (:mod:`grader.reference`), keyed by their arguments::
+
+    @reference
+    def expected_epoch(seed: int, data_root: Path) -> float:
+        ...
 """
 
 from __future__ import annotations
@@ -37,10 +44,12 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterator, NoReturn, TypeVar
 
 from .i18n import T
+from .reference import reference
 from .remote import PROBE_HELPERS
 from .wire import Opaque
 
-__all__ = ["CheckFailed", "CheckMeta", "Opaque", "T", "check", "check_meta", "describe", "fail", "probe_uses", "retests"]
+__all__ = ["CheckFailed", "CheckMeta", "Opaque", "T", "check", "check_meta", "describe", "fail", "probe_uses", "reference",
+           "retests"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 _ATTRIBUTE = "__grader_check__"

@@ -7,6 +7,7 @@ only ever produces data; every status here is decided on the trusted side.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import time
 from dataclasses import dataclass, field
@@ -75,29 +76,46 @@ def _where(item: pytest.Item) -> str:
 
 
 class CheckPlugin:
-    """Collects one exercise's check outcomes; registered per ``pytest.main`` call."""
+    """Collects one exercise's check outcomes; registered with the pytest session that runs them.
 
-    def __init__(self, *, notebook: Notebook, context: GradingContext,
-                 hidden_files: frozenset[Path], cuda_counts: bool) -> None:
-        self.notebook = notebook
-        self.context = context
+    The session may outlive one notebook (grader.runner keeps it for the next): :meth:`begin`
+    binds the next notebook and starts its results afresh from what collection found.
+    """
+
+    def __init__(self, *, hidden_files: frozenset[Path], cuda_counts: bool) -> None:
         self.hidden_files = hidden_files
         self.cuda_counts = cuda_counts
+        self.notebook: Notebook | None = None
+        self.context: GradingContext | None = None
+        self.collected: dict[str, CheckResult] = {}  # node id -> its result before it runs
         self.results: dict[str, CheckResult] = {}
-        self.order: list[str] = []
         self.collection_errors: list[str] = []
         self._started: dict[str, float] = {}
 
+    def begin(self, notebook: Notebook, context: GradingContext) -> None:
+        """The next notebook: nothing of the previous one's results, fixtures or timings stays."""
+        self.notebook, self.context = notebook, context
+        self.collection_errors = []  # a session is only kept without any; pytest.main collects again
+        self._fresh_results()
+
+    def _fresh_results(self) -> None:
+        exercise_id = self.context.exercise_id if self.context else ""
+        self.results = {node: dataclasses.replace(template, id=f"{exercise_id}::{template.id}", retests=[])
+                        for node, template in self.collected.items()}
+        self._started = {}
+
     # -- fixtures -------------------------------------------------------------------------
-    @pytest.fixture
+    # Session-scoped: a run is one notebook (every fixture is torn down after its last check), so
+    # a course's module-scoped fixture may ask a notebook once for what several checks judge.
+    @pytest.fixture(scope="session")
     def nb(self) -> Notebook:
         return self.notebook
 
-    @pytest.fixture
+    @pytest.fixture(scope="session")
     def grading(self) -> GradingContext:
         return self.context
 
-    @pytest.fixture
+    @pytest.fixture(scope="session")
     def data_root(self) -> Path:
         return self.context.data_root
 
@@ -110,6 +128,13 @@ class CheckPlugin:
             yield
 
     # -- hooks ----------------------------------------------------------------------------
+    def pytest_addoption(self, parser: pytest.Parser) -> None:
+        # The terminal reporter is off (grader.runner), and with it the option that says how to
+        # report a failure. Its default, "long", parses the check file's source for every failing
+        # check (~11 ms, and CPython 3.11 may fail to parse after a student's deep recursion); the
+        # plugin reads the exception itself and never that report.
+        parser.addoption("--tb", dest="tbstyle", default="native", help="how pytest formats a failure")
+
     def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
         if "device" in metafunc.fixturenames:
             metafunc.parametrize("device", DEVICES, ids=DEVICES)
@@ -119,15 +144,15 @@ class CheckPlugin:
             self.collection_errors.append(f"{report.nodeid}: {report.longreprtext[-2000:]}")
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        self.collected = {}
         for item in items:
             meta = check_meta(getattr(item, "function", None))
             if meta is None:
                 self.collection_errors.append(f"{item.nodeid}: a check needs @check(points=..., title=...)")
                 continue
             device = self._device(item)
-            self.order.append(item.nodeid)
-            self.results[item.nodeid] = CheckResult(
-                id=f"{self.context.exercise_id}::{item.name}",
+            self.collected[item.nodeid] = CheckResult(
+                id=item.name,
                 title=meta.title,
                 status=CheckStatus.PASSED,
                 points=0.0,
@@ -136,6 +161,7 @@ class CheckPlugin:
                 device=device,
                 counts=device != "cuda" or self.cuda_counts,
             )
+        self._fresh_results()
 
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         self._started[item.nodeid] = time.perf_counter()
@@ -205,7 +231,7 @@ class CheckPlugin:
     def ordered_results(self) -> list[CheckResult]:
         if self.collection_errors:
             raise CourseError("check files could not be collected:\n" + "\n".join(self.collection_errors))
-        return [self.results[node] for node in self.order]
+        return list(self.results.values())  # in collection order: file, then definition
 
 
 def _skip_reason(call: pytest.CallInfo) -> str:

@@ -10,19 +10,41 @@ inside a student's own notebook, where there is no adversary. Both decode the an
 from __future__ import annotations
 
 import ast
+import contextvars
 import inspect
 import os
 import textwrap
 import time
-from typing import Any, Callable, Protocol
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator, Protocol
 
 from . import probe as probe_runtime
 from . import wire
-from .errors import KernelDied, NotDefined, ProbeTimeout, StudentError, WireError
+from .errors import CourseError, KernelDied, NotDefined, ProbeTimeout, StudentError, WireError
 
-__all__ = ["KernelNotebook", "LocalNotebook", "MissingNotebook", "Notebook"]
+__all__ = ["KernelNotebook", "LocalNotebook", "MissingNotebook", "Notebook", "probes_refused"]
 
 Probe = Callable[..., Any]
+
+# The reference value being computed, if any (grader.reference): no probe may run meanwhile.
+_REFUSING: contextvars.ContextVar[str | None] = contextvars.ContextVar("grader_probes_refused", default=None)
+
+
+@contextmanager
+def probes_refused(computing: str) -> Iterator[None]:
+    """Within the block every back end refuses probes: ``computing`` is memoised for all students."""
+    token = _REFUSING.set(computing)
+    try:
+        yield
+    finally:
+        _REFUSING.reset(token)
+
+
+def _refuse_if_computing_reference(probe: Probe) -> None:
+    computing = _REFUSING.get()
+    if computing is not None:
+        raise CourseError(f"the reference value {computing} asked the notebook for {probe.__name__}: a reference "
+                          "value is shared by every student and must not depend on one's answers")
 
 
 class Notebook(Protocol):
@@ -66,6 +88,7 @@ class LocalNotebook:
         self.namespace = namespace
 
     def run(self, probe: Probe, *args: Any, timeout: float | None = None) -> Any:
+        _refuse_if_computing_reference(probe)
         # Defined from its source, as in a kernel: a probe sees the same names either way.
         function = probe_runtime.define(*probe_source(probe))
         return _open_envelope(probe_runtime.call(function, self.namespace, wire.encode(list(args))))
@@ -81,6 +104,7 @@ class MissingNotebook:
         self.reason = reason
 
     def run(self, probe: Probe, *args: Any, timeout: float | None = None) -> Any:
+        _refuse_if_computing_reference(probe)
         raise KernelDied(self.reason or "no notebook")
 
     def cuda_available(self) -> bool:
@@ -90,8 +114,9 @@ class MissingNotebook:
 PROBE_HELPERS = "__probe_helpers__"  # set by grader.checks.probe_uses
 
 
-# (file, its mtime, qualified name) -> source: check modules are imported afresh for every
-# notebook, and reading and parsing a probe's source each time cost more than sending it.
+# (file, its mtime, qualified name) -> source: reading and parsing a probe's source for every call
+# cost more than sending it. Keyed by the file's version: an edited check file is imported again
+# (grader.runner), and its probes must be sent as they now read.
 _DEFINITIONS: dict[tuple[str, int, str], str] = {}
 
 
@@ -133,6 +158,7 @@ class KernelNotebook:
         self._direct: bool | None = None  # probes as messages of their own; None: not tried yet
 
     def run(self, probe: Probe, *args: Any, timeout: float | None = None) -> Any:
+        _refuse_if_computing_reference(probe)
         if self.dead:
             raise KernelDied("the kernel is no longer running")
         timeout = timeout if timeout is not None else self.default_timeout

@@ -1,11 +1,25 @@
-"""Run one exercise's checks (pytest, in this trusted process) against a notebook back end."""
+"""Run one exercise's checks (pytest, in this trusted process) against a notebook back end.
+
+A grading process keeps one pytest session per exercise (public checks alone, or with the
+hidden ones): the first notebook pays for pytest's set-up, collection and the check modules'
+imports; every later one re-runs the collected items. Each run ends with every fixture torn down
+(its last item has no next one), so what carries over from one notebook to the next is
+module-level state only: the course's tables and :func:`grader.checks.reference` memos, never a
+kernel's answer. A check file edited, or a helper module beside it, is seen at the next notebook:
+that session is closed and the folder's modules are imported afresh.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import io
+import os
 import sys
+import threading
+from collections import OrderedDict
 from pathlib import Path
+from typing import Any, Iterator
 
 import pytest
 
@@ -16,14 +30,24 @@ from .remote import Notebook
 from .results import CheckResult
 from .twins import gate
 
-__all__ = ["run_checks"]
+try:  # how pytest builds a session is not public API: where it moved, pytest.main per notebook
+    from _pytest.config import _prepareconfig
+except ImportError:  # pragma: no cover - exercised by forcing it off in the tests
+    _prepareconfig = None
+
+__all__ = ["prepare_checks", "run_checks"]
 
 _INI = Path(__file__).with_name("checks_pytest.ini")
-# pytest's plugins that checks never use; each costs set-up time on every run.
+# pytest's plugins that checks never use; each costs set-up time, some of them time per check.
 _UNUSED_PLUGINS = ("doctest", "junitxml", "pastebin", "legacypath", "stepwise", "nose", "setuponly",
                    "setupplan", "faulthandler", "debugging", "logging", "subtests", "threadexception",
                    # its clean-up runs a full gc.collect(), ~85 ms with torch loaded
-                   "unraisableexception")
+                   "unraisableexception",
+                   # it would keep every report of every notebook; nothing of pytest's output is shown
+                   "terminal")
+MAX_SESSIONS = 16  # a course has a dozen (exercise, hidden) pairs; tests load many courses
+_SESSIONS: OrderedDict[tuple[Any, ...], CheckSession] = OrderedDict()
+_LOCK = threading.Lock()  # one run at a time: a session's plugin holds the notebook being checked
 
 
 def run_checks(course: Course, exercise: Exercise, notebook: Notebook, context: GradingContext,
@@ -33,38 +57,183 @@ def run_checks(course: Course, exercise: Exercise, notebook: Notebook, context: 
     files = exercise.check_files(hidden=hidden)
     if not files:
         return []
-    for folder in sorted({str(f.parent) for f in files}):
-        # Check files may share a helper module that sits beside them.
-        if folder not in sys.path:
-            sys.path.insert(0, folder)
-    plugin = CheckPlugin(
-        notebook=notebook,
-        context=context,
-        hidden_files=frozenset(exercise.hidden_checks),
-        cuda_counts=course.cuda_counts,
-    )
-    args = [
+    with _LOCK:
+        session = _session(course, exercise, files)
+        try:
+            results = session.run(notebook, context)
+        except BaseException:
+            _drop(session)  # stopped half-way: its fixtures are not torn down
+            raise
+    if hidden and not course.independent_points:
+        results = gate(results, exercise.twins)  # hard-coded public answers earn nothing
+    return results
+
+
+def prepare_checks(course: Course, exercise: Exercise, *, hidden: bool) -> None:
+    """Collect ``exercise``'s checks now (a worker's start), so that its first notebook need not."""
+    files = exercise.check_files(hidden=hidden)
+    if files:
+        with _LOCK:
+            _session(course, exercise, files)
+
+
+def _session(course: Course, exercise: Exercise, files: tuple[Path, ...]) -> CheckSession:
+    key = (str(course.root), files, exercise.hidden_checks, course.cuda_counts)
+    session = _SESSIONS.get(key)
+    if session is not None:
+        stamps = _stamps(session.folders)
+        if stamps != session.stamps:
+            # Every session importing from these folders goes, not this one alone: the modules
+            # are imported afresh, and a kept session would hold classes no module names any more.
+            for other in list(_SESSIONS.values()):
+                if set(other.folders) & set(session.folders):
+                    _drop(other)
+            _forget_modules(session.folders, changed=set(session.stamps) ^ set(stamps))
+            session = None
+    if session is None:
+        session = CheckSession(course, exercise, files)
+        _SESSIONS[key] = session
+        while len(_SESSIONS) > MAX_SESSIONS:
+            _drop(next(iter(_SESSIONS.values())))
+    _SESSIONS.move_to_end(key)
+    return session
+
+
+def _drop(session: CheckSession) -> None:
+    for key, kept in list(_SESSIONS.items()):
+        if kept is session:
+            del _SESSIONS[key]
+    session.close()
+
+
+def _stamps(folders: tuple[Path, ...]) -> tuple[Any, ...]:
+    """What says a check file, or a helper beside it, changed: each Python file's size and times."""
+    stamps = []
+    for folder in folders:
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError:
+            stamps.append((str(folder), None))
+            continue
+        for entry in entries:
+            if entry.name.endswith(".py"):
+                try:
+                    stat = entry.stat()
+                except OSError:
+                    continue
+                stamps.append((entry.path, stat.st_size, stat.st_mtime_ns, stat.st_ino))
+    return tuple(stamps)
+
+
+def _forget_modules(folders: tuple[Path, ...], changed: set[tuple[Any, ...]]) -> None:
+    """Drop the modules imported from these folders, so that the next session imports them again.
+
+    A changed file's bytecode cache goes too: Python trusts it while the file's size and
+    modification second are the same, and an edit can keep both.
+    """
+    for stamp in changed:
+        with contextlib.suppress(OSError, ValueError):
+            os.unlink(importlib.util.cache_from_source(stamp[0]))
+    for name, module in list(sys.modules.items()):
+        file = getattr(module, "__file__", None)
+        if file and Path(file).resolve().parent in folders:
+            del sys.modules[name]
+
+
+def _args(course: Course, files: tuple[Path, ...]) -> list[str]:
+    return [
         *map(str, files),
         "-c", str(_INI),
         "--rootdir", str(course.root),
         "--import-mode=importlib",
         "-p", "no:cacheprovider",
-        "-p", "no:randomly",
-        "-p", "no:xdist",
-        "-p", "no:hypothesispytest",  # hypothesis is a dev tool: loading it costs every check run
         "--capture=no",
-        "--tb=no",  # the plugin keeps what it needs; pytest's own failure reports are never shown
         *[f"-pno:{name}" for name in _UNUSED_PLUGINS],
-        "-q",
-        "--no-header",
         "-W", "ignore::pytest.PytestAssertRewriteWarning",
     ]
-    sink = io.StringIO()
-    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
-        code = pytest.main(args, plugins=[plugin])
-    if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR):
-        raise CourseError(f"pytest could not run the checks of {exercise.id}:\n{sink.getvalue()[-3000:]}")
-    results = plugin.ordered_results()
-    if hidden and not course.independent_points:
-        results = gate(results, exercise.twins)  # hard-coded public answers earn nothing
-    return results
+
+
+@contextlib.contextmanager
+def _quiet(sink: io.StringIO) -> Iterator[None]:
+    """pytest's output and the checks' prints kept out of the grader's; no plugin loaded by itself
+    (a third-party plugin installed beside the grader has no say in how checks run)."""
+    autoload = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    try:
+        with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+            yield
+    finally:
+        if autoload is None:
+            os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
+        else:
+            os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = autoload
+
+
+class CheckSession:
+    """One exercise's checks, collected once, run against one notebook after another."""
+
+    def __init__(self, course: Course, exercise: Exercise, files: tuple[Path, ...]) -> None:
+        self.exercise_id = exercise.id
+        self.folders = tuple(sorted({f.resolve().parent for f in files}))
+        self.stamps = _stamps(self.folders)
+        for folder in self.folders:
+            # Check files may share a helper module that sits beside them.
+            if str(folder) not in sys.path:
+                sys.path.insert(0, str(folder))
+        self.args = _args(course, files)
+        self.plugin = CheckPlugin(hidden_files=frozenset(exercise.hidden_checks), cuda_counts=course.cuda_counts)
+        self._config: Any = None
+        self._session: pytest.Session | None = None
+        if _prepareconfig is not None:
+            self._open()
+
+    def _open(self) -> None:
+        sink = io.StringIO()
+        with _quiet(sink):
+            try:
+                config = _prepareconfig(self.args, [self.plugin])
+            except Exception as exc:  # a usage error in the arguments, a plugin that failed
+                raise CourseError(f"pytest could not run the checks of {self.exercise_id}: {exc}\n"
+                                  f"{sink.getvalue()[-3000:]}") from None
+            try:
+                config._do_configure()
+                session = pytest.Session.from_config(config)
+                config.hook.pytest_sessionstart(session=session)
+                config.hook.pytest_collection(session=session)
+            except BaseException:
+                config._ensure_unconfigure()
+                raise
+        self._config, self._session = config, session
+        if self.plugin.collection_errors:
+            self.close()
+            _forget_modules(self.folders, changed=set())  # pytest keeps a module that failed half-way
+            raise CourseError("check files could not be collected:\n" + "\n".join(self.plugin.collection_errors))
+
+    def run(self, notebook: Notebook, context: GradingContext) -> list[CheckResult]:
+        self.plugin.begin(notebook, context)
+        sink = io.StringIO()
+        if self._session is None:  # no session to keep: pytest collects again for this notebook
+            with _quiet(sink):
+                code = pytest.main(self.args, plugins=[self.plugin])
+            if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR):
+                raise CourseError(f"pytest could not run the checks of {self.exercise_id}:\n{sink.getvalue()[-3000:]}")
+            if self.plugin.collection_errors:
+                _forget_modules(self.folders, changed=set())
+            return self.plugin.ordered_results()
+        items = self._session.items
+        hook = self._config.hook
+        with _quiet(sink):
+            try:
+                for index, item in enumerate(items):
+                    hook.pytest_runtest_protocol(item=item, nextitem=items[index + 1] if index + 1 < len(items) else None)
+            except pytest.exit.Exception as stopped:  # what pytest.main would have ended the run with
+                raise CourseError(f"a check of {self.exercise_id} stopped the run: pytest.exit({stopped.msg!r})") from None
+        return self.plugin.ordered_results()
+
+    def close(self) -> None:
+        if self._config is None:
+            return
+        config, session, self._config, self._session = self._config, self._session, None, None
+        with _quiet(io.StringIO()), contextlib.suppress(Exception):
+            config.hook.pytest_sessionfinish(session=session, exitstatus=pytest.ExitCode.OK)
+        config._ensure_unconfigure()

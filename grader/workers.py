@@ -70,6 +70,11 @@ def _worker(conn: Connection, config: GradeConfig, unit: str) -> None:
     os.dup2(log, 2)
     os.close(log)
     grade = load_unit(unit)
+    from .grade import grade_submission
+    from .warmup import warm_worker
+
+    if grade is grade_submission:  # not for the tests' stand-in units, which start no kernels
+        warm_worker(config)
     while True:
         try:
             task = conn.recv()

@@ -95,3 +95,24 @@ def test_golden_snippets_redefine_only_solution_names(course) -> None:
         solution = course.exercise(case.parent.name).solution
         text = solution.read_text(encoding="utf-8")
         assert BEGIN in text, f"{solution}: no solution region"
+
+
+@pytest.mark.parametrize("exercise_id", ["03_transforms", "06_training"])
+def test_one_process_grades_the_same_whatever_came_before(exercise_id: str, course, data_root, session_dir) -> None:
+    # A bulk worker keeps each exercise's checks, their tables and their memoised reference values
+    # from one notebook to the next: graded in one order and then the other, every wrong case
+    # gets the same statuses, messages and recognised mistakes.
+    exercise = course.exercise(exercise_id)
+    context = GradingContext(exercise_id=exercise.id, data_root=data_root, work_dir=session_dir / "golden")
+    cases = sorted(GOLDEN.glob(f"{exercise_id}/*.py"))
+
+    def grade(case: Path) -> list[tuple]:
+        namespace = solution_namespace(exercise.solution, data_root)
+        exec(compile(case.read_text(encoding="utf-8"), str(case), "exec"), namespace)  # noqa: S102
+        return [(r.id, r.status.value, r.message.en if r.message else None, r.why.en if r.why else None, r.observed)
+                for r in run_checks(course, exercise, LocalNotebook(namespace), context, hidden=True)]
+
+    forward = {case.stem: grade(case) for case in cases}
+    backward = {case.stem: grade(case) for case in reversed(cases)}
+    assert backward == forward
+    assert len({tuple(r[1:] for r in results) for results in forward.values()}) > len(cases) // 2  # not all alike

@@ -51,6 +51,7 @@ class Split:
     classes: tuple[str, ...]
 
 
+@functools.lru_cache(maxsize=32)
 def _files(root: str | Path, train: bool) -> tuple[Path, ...]:
     folder = Path(root) / cifar10_offline.BATCH_FOLDER
     names = cifar10_offline.TRAIN_FILES if train else ("test_batch",)
@@ -86,9 +87,11 @@ HIDDEN_SIZES = {"train_sizes": (37, 41, 29, 53, 40), "test_size": 61, "seed": 20
 def hidden_root(work_dir: Path) -> Path:
     """A second generated data set with other lengths, made once per grader work folder."""
     root = Path(work_dir) / "cifar10-hidden-v1"
+    folder = root / cifar10_offline.BATCH_FOLDER
+    if all((folder / name).is_file() for name in cifar10_offline.ALL_FILES):
+        return root  # the generator renames a complete folder into place: no half-written data set here
     root.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(root.parent / ".cifar10-hidden.lock"):  # parallel workers: one writes, the others wait
-        folder = root / cifar10_offline.BATCH_FOLDER
         if not all((folder / name).is_file() for name in cifar10_offline.ALL_FILES):
             cifar10_offline.generate(root, **HIDDEN_SIZES)
     return root

@@ -1,8 +1,10 @@
-"""Shared pieces of the 05_kfold and 06_training checks: reading answers, and the expected values.
+"""Shared pieces of the checks: several probes in one round trip (every exercise's checks); reading
+answers and the expected values (05_kfold and 06_training).
 
-This runs in the grader's process, never in a student's kernel. Values that came back from a
-kernel are untrusted data: the readers below accept only plain numbers and index containers and
-return ``None`` for anything else, so a check can say clearly what kind of value it got.
+This runs in the grader's process, never in a student's kernel, but for :func:`each`, a probe
+helper. Values that came back from a kernel are untrusted data: the readers below accept only
+plain numbers and index containers and return ``None`` for anything else, so a check can say
+clearly what kind of value it got.
 """
 
 from __future__ import annotations
@@ -13,7 +15,52 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from grader.checks import T
+from grader.checks import T, reference
+
+# ----------------------------------------------------------------------------- several probes at once
+# A check that asks several probes in turn asks them in one round trip instead, and still judges
+# each answer before the next call could have failed it: a probe ``merged(ns, calls)`` that
+# returns ``each(ns, calls, *probes)`` (sent with ``@probe_uses(each, *probes, ...)``), read with
+# ``answers(nb, merged, [(probe, args), ...])``.
+# Where this differs from asking each probe alone, only ever after an earlier answer was already
+# wrong: a later call that hangs, kills the kernel or returns what cannot be sent back turns that
+# FAILED into a timeout, "not run" or "unreadable"; the calls share one probe time limit; the later
+# calls run even when an earlier answer fails (it matters only to code that keeps state between
+# calls). Checks whose calls may each need much of the time limit (the real data set's splits)
+# keep them apart.
+
+
+def each(ns, calls, *probes):
+    """Probe helper: the answers of ``calls`` ([probe name, args] each), each call run as it would be
+    alone (the generators seeded afresh). The first call's exception is the probe's; a later call
+    that raises ends the list unanswered from there, to be asked alone (:func:`answers`)."""
+    from grader.probe import seeded_rngs
+
+    by_name = {probe.__name__: probe for probe in probes}
+    answered = []
+    for name, args in calls:
+        try:
+            with seeded_rngs():
+                answered.append(by_name[name](ns, *args))
+        except KeyboardInterrupt:  # the grader's interrupt on timeout
+            raise
+        except BaseException:  # noqa: BLE001 - SystemExit in student code is an answer too
+            if not answered:
+                raise
+            break
+    return answered
+
+
+def answers(nb, merged, calls):
+    """The answers to ``calls`` ((probe, args) each) from one round trip of ``merged``, one at a time.
+
+    A call left unanswered (it raised, after the first) is asked alone when the check gets to it:
+    it fails the check as it did alone, and only once the answers before it were judged."""
+    got = nb.run(merged, [[probe.__name__, list(args)] for probe, args in calls])
+    got = got if type(got) is list else []
+    for index, (probe, args) in enumerate(calls):
+        yield got[index] if index < len(got) else nb.run(probe, *args)
+
 
 # ----------------------------------------------------------------------------- reading answers
 
@@ -41,13 +88,15 @@ def as_index(value: Any) -> int | None:
 def as_index_list(value: Any) -> list[int] | None:
     """A list, tuple, 1-D integer array or 1-D integer tensor of indices as a list of ints."""
     if isinstance(value, np.ndarray) and value.ndim == 1 and value.dtype.kind in "iu":
-        return [int(v) for v in value]
+        return value.tolist()
     if isinstance(value, np.ndarray) and value.ndim == 1 and value.size == 0:
         return []
     if isinstance(value, torch.Tensor) and value.dim() == 1 and not value.is_floating_point() \
             and value.dtype != torch.bool:
         return [int(v) for v in value.tolist()]
     if type(value) in (list, tuple):
+        if set(map(type, value)) <= {int}:  # the common answer, read without a call per index
+            return list(value)
         items = [as_index(v) for v in value]
         return None if any(v is None for v in items) else items  # type: ignore[return-value]
     return None
@@ -96,16 +145,28 @@ def per_class(preds: Sequence[int], targets: Sequence[int], num_classes: int) ->
 
 
 def macro(preds: Sequence[int], targets: Sequence[int], num_classes: int) -> tuple[float, float, float]:
+    return _macro(tuple(preds), tuple(targets), num_classes)
+
+
+@reference
+def _macro(preds: tuple[int, ...], targets: tuple[int, ...], num_classes: int) -> tuple[float, float, float]:
     precision, recall, f1 = per_class(preds, targets, num_classes)
     return float(precision.mean()), float(recall.mean()), float(f1.mean())
 
 
 def macro_over(preds: Sequence[int], targets: Sequence[int], classes: Sequence[int]) -> tuple[float, float, float]:
     """The macro average over ``classes`` only (the mistake of averaging over the classes present)."""
+    return _macro_over(tuple(preds), tuple(targets), tuple(classes))
+
+
+@reference
+def _macro_over(preds: tuple[int, ...], targets: tuple[int, ...], classes: tuple[int, ...]) -> tuple[float, float, float]:
     precision, recall, f1 = per_class(preds, targets, max(classes) + 1)
+    classes = list(classes)
     return float(precision[classes].mean()), float(recall[classes].mean()), float(f1[classes].mean())
 
 
+@reference
 def metric_case(seed: int, n: int, num_classes: int, *, every_class_hit: bool) -> tuple[list[int], list[int]]:
     """Predictions and targets; with ``every_class_hit`` every class has a true positive."""
     rng = np.random.default_rng(seed)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from practice_checklib import answers, each
 
-from grader.checks import T, check, describe, fail
+from grader.checks import T, check, describe, fail, probe_uses, reference
 
 # ----------------------------------------------------------------------------- probes
 # Probes run in the student's kernel and only observe; every expectation is computed here.
@@ -73,6 +74,11 @@ def probe_to_device(ns, batches, device_name, as_object):
         answers.append({"before": tree(batch), "after": tree(moved),
                         "values": tensors(moved) if device_name != "meta" else []})
     return answers
+
+
+@probe_uses(each, probe_to_device)
+def probe_to_device_each(ns, calls):
+    return each(ns, calls, probe_to_device)
 
 
 # ----------------------------------------------------------------------------- to_chw_float
@@ -155,6 +161,7 @@ def check_chw_values(got, unchanged, image):
          .format(call=call, index=list(index), want=float(expected[index]), got=float(values[index])), hint, why=why)
 
 
+@reference
 def public_images() -> list[np.ndarray]:
     rng = np.random.default_rng(1)
     square = rng.integers(0, 256, size=(32, 32, 3), dtype=np.uint8)
@@ -199,6 +206,7 @@ def check_stack(got, images, kind):
              why=T("값이나 dtype 이 바뀜", "changes the values or the dtype"))
 
 
+@reference
 def public_groups() -> list[list[torch.Tensor]]:
     generator = torch.Generator().manual_seed(2)
     return [[torch.rand(3, 5, 6, generator=generator) for _ in range(4)],
@@ -208,8 +216,13 @@ def public_groups() -> list[list[torch.Tensor]]:
 # ----------------------------------------------------------------------------- gradient
 
 def expected_gradient(expression: str, start: torch.Tensor) -> torch.Tensor:
+    return _expected_gradient(expression, start.shape, start.dtype, tuple(start.flatten().tolist()))
+
+
+@reference
+def _expected_gradient(expression, shape, dtype, values) -> torch.Tensor:
     f = eval("lambda x: " + expression, {"torch": torch})  # noqa: S307 - the checks' own text
-    x = start.clone().requires_grad_(True)
+    x = torch.tensor(values, dtype=dtype).reshape(shape).requires_grad_(True)
     f(x).backward()
     return x.grad
 
@@ -277,6 +290,11 @@ PUBLIC_GRADIENT_CASES = [
 
 
 def gradient_cases(specs) -> list[tuple[str, torch.Tensor]]:
+    return _gradient_cases(tuple(specs))
+
+
+@reference
+def _gradient_cases(specs) -> list[tuple[str, torch.Tensor]]:
     cases = []
     for expression, shape, seed in specs:
         generator = torch.Generator().manual_seed(seed)
@@ -371,6 +389,7 @@ def check_moved(answer, device: str, call: str):
          .format(call=call, where=_path_text(path), got=_node_text(got), want=_node_text(expected)), hint, why=why)
 
 
+@reference
 def public_batches() -> list:
     generator = torch.Generator().manual_seed(5)
 
@@ -386,6 +405,7 @@ def public_batches() -> list:
     ]
 
 
+@reference
 def device_batch() -> dict:
     generator = torch.Generator().manual_seed(6)
     return {"x": torch.rand(2, 3, generator=generator),
@@ -433,10 +453,11 @@ def test_gradient_leaves_x(nb):
 @check(points=2, title=T("to_device: 중첩된 컨테이너", "to_device: nested containers"))
 def test_to_device_containers(nb):
     # The meta device holds no data, so moving there is visible on any machine, GPU or not.
-    batches = public_batches()
-    for as_object in (False, True):
+    batches, flags = public_batches(), (False, True)
+    calls = [(probe_to_device, (batches, "meta", as_object)) for as_object in flags]
+    for as_object, moved in zip(flags, answers(nb, probe_to_device_each, calls)):
         call = "to_device(batch, torch.device('meta'))" if as_object else "to_device(batch, 'meta')"
-        for answer in nb.run(probe_to_device, batches, "meta", as_object):
+        for answer in moved:
             check_moved(answer, "meta", call)
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 from cifar_checklib import read_split
 from PIL import Image
+from practice_checklib import answers, each
 
-from grader.checks import T, check, describe, fail
+from grader.checks import T, check, describe, fail, probe_uses
 
 # ----------------------------------------------------------------------------- probes
 # Probes run in the student's kernel and only observe; every expectation is computed here.
@@ -41,6 +42,11 @@ def probe_loader(ns, n, batch_size, shuffle, drop_last):
         "len": len(loader),
         "batches": [batch.tolist() for batch in loader],
     }
+
+
+@probe_uses(each, probe_loader)
+def probe_loader_each(ns, calls):
+    return each(ns, calls, probe_loader)
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -194,8 +200,9 @@ def test_transforms(nb, data_root):
 @check(points=3, title=T("make_loader 의 배치", "make_loader's batches"))
 def test_make_loader(nb):
     cases = [(50, 8, False), (50, 8, True), (48, 8, True)]
-    for n, batch_size, drop_last in cases:
-        got = nb.run(probe_loader, n, batch_size, False, drop_last)
+    calls = [(probe_loader, (n, batch_size, False, drop_last)) for n, batch_size, drop_last in cases]
+    got_all = answers(nb, probe_loader_each, [*calls, (probe_loader, (64, 16, True, False))])  # the last one shuffles
+    for (n, batch_size, drop_last), got in zip(cases, got_all):
         if not got["is_loader"]:
             fail(T("`make_loader` 는 `torch.utils.data.DataLoader` 를 돌려줘야 합니다.",
                    "`make_loader` must return a `torch.utils.data.DataLoader`."), why=T("DataLoader 가 아님", "not a DataLoader"))
@@ -212,7 +219,7 @@ def test_make_loader(nb):
                  why=T("drop_last 를 넘기지 않음" if drop_last and len(got["batches"]) > len(expected) else "배치 크기가 틀림",
                        "ignores drop_last" if drop_last and len(got["batches"]) > len(expected) else "wrong batch sizes"),
                  observed=sizes)
-    shuffled = nb.run(probe_loader, 64, 16, True, False)["batches"]
+    shuffled = next(got_all)["batches"]
     flat = [i for batch in shuffled for i in batch]
     if sorted(flat) != list(range(64)) or flat == list(range(64)):
         fail(T("`shuffle=True` 인데 순서가 섞이지 않았거나 항목이 빠졌습니다.",

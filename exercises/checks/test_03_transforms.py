@@ -6,8 +6,9 @@ import numpy as np
 import torch
 import torchvision.transforms as transforms
 from PIL import Image
+from practice_checklib import answers, each
 
-from grader.checks import T, check, describe, fail
+from grader.checks import T, check, describe, fail, probe_uses, reference
 from grader.errors import StudentError
 
 CIFAR10_MEAN = (0.4914, 0.4822, 0.4465)
@@ -23,7 +24,12 @@ def probe_transform(ns, builder, images, seeds):
     transform = ns[builder]()
     outputs = []
     for image, seed in zip(images, seeds):
-        torch.manual_seed(seed)  # the trusted side applies the reference under the same seed
+        # The trusted side applies the reference under the same seed. Before CUDA starts,
+        # torch.manual_seed would queue a lazy CUDA seeding, a formatted stack, each call.
+        if torch.cuda.is_initialized():
+            torch.manual_seed(seed)
+        else:
+            torch.random.default_generator.manual_seed(seed)
         outputs.append(transform(Image.fromarray(image)))
     return outputs
 
@@ -37,6 +43,11 @@ def probe_target(ns, num_classes, labels):
         # A copy now: a tensor reused between calls must show what each call returned.
         outputs.append(value.clone() if isinstance(value, torch.Tensor) else value)
     return outputs
+
+
+@probe_uses(each, probe_target)
+def probe_target_each(ns, calls):
+    return each(ns, calls, probe_target)
 
 
 # ----------------------------------------------------------------------------- references
@@ -119,8 +130,21 @@ TRAIN_VARIANTS = [
 ]
 
 
-def apply(pipeline, image: np.ndarray, seed: int):
-    torch.manual_seed(seed)
+PIPELINES = {"eval": [eval_reference], "train": [train_reference],
+             "eval variants": [make for make, _, _ in EVAL_VARIANTS],
+             "train variants": [make for make, _, _ in TRAIN_VARIANTS]}
+
+
+def apply(table: str, index: int, image: np.ndarray, seed: int) -> torch.Tensor:
+    """``PIPELINES[table][index]``'s output for ``image`` after torch.manual_seed(seed)."""
+    return _apply(table, index, image.tobytes(), image.shape, image.dtype.str, seed)
+
+
+@reference
+def _apply(table, index, pixels, shape, dtype, seed):
+    image = np.frombuffer(pixels, dtype=dtype).reshape(shape).copy()
+    pipeline = PIPELINES[table][index]()
+    torch.random.default_generator.manual_seed(seed)  # what torch.manual_seed does for CPU transforms
     return pipeline(Image.fromarray(image))
 
 
@@ -167,7 +191,7 @@ def check_eval_outputs(got, images):
     for index, image in enumerate(images):
         first, second = got[2 * index], got[2 * index + 1]
         check_tensor(first, (3, *image.shape[:2]), what)
-        want = apply(eval_reference(), image, 0)
+        want = apply("eval", 0, image, 0)
         if _matches(first, want):
             if not _matches(second, want):
                 fail(T("평가용 변환이 시드마다 다른 결과를 냅니다.", "The evaluation transform gives a different result for each seed."),
@@ -181,8 +205,8 @@ def check_eval_outputs(got, images):
             hint = T("시드마다 결과가 다릅니다: 평가용 변환에는 무작위 증강을 넣지 않습니다.",
                      "The result changes with the seed: the evaluation transform has no random augmentation.")
             why = T("평가용 변환이 무작위", "the evaluation transform is random")
-        for make, named, recognised in EVAL_VARIANTS:
-            if _matches(first, apply(make(), image, 0)):
+        for variant, (_, named, recognised) in enumerate(EVAL_VARIANTS):
+            if _matches(first, apply("eval variants", variant, image, 0)):
                 hint, why = named, recognised
                 break
         fail(T("{what} 의 값이 기준과 다릅니다 (이미지 {i}, 최대 차이 {d:.4g}).",
@@ -194,7 +218,7 @@ def check_train_matches(got, images, seeds):
     __tracebackhide__ = True
     what = "`build_train_transform()(image)`"
     for index, (image, seed) in enumerate(zip(images, seeds)):
-        want = apply(train_reference(), image, seed)
+        want = apply("train", 0, image, seed)
         if _matches(got[index], want):
             continue
         check_tensor(got[index], (3, *image.shape[:2]), what)
@@ -203,8 +227,8 @@ def check_train_matches(got, images, seeds):
                  "Check the order and the arguments: RandomAffine(degrees=10, translate=(0.1, 0.1)), "
                  "GaussianBlur(kernel_size=3, sigma=(0.1, 2.0)), ToTensor(), Normalize.")
         why = T("기준 파이프라인과 다름", "unlike the reference pipeline")
-        for make, named, recognised in TRAIN_VARIANTS:
-            if _matches(got[index], apply(make(), image, seed)):
+        for variant, (_, named, recognised) in enumerate(TRAIN_VARIANTS):
+            if _matches(got[index], apply("train variants", variant, image, seed)):
                 hint, why = named, recognised
                 break
         fail(T("torch.manual_seed({s}) 뒤의 {what} 가 같은 시드의 기준 파이프라인과 다릅니다 (이미지 {i}, 최대 차이 {d:.4g}).",
@@ -259,6 +283,7 @@ def check_one_hot(outputs, labels, num_classes):
                  hint, why=why)
 
 
+@reference
 def public_images() -> list[np.ndarray]:
     rng = np.random.default_rng(3)
     yy, xx = np.mgrid[0:32, 0:32]
@@ -300,5 +325,6 @@ def test_train_transform_matches(nb):
 
 @check(points=3, title=T("one-hot target_transform", "The one-hot target_transform"))
 def test_target_transform(nb):
-    for num_classes, labels in ((None, [3, 0, 9, 3, 7]), (5, [4, 1, 1])):
-        check_one_hot(nb.run(probe_target, num_classes, labels), labels, num_classes)
+    cases = [(None, [3, 0, 9, 3, 7]), (5, [4, 1, 1])]
+    for (num_classes, labels), outputs in zip(cases, answers(nb, probe_target_each, [(probe_target, c) for c in cases])):
+        check_one_hot(outputs, labels, num_classes)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
+from practice_checklib import answers, each
 
-from grader.checks import T, check, describe, fail
+from grader.checks import T, check, describe, fail, probe_uses, reference
 
 # Small models the checks build on both sides from a spec (a list of layers), so that
 # count_parameters and predict are judged on models that do not depend on the student's MLP.
@@ -76,7 +77,11 @@ def probe_count(ns, builder, specs):
 def probe_predict(ns, builder, spec, seed, x, start_training):
     scope = {"torch": torch}
     exec(builder, scope)  # noqa: S102 - the checks' own model builder
-    torch.manual_seed(seed)
+    # Before CUDA starts, torch.manual_seed would queue a lazy CUDA seeding, a formatted stack, each call.
+    if torch.cuda.is_initialized():
+        torch.manual_seed(seed)
+    else:
+        torch.random.default_generator.manual_seed(seed)
     model = scope["build"](spec)
     model.train(start_training)
     seen = []
@@ -93,6 +98,16 @@ def probe_predict(ns, builder, spec, seed, x, start_training):
         "after": model.training,
         "params": params,
     }
+
+
+@probe_uses(each, probe_predict)
+def probe_predict_each(ns, calls):
+    return each(ns, calls, probe_predict)
+
+
+@probe_uses(each, probe_mlp_shapes, probe_mlp_forward)
+def probe_mlp_each(ns, calls):
+    return each(ns, calls, probe_mlp_shapes, probe_mlp_forward)
 
 
 # ----------------------------------------------------------------------------- the MLP
@@ -268,16 +283,26 @@ def check_input_shapes(answer, config, images):
 MLP_SMALL = (12, (7, 5), 3)
 
 
+@reference
 def small_input(rows: int = 8, seed: int = 21) -> torch.Tensor:
     return torch.randn(rows, MLP_SMALL[0], generator=torch.Generator().manual_seed(seed))
 
 
+@reference
+def image_batch() -> torch.Tensor:
+    return torch.rand(2, 3, 32, 32, generator=torch.Generator().manual_seed(22))
+
+
 # ----------------------------------------------------------------------------- count_parameters
 
-def _build(spec, freeze=()):
+def _builder():
+    """The probes' model builder, defined here once."""
     scope = {"torch": torch}
     exec(BUILDER, scope)  # noqa: S102 - our own builder, the same text the probe runs
-    return scope["build"](spec, freeze)
+    return scope["build"]
+
+
+_build = _builder()
 
 
 _COUNT_MISTAKES = {
@@ -294,6 +319,11 @@ _COUNT_MISTAKES = {
 
 
 def _counts(spec, freeze) -> dict[str, int]:
+    return _model_counts(tuple(map(tuple, spec)), tuple(freeze))
+
+
+@reference
+def _model_counts(spec, freeze) -> dict[str, int]:
     model = _build(spec, freeze)
     return {"want": sum(p.numel() for p in model.parameters() if p.requires_grad),
             "every": sum(p.numel() for p in model.parameters()),
@@ -344,6 +374,7 @@ PREDICT_SPEC = [["linear", 6, 16], ["relu"], ["linear", 16, 4]]
 DROPOUT_SPEC = [["linear", 6, 16], ["relu"], ["dropout", 0.5], ["linear", 16, 4]]
 
 
+@reference
 def predict_input(seed: int = 31, rows: int = 7) -> torch.Tensor:
     return torch.randn(rows, 6, generator=torch.Generator().manual_seed(seed)) * 3
 
@@ -453,7 +484,7 @@ def test_mlp_forward(nb):
 
 @check(points=2, title=T("MLP: 이미지 배치와 펼친 입력", "MLP: image batches and flat input"))
 def test_mlp_input_shapes(nb):
-    images = torch.rand(2, 3, 32, 32, generator=torch.Generator().manual_seed(22))
+    images = image_batch()
     answer = nb.run(probe_mlp_forward, None, [images, images.reshape(2, -1)])
     check_input_shapes(answer, None, images)
 
@@ -493,13 +524,15 @@ def test_predict_outputs(nb):
 
 @check(points=1, title=T("predict: 평가 모드, 그래프 없이", "predict: eval mode, no graph"))
 def test_predict_eval_no_grad(nb):
-    x = predict_input(32)
-    for start_training in (True, False):
-        check_predict_mode(nb.run(probe_predict, BUILDER, DROPOUT_SPEC, 4, x, start_training), start_training)
+    x, starts = predict_input(32), (True, False)
+    calls = [(probe_predict, (BUILDER, DROPOUT_SPEC, 4, x, start)) for start in starts]
+    for start_training, answer in zip(starts, answers(nb, probe_predict_each, calls)):
+        check_predict_mode(answer, start_training)
 
 
 @check(points=1, title=T("predict: 원래 모드로 되돌리기", "predict: the model's mode is restored"))
 def test_predict_restores_mode(nb):
-    x = predict_input(33)
-    for start_training in (True, False):
-        check_mode_restored(nb.run(probe_predict, BUILDER, DROPOUT_SPEC, 5, x, start_training), start_training)
+    x, starts = predict_input(33), (True, False)
+    calls = [(probe_predict, (BUILDER, DROPOUT_SPEC, 5, x, start)) for start in starts]
+    for start_training, answer in zip(starts, answers(nb, probe_predict_each, calls)):
+        check_mode_restored(answer, start_training)

@@ -6,9 +6,9 @@ import itertools
 import math
 
 import numpy as np
-from practice_checklib import as_index_list, as_number, close, contiguous, short
+from practice_checklib import answers, as_index_list, as_number, close, contiguous, each, short
 
-from grader.checks import T, check, describe, fail
+from grader.checks import T, check, describe, fail, probe_uses
 
 # ----------------------------------------------------------------------------- probes
 # Probes run in the student's kernel and only observe; every expectation is computed here.
@@ -103,6 +103,16 @@ def probe_grid_search(ns, grid_items, table):
         return scores[combo]
 
     return {"answer": ns["grid_search"](grid, score_fn), "seen": seen}
+
+
+@probe_uses(each, probe_cross_validate)
+def probe_cross_validate_each(ns, calls):
+    return each(ns, calls, probe_cross_validate)
+
+
+@probe_uses(each, probe_grid_search)
+def probe_grid_search_each(ns, calls):
+    return each(ns, calls, probe_grid_search)
 
 
 # ----------------------------------------------------------------------------- reading answers
@@ -364,6 +374,11 @@ def cv_call(n, k, seed):
 SAMPLE_OFFSET = 10000  # the probe's data set holds the sample 10000 + i at index i
 
 
+def run_cross_validate(nb, cases):
+    """``probe_cross_validate``'s answer for each (n, k, seed, scores) in turn, from one round trip."""
+    return answers(nb, probe_cross_validate_each, [(probe_cross_validate, case) for case in cases])
+
+
 def fold_calls(answer, kind):
     return [call for call in answer["calls"] if call[0] == kind]
 
@@ -516,11 +531,16 @@ def judge_cv_summary(n, k, seed, scores, answer):
 
 # ----------------------------------------------------------------------------- grid_search judges
 
-def run_grid(nb, grid, scores):
-    """Ask the student's grid_search about ``grid`` whose combinations score ``scores`` in order."""
-    combos = list(itertools.product(*grid.values()))
-    table = [[list(combo), score] for combo, score in zip(combos, scores)]
-    return nb.run(probe_grid_search, [[key, list(values)] for key, values in grid.items()], table), combos
+def run_grids(nb, grids):
+    """Ask the student's grid_search about each (grid, scores), whose combinations score ``scores`` in
+    order, in one round trip: (answer, combinations) for each in turn."""
+    asked = []
+    for grid, scores in grids:
+        combos = list(itertools.product(*grid.values()))
+        table = [[list(combo), score] for combo, score in zip(combos, scores)]
+        asked.append(((probe_grid_search, ([[key, list(values)] for key, values in grid.items()], table)), combos))
+    for (_, combos), answer in zip(asked, answers(nb, probe_grid_search_each, [call for call, _ in asked])):
+        yield answer, combos
 
 
 def judge_grid(grid, scores, answer, combos):
@@ -638,20 +658,20 @@ CV_CASES = [(12, 3, None, [0.5, 0.75, 0.25]), (10, 4, 3, [0.9, 0.6, 0.7, 0.8])]
 
 @check(points=1, title=T("교차 검증: 조각마다 학습과 평가", "Cross validation: train and score each fold"))
 def test_cross_validate_folds(nb):
-    for n, k, seed, scores in CV_CASES:
-        judge_cv_folds(n, k, seed, nb.run(probe_cross_validate, n, k, seed, scores))
+    for (n, k, seed, scores), answer in zip(CV_CASES, run_cross_validate(nb, CV_CASES)):
+        judge_cv_folds(n, k, seed, answer)
 
 
 @check(points=1, title=T("교차 검증: 조각마다 새 모델", "Cross validation: a fresh model per fold"))
 def test_cross_validate_fresh_models(nb):
-    for n, k, seed, scores in CV_CASES:
-        judge_cv_models(n, k, seed, nb.run(probe_cross_validate, n, k, seed, scores))
+    for (n, k, seed, scores), answer in zip(CV_CASES, run_cross_validate(nb, CV_CASES)):
+        judge_cv_models(n, k, seed, answer)
 
 
 @check(points=1, title=T("교차 검증: 점수, 평균, 표준편차", "Cross validation: scores, mean and std"))
 def test_cross_validate_summary(nb):
-    for n, k, seed, scores in CV_CASES:
-        judge_cv_summary(n, k, seed, scores, nb.run(probe_cross_validate, n, k, seed, scores))
+    for (n, k, seed, scores), answer in zip(CV_CASES, run_cross_validate(nb, CV_CASES)):
+        judge_cv_summary(n, k, seed, scores, answer)
 
 
 @check(points=1, title=T("격자 탐색: 가장 좋은 조합", "Grid search: the best combination"))
@@ -660,8 +680,7 @@ def test_grid_search_best(nb):
         ({"lr": [0.1, 0.01, 0.001], "hidden": [32, 64]}, [0.61, 0.70, 0.84, 0.79, 0.55, 0.58]),
         ({"depth": [1, 2, 3], "act": ["relu", "tanh"]}, [-0.9, -0.7, -0.3, -0.5, -0.6, -1.2]),
     ]
-    for grid, scores in grids:
-        answer, combos = run_grid(nb, grid, scores)
+    for (grid, scores), (answer, combos) in zip(grids, run_grids(nb, grids)):
         judge_grid(grid, scores, answer, combos)
 
 
@@ -670,5 +689,5 @@ def test_grid_search_ties(nb):
     # Keys deliberately not in alphabetical order: the product runs over insertion order.
     grid = {"wd": [0.0, 0.001], "lr": [0.1, 0.01, 0.001]}
     scores = [0.5, 0.8, 0.6, 0.8, 0.7, 0.4]
-    answer, combos = run_grid(nb, grid, scores)
+    ((answer, combos),) = run_grids(nb, [(grid, scores)])
     judge_grid(grid, scores, answer, combos)

@@ -8,16 +8,18 @@ import numpy as np
 import torch
 from practice_checklib import (
     REFERENCE,
+    answers,
     as_number,
     batch_mistakes,
     close,
+    each,
     macro,
     macro_over,
     metric_case,
     short,
 )
 
-from grader.checks import T, check, describe, fail, probe_uses
+from grader.checks import T, check, describe, fail, probe_uses, reference
 
 # ----------------------------------------------------------------------------- probes
 # Probes run in the student's kernel and only observe; every expectation is computed here.
@@ -83,7 +85,11 @@ class Spy(torch.nn.Module):
 
 @probe_uses(Spy)
 def probe_train(ns, seed, n, batch_size, lr, device, start_training=True, smoothing=0.0):
-    torch.manual_seed(seed)
+    # torch.manual_seed queues a lazy CUDA seeding, a formatted stack, each call before CUDA starts
+    if device == "cpu" and not torch.cuda.is_initialized():
+        torch.random.default_generator.manual_seed(seed)
+    else:
+        torch.manual_seed(seed)
     inputs, targets = torch.randn(n, 5), torch.randint(0, 3, (n,))
     spy = Spy()
     model = torch.nn.Sequential(torch.nn.Linear(5, 8), torch.nn.Tanh(), torch.nn.Linear(8, 3), spy).to(device)
@@ -97,7 +103,10 @@ def probe_train(ns, seed, n, batch_size, lr, device, start_training=True, smooth
 
 @probe_uses(Spy)
 def probe_evaluate(ns, seed, n, batch_size, device, start_training=False, smoothing=0.0):
-    torch.manual_seed(seed)
+    if device == "cpu" and not torch.cuda.is_initialized():  # as in probe_train
+        torch.random.default_generator.manual_seed(seed)
+    else:
+        torch.manual_seed(seed)
     inputs, targets = torch.randn(n, 5), torch.randint(0, 3, (n,))
     spy = Spy()
     model = torch.nn.Sequential(torch.nn.Linear(5, 3), spy).to(device)
@@ -108,17 +117,26 @@ def probe_evaluate(ns, seed, n, batch_size, device, start_training=False, smooth
     return {"result": result, "seen": spy.seen, "training_after": model.training}
 
 
+@probe_uses(each, Spy, probe_evaluate)
+def probe_evaluate_each(ns, calls):
+    return each(ns, calls, probe_evaluate)
+
+
+PROBES_RUN_HERE = {probe.__name__: probe for probe in (probe_train, probe_evaluate)}
+
+
 def expected(probe, *args):
     """The probe run here on the trusted side's own loop, on the same seeded model and data.
 
     Its ``batches`` are the reference's per-batch values, which name the common wrong loops."""
-    state = torch.random.get_rng_state()
+    return _expected(probe.__name__, *args)
+
+
+@reference
+def _expected(probe_name, *args):
     batches: list[dict] = []
-    try:
-        answer = probe({name: functools.partial(function, batches=batches) for name, function in REFERENCE.items()},
-                       *args)
-    finally:
-        torch.random.set_rng_state(state)
+    answer = PROBES_RUN_HERE[probe_name](
+        {name: functools.partial(function, batches=batches) for name, function in REFERENCE.items()}, *args)
     return {**answer, "batches": batches}
 
 
@@ -232,6 +250,11 @@ def judge_zero_division(case, got):
 
 
 def reference_cross_entropy(logits, targets):
+    return _reference_cross_entropy(tuple(map(tuple, logits)), tuple(targets))
+
+
+@reference
+def _reference_cross_entropy(logits, targets):
     logits = torch.tensor(logits, dtype=torch.float64, requires_grad=True)
     loss = torch.nn.functional.cross_entropy(logits, torch.tensor(targets))
     loss.backward()
@@ -305,13 +328,14 @@ def judge_cross_entropy_grad(case, answer):
 
 
 def judge_train_loss(args, got, want, plain=None):
-    """``plain``: the reference run with an unsmoothed loss, when ``want``'s loss_fn is another one."""
+    """``plain``: gives the reference run with an unsmoothed loss, when ``want``'s loss_fn is another one
+    (called only for a wrong loss)."""
     __tracebackhide__ = True
     call = f"train_one_epoch(<{args[1]} samples, batch_size={args[2]}>)"
     number = need_number(got["loss"], f"`{call}`")
     if not close(number, want["loss"], 1e-4):
         why = loop_mistake(number, "loss", want["batches"], T("평균 손실이 틀림", "a wrong mean loss"))
-        if plain is not None and close(number, plain["loss"], 1e-4):
+        if plain is not None and close(number, plain()["loss"], 1e-4):
             why = T("loss_fn 대신 다른 손실을 씀", "uses its own loss instead of loss_fn")
         fail(T("`{call}` 이(가) {got:.6g} 을(를) 돌려주었습니다. 본 샘플 전체의 평균 손실은 {want:.6g} 입니다.",
                "`{call}` returned {got:.6g}; the mean loss over the samples seen is {want:.6g}.")
@@ -484,8 +508,9 @@ def test_evaluate_no_grad(nb):
 
 @check(points=1, title=T("평가 뒤 모드 복원", "Evaluation restores the mode"))
 def test_evaluate_restores_mode(nb):
-    for start in (True, False):
-        got = nb.run(probe_evaluate, 5, 6, 4, "cpu", start)
+    starts = (True, False)
+    calls = [(probe_evaluate, (5, 6, 4, "cpu", start)) for start in starts]
+    for start, got in zip(starts, answers(nb, probe_evaluate_each, calls)):
         if got["training_after"] is not start:
             before, after = ("train", "eval") if start else ("eval", "train")
             fail(T("`evaluate` 전에는 {before} 모드였던 모델이 끝난 뒤 {after} 모드입니다.",

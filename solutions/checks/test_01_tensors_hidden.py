@@ -16,13 +16,25 @@ from test_01_tensors import (
     probe_stack,
 )
 
-from grader.checks import T, check, retests
+from grader.checks import T, check, reference, retests
+
+
+@reference
+def hidden_images() -> list[np.ndarray]:
+    rng = np.random.default_rng(11)
+    return [rng.integers(0, 256, size=shape, dtype=np.uint8) for shape in ((9, 4, 3), (3, 11, 1), (2, 2, 4))]
+
+
+@reference
+def hidden_groups() -> list[list[torch.Tensor]]:
+    generator = torch.Generator().manual_seed(12)
+    return [[torch.rand(1, 2, 3, generator=generator) for _ in range(7)],
+            [torch.rand(2, 8, 8, generator=generator) for _ in range(2)]]
 
 
 @check(points=1, title=T("to_chw_float: 다른 크기와 채널 수", "to_chw_float: other sizes and channel counts"))
 def test_hidden_to_chw_float(nb):
-    rng = np.random.default_rng(11)
-    images = [rng.integers(0, 256, size=shape, dtype=np.uint8) for shape in ((9, 4, 3), (3, 11, 1), (2, 2, 4))]
+    images = hidden_images()
     for image, (got, unchanged) in zip(images, nb.run(probe_chw, images)):
         with retests("test_to_chw_float_layout"):
             check_chw_layout(got, image)
@@ -32,9 +44,7 @@ def test_hidden_to_chw_float(nb):
 
 @check(points=1, title=T("stack_batch: 다른 배치 크기", "stack_batch: other batch sizes"))
 def test_hidden_stack_batch(nb):
-    generator = torch.Generator().manual_seed(12)
-    groups = [[torch.rand(1, 2, 3, generator=generator) for _ in range(7)],
-              [torch.rand(2, 8, 8, generator=generator) for _ in range(2)]]
+    groups = hidden_groups()
     for images, (from_list, from_tuple) in zip(groups, nb.run(probe_stack, groups)):
         with retests("test_stack_batch"):
             check_stack(from_list, images, "list")

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import numpy as np
-from test_03_transforms import check_eval_outputs, check_one_hot, check_train_matches, probe_target, run_transform
+from practice_checklib import answers
+from test_03_transforms import (
+    check_eval_outputs,
+    check_one_hot,
+    check_train_matches,
+    probe_target,
+    probe_target_each,
+    run_transform,
+)
 
-from grader.checks import T, check
+from grader.checks import T, check, reference
 
 
+@reference
 def hidden_images() -> list[np.ndarray]:
     rng = np.random.default_rng(31)
     flat = np.full((32, 32, 3), (200, 30, 90), dtype=np.uint8)
@@ -30,5 +39,6 @@ def test_hidden_train_transform(nb):
 
 @check(points=2, title=T("target_transform: 다른 클래스 수", "target_transform: other class counts"))
 def test_hidden_target_transform(nb):
-    for num_classes, labels in ((3, [2, 0, 1, 2]), (100, [99, 42, 0])):
-        check_one_hot(nb.run(probe_target, num_classes, labels), labels, num_classes)
+    cases = [(3, [2, 0, 1, 2]), (100, [99, 42, 0])]
+    for (num_classes, labels), outputs in zip(cases, answers(nb, probe_target_each, [(probe_target, c) for c in cases])):
+        check_one_hot(outputs, labels, num_classes)

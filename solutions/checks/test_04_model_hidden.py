@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import torch
+from practice_checklib import answers
 from test_04_model import (
     BUILDER,
     check_counts,
@@ -10,27 +11,35 @@ from test_04_model import (
     check_mlp_forward,
     check_mlp_shapes,
     probe_count,
+    probe_mlp_each,
     probe_mlp_forward,
     probe_mlp_shapes,
 )
 
-from grader.checks import T, check, retests
+from grader.checks import T, check, reference, retests
+
+
+@reference
+def hidden_inputs() -> tuple[torch.Tensor, torch.Tensor]:
+    generator = torch.Generator().manual_seed(41)
+    images = torch.randn(3, 5, 2, 2, generator=generator)
+    return images, torch.randn(6, 30, generator=generator)
 
 
 @check(points=2, title=T("MLP: 다른 크기의 층과 입력", "MLP: other layer sizes and inputs"))
 def test_hidden_mlp_sizes(nb):
-    generator = torch.Generator().manual_seed(41)
     configs = [(20, (16,), 4), (30, [9, 8, 7], 5)]
-    for config, shapes in zip(configs, nb.run(probe_mlp_shapes, configs)):
+    images, x = hidden_inputs()
+    got = answers(nb, probe_mlp_each, [(probe_mlp_shapes, (configs,)),
+                                       (probe_mlp_forward, (configs[0], [images, images.reshape(3, -1)])),
+                                       (probe_mlp_forward, (configs[1], [x]))])
+    for config, shapes in zip(configs, next(got)):
         with retests("test_mlp_layers"):
             check_mlp_shapes(shapes, config)
-    images = torch.randn(3, 5, 2, 2, generator=generator)
-    answer = nb.run(probe_mlp_forward, configs[0], [images, images.reshape(3, -1)])
     with retests("test_mlp_input_shapes"):
-        check_input_shapes(answer, configs[0], images)
-    x = torch.randn(6, 30, generator=generator)
+        check_input_shapes(next(got), configs[0], images)
     with retests("test_mlp_forward"):
-        check_mlp_forward(nb.run(probe_mlp_forward, configs[1], [x]), configs[1], x)
+        check_mlp_forward(next(got), configs[1], x)
 
 
 HIDDEN_COUNT_SPECS = [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from practice_checklib import answers, each
 from test_05_kfold import (
     judge_cv_folds,
     judge_cv_models,
@@ -15,13 +16,18 @@ from test_05_kfold import (
     judge_split_partition,
     judge_split_seed,
     judge_split_sizes,
-    probe_cross_validate,
     probe_kfold,
     probe_split,
-    run_grid,
+    run_cross_validate,
+    run_grids,
 )
 
-from grader.checks import T, check, retests
+from grader.checks import T, check, probe_uses, retests
+
+
+@probe_uses(each, probe_kfold)
+def probe_kfold_each(ns, calls):
+    return each(ns, calls, probe_kfold)
 
 
 def judge_kfold(case, answer):
@@ -51,13 +57,14 @@ def test_hidden_split(nb):
 @check(points=1, title=T("다른 n 과 k 의 K-겹", "K-fold with other n and k"))
 def test_hidden_kfold(nb):
     shuffled = [(7, 7, True, 4), (101, 10, True, 8), (5, 2, True, 1), (64, 6, True, 13)]
-    for case, answer in zip(shuffled, nb.run(probe_kfold, shuffled)):
+    ordered = [(11, 3, False, 0), (9, 9, False, 0), (26, 4, False, 0)]
+    got = answers(nb, probe_kfold_each, [(probe_kfold, (shuffled,)), (probe_kfold, (ordered,))])
+    for case, answer in zip(shuffled, next(got)):
         judge_kfold(case, answer)
         if case[0] >= 20:  # with a handful of samples a shuffle may look like blocks by chance
             with retests("test_kfold_shuffle_seed"):
                 judge_kfold_shuffled(case, answer)
-    ordered = [(11, 3, False, 0), (9, 9, False, 0), (26, 4, False, 0)]
-    for case, answer in zip(ordered, nb.run(probe_kfold, ordered)):
+    for case, answer in zip(ordered, next(got)):
         judge_kfold(case, answer)
         with retests("test_kfold_unshuffled"):
             judge_kfold_unshuffled(case, answer)
@@ -65,8 +72,8 @@ def test_hidden_kfold(nb):
 
 @check(points=1, title=T("다른 데이터와 seed 의 교차 검증", "Cross validation with other data and seeds"))
 def test_hidden_cross_validate(nb):
-    for n, k, seed, scores in [(17, 5, 11, [0.2, 0.4, 0.9, 0.3, 0.6]), (9, 2, 6, [1.5, -0.5])]:
-        answer = nb.run(probe_cross_validate, n, k, seed, scores)
+    cases = [(17, 5, 11, [0.2, 0.4, 0.9, 0.3, 0.6]), (9, 2, 6, [1.5, -0.5])]
+    for (n, k, seed, scores), answer in zip(cases, run_cross_validate(nb, cases)):
         with retests("test_cross_validate_folds"):
             judge_cv_folds(n, k, seed, answer)
         with retests("test_cross_validate_fresh_models"):
@@ -83,7 +90,6 @@ def test_hidden_grid_search(nb):
         ({"momentum": [0.9], "lr": [0.3, 0.03, 0.003, 0.0003]}, [-2.0, -1.25, -1.25, -3.5]),
         ({"seed": [0, 1, 2, 3, 4]}, [0.1, 0.2, 0.3, 0.2, 0.05]),
     ]
-    for grid, scores in grids:
-        answer, combos = run_grid(nb, grid, scores)
+    for (grid, scores), (answer, combos) in zip(grids, run_grids(nb, grids)):
         with retests("test_grid_search_best"):  # a wrong pick among ties says so itself (judge_grid)
             judge_grid(grid, scores, answer, combos)

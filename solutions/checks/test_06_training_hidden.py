@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
-from practice_checklib import metric_case
+from practice_checklib import answers, each, metric_case
 from test_06_training import (
+    Spy,
     expected,
     judge_accuracy,
     judge_cross_entropy_grad,
@@ -22,25 +25,36 @@ from test_06_training import (
     probe_train,
 )
 
-from grader.checks import T, check, retests
+from grader.checks import T, check, probe_uses, retests
+
+
+@probe_uses(each, probe_accuracy, probe_prf)
+def probe_metrics(ns, calls):
+    return each(ns, calls, probe_accuracy, probe_prf)
+
+
+@probe_uses(each, Spy, probe_train, probe_evaluate)
+def probe_loops(ns, calls):
+    return each(ns, calls, probe_train, probe_evaluate)
 
 
 @check(points=1, title=T("다른 데이터의 평가 지표", "Metrics on other data"))
 def test_hidden_metrics(nb):
     accuracy_cases = [metric_case(7, 33, 5, every_class_hit=False), ([4] * 9, [4] * 8 + [0])]
-    with retests("test_accuracy"):
-        judge_accuracy(accuracy_cases, nb.run(probe_accuracy, accuracy_cases))
     full = [(*metric_case(8, 90, 6, every_class_hit=True), 6)]
-    for case, got in zip(full, nb.run(probe_prf, full)):
-        with retests("test_precision_recall"):
-            judge_precision_recall(case, got)
-        with retests("test_f1_macro"):
-            judge_f1(case, got)
     # Five classes of which two never occur and one is never predicted.
     zero = [([0, 1, 1, 3, 0, 1, 3], [0, 1, 3, 3, 1, 1, 2], 5)]
-    for case, got in zip(zero, nb.run(probe_prf, zero)):
+    got = answers(nb, probe_metrics, [(probe_accuracy, (accuracy_cases,)), (probe_prf, (full,)), (probe_prf, (zero,))])
+    with retests("test_accuracy"):
+        judge_accuracy(accuracy_cases, next(got))
+    for case, answer in zip(full, next(got)):
+        with retests("test_precision_recall"):
+            judge_precision_recall(case, answer)
+        with retests("test_f1_macro"):
+            judge_f1(case, answer)
+    for case, answer in zip(zero, next(got)):
         with retests("test_zero_division"):
-            judge_zero_division(case, got)
+            judge_zero_division(case, answer)
 
 
 @check(points=1, title=T("다른 모양의 교차 엔트로피", "Cross-entropy of other shapes"))
@@ -59,13 +73,12 @@ def test_hidden_cross_entropy(nb):
 @check(points=1, title=T("다른 크기의 학습과 평가", "Training and evaluation at other sizes"))
 def test_hidden_training_loop(nb):
     # 13 samples in batches of 5 (5 + 5 + 3) and a label-smoothed loss the function must not replace.
-    args = (21, 13, 5, 0.3)
-    got, want = nb.run(probe_train, *args, "cpu", True, 0.1), expected(probe_train, *args, "cpu", True, 0.1)
+    args, eval_args = (21, 13, 5, 0.3), (22, 11, 3)
+    got = answers(nb, probe_loops, [(probe_train, (*args, "cpu", True, 0.1)), (probe_evaluate, (*eval_args, "cpu", True, 0.2))])
+    trained, want = next(got), expected(probe_train, *args, "cpu", True, 0.1)
     with retests("test_train_one_epoch_loss"):
-        judge_train_loss(args, got, want, plain=expected(probe_train, *args, "cpu", True, 0.0))
+        judge_train_loss(args, trained, want, plain=functools.partial(expected, probe_train, *args, "cpu", True, 0.0))
     with retests("test_train_one_epoch_updates"):
-        judge_train_params(args, got, want)
-    args = (22, 11, 3)
-    got = nb.run(probe_evaluate, *args, "cpu", True, 0.2)
+        judge_train_params(args, trained, want)
     with retests("test_evaluate_values"):
-        judge_evaluate_values(args, got, expected(probe_evaluate, *args, "cpu", True, 0.2))
+        judge_evaluate_values(eval_args, next(got), expected(probe_evaluate, *eval_args, "cpu", True, 0.2))

@@ -4,9 +4,10 @@
 
 Grades the sample class (samples/make_sample_class.py: every exercise's reference solution with
 one golden mistake per student, a perfect student and a few broken ones), ``--copies`` times over,
-one submission after another in this one process, as a bulk worker does (``more_follow``). The
-first submission is a worker's first (the zygote started, check modules imported, reference
-values computed); the rest are its steady state. Per exercise, separately for both: the
+one submission after another in this one process, as a bulk worker does (``more_follow``), after
+the start a bulk worker makes (grader.warmup.warm_worker: its zygote started, the checks
+collected meanwhile; timed and printed apart). The first submission is a worker's first (the
+first kernels forked, reference values computed); the rest are its steady state. Per exercise, separately for both: the
 notebook's cells, the checks inside the check functions (the sum of their ``duration_s``) and
 outside them (pytest's session, collection, module imports, fixtures), the whole grading wall
 against the cells, and the five slowest checks of the steady state.
@@ -30,6 +31,7 @@ sys.path.insert(0, str(ROOT / "samples"))
 from grader.course import load_course  # noqa: E402
 from grader.grade import grade_submission  # noqa: E402
 from grader.archives import discover  # noqa: E402
+from grader.warmup import warm_worker  # noqa: E402
 from tests.benchmarks.bench_bulk import bench_config  # noqa: E402
 
 
@@ -46,6 +48,9 @@ def main(argv: list[str] | None = None) -> int:
         config = bench_config(course, scratch)
         build(scratch / "class")
         entries = [e for e in discover(scratch / "class", scratch / "unpacked") if e.path is not None]
+        started = time.perf_counter()
+        warm_worker(config)
+        start_up = time.perf_counter() - started
         rows: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
         slowest: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
         first = True
@@ -71,7 +76,8 @@ def main(argv: list[str] | None = None) -> int:
                 rows["(submission)"][f"{phase} wall"].append(took)
                 first = False
         median = lambda values: statistics.median(values) if values else float("nan")  # noqa: E731
-        print(f"{len(entries)} submissions x {args.copies}; medians in seconds (first submission | steady state)")
+        print(f"{len(entries)} submissions x {args.copies}; a worker's start (zygote, checks collected) {start_up:.2f} s; "
+              "medians in seconds (first submission | steady state)")
         print(f"{'exercise':16} {'cells':>13} {'checks':>13} {'inside':>13} {'outside':>13} {'wall/cells':>13}")
         for exercise, values in sorted(rows.items()):
             if exercise.startswith("("):

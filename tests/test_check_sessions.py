@@ -1,0 +1,267 @@
+"""One pytest session per exercise per grading process: what it keeps, and what it must not.
+
+The checks of a small course written here run in-process (the self-check back end) against
+one namespace after another, as a bulk worker runs them against one kernel after another.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from grader import runner
+from grader.course import Course, load_course
+from grader.errors import CourseError
+from grader.plugin import GradingContext
+from grader.remote import LocalNotebook
+from grader.results import CheckStatus
+
+_names = itertools.count()
+
+MANIFEST = """
+[course]
+title = {{ ko = "k", en = "e" }}
+[[exercises]]
+id = "ex"
+notebook = "ex.ipynb"
+points = 3
+title = {{ ko = "k", en = "e" }}
+public_checks = "checks/{check}.py"
+"""
+
+CHECK = '''
+import pytest
+from grader.checks import T, check, fail
+from {helper} import EXPECTED
+
+
+def probe_answer(ns):
+    return ns["answer"]
+
+
+@pytest.fixture(scope="module")
+def answer(nb):
+    return nb.run(probe_answer)
+
+
+@check(points=1, title=T("답", "answer"))
+def test_answer(answer):
+    if answer != EXPECTED:
+        fail(T("틀림", "expected {{e}}, got {{g}}").format(e=EXPECTED, g=answer), observed=answer)
+
+
+@check(points=1, title=T("다시", "answer again"))
+def test_answer_again(nb):
+    if nb.run(probe_answer) != EXPECTED:
+        fail(T("틀림", "not {{e}}").format(e=EXPECTED))
+
+
+@check(points={points}, title=T("모듈", "module"))
+def test_module_fixture_is_this_notebooks(nb, answer):
+    if nb.run(probe_answer) != answer:
+        fail(T("섞임", "the module fixture holds another notebook's answer"))
+'''
+
+
+def make_course(root: Path, *, expected: int = 1, points: int = 1) -> Course:
+    token = next(_names)  # module names are per process: each course of this file has its own
+    check, helper = f"test_sessions_{token}", f"sessions_helper_{token}"
+    (root / "checks").mkdir(parents=True, exist_ok=True)
+    (root / "course.toml").write_text(MANIFEST.format(check=check), encoding="utf-8")
+    (root / "ex.ipynb").write_text("{}", encoding="utf-8")
+    (root / "checks" / f"{helper}.py").write_text(f"EXPECTED = {expected}\n", encoding="utf-8")
+    (root / "checks" / f"{check}.py").write_text(CHECK.format(helper=helper, points=points), encoding="utf-8")
+    return load_course(root)
+
+
+def grade(course: Course, answer: object, tmp_path: Path) -> dict[str, tuple[str, str, float]]:
+    exercise = course.exercise("ex")
+    context = GradingContext(exercise_id="ex", data_root=tmp_path, work_dir=tmp_path)
+    results = runner.run_checks(course, exercise, LocalNotebook({"answer": answer}), context, hidden=False)
+    return {r.id: (r.status.value, r.message.en if r.message else "", r.max_points) for r in results}
+
+
+def session_count(course: Course) -> int:
+    return sum(1 for key in runner._SESSIONS if key[0] == str(course.root))
+
+
+def test_a_session_is_kept_and_each_notebook_gets_its_own_results_and_fixtures(tmp_path) -> None:
+    course = make_course(tmp_path / "course")
+    wrong, right = grade(course, 7, tmp_path), grade(course, 1, tmp_path)
+    assert session_count(course) == 1
+    assert wrong["ex::test_answer"] == ("failed", "expected 1, got 7", 1.0)
+    assert wrong["ex::test_answer_again"][0] == "failed"
+    assert all(status == "passed" for status, _, _ in right.values()), right
+    # the module-scoped fixture was computed again for the second notebook, not reused
+    assert right["ex::test_module_fixture_is_this_notebooks"][0] == "passed"
+    assert grade(course, 7, tmp_path) == wrong  # the first student again: the same result, nothing of the second's
+
+
+def test_an_edited_check_file_takes_effect_at_the_next_notebook(tmp_path) -> None:
+    course = make_course(tmp_path / "course", points=1)
+    assert grade(course, 1, tmp_path)["ex::test_module_fixture_is_this_notebooks"][2] == 1.0
+    check = next((tmp_path / "course" / "checks").glob("test_sessions_*.py"))
+    # Same size, most likely the same second: neither the size nor the second may be trusted.
+    check.write_text(check.read_text(encoding="utf-8").replace("@check(points=1, title=T(\"모듈\"",
+                                                               "@check(points=2, title=T(\"모듈\""), encoding="utf-8")
+    assert grade(course, 1, tmp_path)["ex::test_module_fixture_is_this_notebooks"][2] == 2.0
+    assert session_count(course) == 1  # the old session was closed, not kept beside the new one
+
+
+def test_an_edited_helper_module_beside_the_checks_takes_effect(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)  # its bytecode cached, as on most machines
+    course = make_course(tmp_path / "course", expected=1)
+    assert grade(course, 2, tmp_path)["ex::test_answer"][0] == "failed"
+    helper = next((tmp_path / "course" / "checks").glob("sessions_helper_*.py"))
+    before = helper.stat().st_mtime_ns
+    helper.write_text("EXPECTED = 2\n", encoding="utf-8")  # the same size as before
+    os.utime(helper, ns=(before + 1, before + 1))  # and the same second, which Python's bytecode cache trusts
+    assert grade(course, 2, tmp_path)["ex::test_answer"][0] == "passed"
+
+
+def test_without_pytests_session_api_each_notebook_runs_pytest_main_with_the_same_results(tmp_path, monkeypatch) -> None:
+    course = make_course(tmp_path / "course")
+    kept = [grade(course, answer, tmp_path) for answer in (7, 1)]
+    monkeypatch.setattr(runner, "_prepareconfig", None)
+    other = make_course(tmp_path / "other")  # the same checks, a session never built
+    rerun = [grade(other, answer, tmp_path) for answer in (7, 1)]
+    assert rerun == kept
+    assert all(session._session is None for key, session in runner._SESSIONS.items() if key[0] == str(other.root))
+
+
+@pytest.mark.parametrize("session_api", [True, False], ids=["kept-session", "pytest-main"])
+def test_a_check_file_that_cannot_be_collected_is_a_course_error_every_time(tmp_path, monkeypatch, session_api) -> None:
+    if not session_api:
+        monkeypatch.setattr(runner, "_prepareconfig", None)
+    course = make_course(tmp_path / "course")
+    check = next((tmp_path / "course" / "checks").glob("test_sessions_*.py"))
+    check.write_text("def broken(:\n", encoding="utf-8")
+    for _ in range(2):  # not cached as a session without checks
+        with pytest.raises(CourseError, match="could not be collected"):
+            grade(course, 1, tmp_path)
+    assert session_count(course) == 0
+
+
+def test_a_run_stopped_half_way_drops_its_session(tmp_path) -> None:
+    course = make_course(tmp_path / "course")
+    grade(course, 1, tmp_path)
+
+    class Interrupting(dict):
+        def __getitem__(self, name):  # the grader's Ctrl-C, arriving while a probe runs
+            raise KeyboardInterrupt
+
+    exercise = course.exercise("ex")
+    context = GradingContext(exercise_id="ex", data_root=tmp_path, work_dir=tmp_path)
+    with pytest.raises(KeyboardInterrupt):
+        runner.run_checks(course, exercise, LocalNotebook(Interrupting(answer=1)), context, hidden=False)
+    assert session_count(course) == 0  # its fixtures were never torn down: not reused
+    assert all(status == "passed" for status, _, _ in grade(course, 1, tmp_path).values())
+    assert grade(course, 7, tmp_path)["ex::test_answer"][0] == CheckStatus.FAILED.value
+
+
+def test_a_workers_start_collects_every_exercises_checks(make_config) -> None:
+    from grader.warmup import warm_worker
+
+    config = make_config(kernel="fresh")  # no zygote to wait for: the checks' part alone
+    runner._SESSIONS.clear()
+    warm_worker(config)
+    kept = {(key[0], key[1]) for key in runner._SESSIONS}
+    wanted = {(str(config.course.root), e.check_files(hidden=config.hidden)) for e in config.course.exercises}
+    assert kept == wanted
+    assert all(session._session is not None and session.plugin.collected for session in runner._SESSIONS.values())
+
+
+def test_a_check_that_calls_pytest_exit_is_a_course_error_and_its_session_goes(tmp_path) -> None:
+    course = make_course(tmp_path / "course")
+    check = next((tmp_path / "course" / "checks").glob("test_sessions_*.py"))
+    check.write_text(check.read_text(encoding="utf-8") + "\n\n@check(points=0, title=T('끝', 'stop'))\ndef test_zz_stops():\n    pytest.exit('done')\n",
+                     encoding="utf-8")
+    with pytest.raises(CourseError, match=r"stopped the run: pytest.exit\('done'\)"):
+        grade(course, 1, tmp_path)
+    assert session_count(course) == 0
+
+
+SHARED_MANIFEST = """
+[course]
+title = {{ ko = "k", en = "e" }}
+[[exercises]]
+id = "one"
+notebook = "one.ipynb"
+points = 1
+title = {{ ko = "k", en = "e" }}
+public_checks = "checks/{first}.py"
+[[exercises]]
+id = "two"
+notebook = "two.ipynb"
+points = 1
+title = {{ ko = "k", en = "e" }}
+public_checks = "checks/{second}.py"
+"""
+
+FIRST = '''
+from grader.checks import T, check, fail
+from {helper} import EXPECTED
+
+
+class Reader:  # a probe helper that travels into the kernel: its source is read from this module
+    @staticmethod
+    def read(ns):
+        return ns["answer"]
+
+
+@check(points=1, title=T("하나", "one"))
+def test_one(nb):
+    if nb.run(probe_answer) != EXPECTED:
+        fail(T("틀림", "wrong"))
+
+
+def probe_answer(ns):
+    return ns["answer"]
+'''
+
+SECOND = '''
+from grader.checks import T, check, fail, probe_uses
+from {first} import Reader
+from {helper} import EXPECTED
+
+
+@probe_uses(Reader)
+def probe_read(ns):
+    return Reader.read(ns)
+
+
+@check(points=1, title=T("둘", "two"))
+def test_two(nb):
+    if nb.run(probe_read) != EXPECTED:
+        fail(T("틀림", "wrong"))
+'''
+
+
+def test_an_edit_renews_every_session_that_shares_the_folder(tmp_path) -> None:
+    # Exercise two's checks import exercise one's module by name; after an edit, neither session
+    # may keep objects of modules that the other's renewal dropped.
+    token = next(_names)
+    first, second, helper = f"test_shared_a_{token}", f"test_shared_b_{token}", f"shared_helper_{token}"
+    root = tmp_path / "course"
+    (root / "checks").mkdir(parents=True)
+    (root / "course.toml").write_text(SHARED_MANIFEST.format(first=first, second=second), encoding="utf-8")
+    for name in ("one", "two"):
+        (root / f"{name}.ipynb").write_text("{}", encoding="utf-8")
+    (root / "checks" / f"{helper}.py").write_text("EXPECTED = 1\n", encoding="utf-8")
+    (root / "checks" / f"{first}.py").write_text(FIRST.format(helper=helper), encoding="utf-8")
+    (root / "checks" / f"{second}.py").write_text(SECOND.format(first=first, helper=helper), encoding="utf-8")
+    course = load_course(root)
+
+    def status(exercise_id: str) -> str:
+        context = GradingContext(exercise_id=exercise_id, data_root=tmp_path, work_dir=tmp_path)
+        results = runner.run_checks(course, course.exercise(exercise_id), LocalNotebook({"answer": 2}), context,
+                                    hidden=False)
+        return results[0].status.value + (f": {results[0].message.en}" if results[0].message else "")
+
+    assert (status("two"), status("one")) == ("failed: wrong", "failed: wrong")
+    (root / "checks" / f"{helper}.py").write_text("EXPECTED = 2\n", encoding="utf-8")
+    assert [status(e) for e in ("two", "one", "two", "one")] == ["passed"] * 4
