@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterator
 from . import wire
 
 __all__ = ["LAST", "MISSING_NAME", "NameMissing", "Namespace", "REPLY", "REQUEST", "call", "define", "install",
-           "run_source", "seeded_rngs"]
+           "manual_seed", "run_source", "seeded_rngs"]
 
 LAST = ""
 REQUEST, REPLY = "grader_probe_request", "grader_probe_reply"
@@ -94,6 +94,17 @@ def seeded_rngs(seed: int = PROBE_SEED) -> Iterator[None]:
             sys.modules["torch"].random.set_rng_state(state[2])
         if state[3] is not None:
             sys.modules["torch"].cuda.set_rng_state_all(state[3])
+
+
+def manual_seed(seed: int, *, cuda: bool = False) -> None:
+    """``torch.manual_seed`` for a probe (or the check running it as a reference): CUDA's generators
+    too once CUDA has started or when the probe is about to use it (``cuda``), else the CPU's alone,
+    without the lazy CUDA seeding (and its formatted stack, milliseconds) that would be queued."""
+    torch = sys.modules["torch"]
+    if cuda or _cuda(torch) is not None:
+        torch.manual_seed(seed)
+    else:
+        torch.random.default_generator.manual_seed(seed)
 
 
 def call(probe: Callable[..., Any], user_ns: dict[str, Any], args_json: str) -> str:

@@ -167,7 +167,8 @@ def test_a_workers_start_collects_every_exercises_checks(make_config) -> None:
     from grader.warmup import warm_worker
 
     config = make_config(kernel="fresh")  # no zygote to wait for: the checks' part alone
-    runner._SESSIONS.clear()
+    for session in list(runner._SESSIONS.values()):
+        runner._drop(session)
     warm_worker(config)
     kept = {(key[0], key[1]) for key in runner._SESSIONS}
     wanted = {(str(config.course.root), e.check_files(hidden=config.hidden)) for e in config.course.exercises}

@@ -85,3 +85,20 @@ def test_cuda_generators_are_left_alone_until_cuda_has_started(monkeypatch) -> N
     with probe.seeded_rngs(3):
         assert started.calls == ["get", "seed 3"]
     assert started.calls == ["get", "seed 3", "set ['state']"]  # and restored afterwards
+
+
+def test_manual_seed_draws_what_torch_manual_seed_draws_and_seeds_cuda_only_when_asked(monkeypatch) -> None:
+    import torch
+
+    from grader.probe import manual_seed
+
+    torch.manual_seed(7)
+    want = torch.rand(4)
+    manual_seed(7)
+    assert torch.equal(torch.rand(4), want)
+    asked = []
+    monkeypatch.setattr(torch, "manual_seed", lambda seed: asked.append(seed))
+    manual_seed(8)
+    assert asked == ([] if not torch.cuda.is_initialized() else [8])  # CPU alone until CUDA has started
+    manual_seed(9, cuda=True)
+    assert asked[-1] == 9

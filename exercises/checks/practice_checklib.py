@@ -145,24 +145,13 @@ def per_class(preds: Sequence[int], targets: Sequence[int], num_classes: int) ->
 
 
 def macro(preds: Sequence[int], targets: Sequence[int], num_classes: int) -> tuple[float, float, float]:
-    return _macro(tuple(preds), tuple(targets), num_classes)
-
-
-@reference
-def _macro(preds: tuple[int, ...], targets: tuple[int, ...], num_classes: int) -> tuple[float, float, float]:
     precision, recall, f1 = per_class(preds, targets, num_classes)
     return float(precision.mean()), float(recall.mean()), float(f1.mean())
 
 
 def macro_over(preds: Sequence[int], targets: Sequence[int], classes: Sequence[int]) -> tuple[float, float, float]:
     """The macro average over ``classes`` only (the mistake of averaging over the classes present)."""
-    return _macro_over(tuple(preds), tuple(targets), tuple(classes))
-
-
-@reference
-def _macro_over(preds: tuple[int, ...], targets: tuple[int, ...], classes: tuple[int, ...]) -> tuple[float, float, float]:
     precision, recall, f1 = per_class(preds, targets, max(classes) + 1)
-    classes = list(classes)
     return float(precision[classes].mean()), float(recall[classes].mean()), float(f1[classes].mean())
 
 

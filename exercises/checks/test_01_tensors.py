@@ -206,7 +206,6 @@ def check_stack(got, images, kind):
              why=T("값이나 dtype 이 바뀜", "changes the values or the dtype"))
 
 
-@reference
 def public_groups() -> list[list[torch.Tensor]]:
     generator = torch.Generator().manual_seed(2)
     return [[torch.rand(3, 5, 6, generator=generator) for _ in range(4)],
@@ -216,13 +215,8 @@ def public_groups() -> list[list[torch.Tensor]]:
 # ----------------------------------------------------------------------------- gradient
 
 def expected_gradient(expression: str, start: torch.Tensor) -> torch.Tensor:
-    return _expected_gradient(expression, start.shape, start.dtype, tuple(start.flatten().tolist()))
-
-
-@reference
-def _expected_gradient(expression, shape, dtype, values) -> torch.Tensor:
     f = eval("lambda x: " + expression, {"torch": torch})  # noqa: S307 - the checks' own text
-    x = torch.tensor(values, dtype=dtype).reshape(shape).requires_grad_(True)
+    x = start.clone().requires_grad_(True)
     f(x).backward()
     return x.grad
 
@@ -290,11 +284,6 @@ PUBLIC_GRADIENT_CASES = [
 
 
 def gradient_cases(specs) -> list[tuple[str, torch.Tensor]]:
-    return _gradient_cases(tuple(specs))
-
-
-@reference
-def _gradient_cases(specs) -> list[tuple[str, torch.Tensor]]:
     cases = []
     for expression, shape, seed in specs:
         generator = torch.Generator().manual_seed(seed)
@@ -389,7 +378,6 @@ def check_moved(answer, device: str, call: str):
          .format(call=call, where=_path_text(path), got=_node_text(got), want=_node_text(expected)), hint, why=why)
 
 
-@reference
 def public_batches() -> list:
     generator = torch.Generator().manual_seed(5)
 
@@ -405,7 +393,6 @@ def public_batches() -> list:
     ]
 
 
-@reference
 def device_batch() -> dict:
     generator = torch.Generator().manual_seed(6)
     return {"x": torch.rand(2, 3, generator=generator),

@@ -10,6 +10,7 @@ from practice_checklib import answers, each
 
 from grader.checks import T, check, describe, fail, probe_uses, reference
 from grader.errors import StudentError
+from grader.probe import manual_seed
 
 CIFAR10_MEAN = (0.4914, 0.4822, 0.4465)
 CIFAR10_STD = (0.2470, 0.2435, 0.2616)
@@ -21,15 +22,12 @@ CIFAR10_STD = (0.2470, 0.2435, 0.2616)
 def probe_transform(ns, builder, images, seeds):
     from PIL import Image
 
+    from grader.probe import manual_seed
+
     transform = ns[builder]()
     outputs = []
     for image, seed in zip(images, seeds):
-        # The trusted side applies the reference under the same seed. Before CUDA starts,
-        # torch.manual_seed would queue a lazy CUDA seeding, a formatted stack, each call.
-        if torch.cuda.is_initialized():
-            torch.manual_seed(seed)
-        else:
-            torch.random.default_generator.manual_seed(seed)
+        manual_seed(seed)  # the trusted side applies the reference under the same seed
         outputs.append(transform(Image.fromarray(image)))
     return outputs
 
@@ -144,7 +142,7 @@ def apply(table: str, index: int, image: np.ndarray, seed: int) -> torch.Tensor:
 def _apply(table, index, pixels, shape, dtype, seed):
     image = np.frombuffer(pixels, dtype=dtype).reshape(shape).copy()
     pipeline = PIPELINES[table][index]()
-    torch.random.default_generator.manual_seed(seed)  # what torch.manual_seed does for CPU transforms
+    manual_seed(seed)
     return pipeline(Image.fromarray(image))
 
 

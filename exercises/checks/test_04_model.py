@@ -77,11 +77,9 @@ def probe_count(ns, builder, specs):
 def probe_predict(ns, builder, spec, seed, x, start_training):
     scope = {"torch": torch}
     exec(builder, scope)  # noqa: S102 - the checks' own model builder
-    # Before CUDA starts, torch.manual_seed would queue a lazy CUDA seeding, a formatted stack, each call.
-    if torch.cuda.is_initialized():
-        torch.manual_seed(seed)
-    else:
-        torch.random.default_generator.manual_seed(seed)
+    from grader.probe import manual_seed
+
+    manual_seed(seed)
     model = scope["build"](spec)
     model.train(start_training)
     seen = []
@@ -283,12 +281,10 @@ def check_input_shapes(answer, config, images):
 MLP_SMALL = (12, (7, 5), 3)
 
 
-@reference
 def small_input(rows: int = 8, seed: int = 21) -> torch.Tensor:
     return torch.randn(rows, MLP_SMALL[0], generator=torch.Generator().manual_seed(seed))
 
 
-@reference
 def image_batch() -> torch.Tensor:
     return torch.rand(2, 3, 32, 32, generator=torch.Generator().manual_seed(22))
 
@@ -374,7 +370,6 @@ PREDICT_SPEC = [["linear", 6, 16], ["relu"], ["linear", 16, 4]]
 DROPOUT_SPEC = [["linear", 6, 16], ["relu"], ["dropout", 0.5], ["linear", 16, 4]]
 
 
-@reference
 def predict_input(seed: int = 31, rows: int = 7) -> torch.Tensor:
     return torch.randn(rows, 6, generator=torch.Generator().manual_seed(seed)) * 3
 

@@ -85,11 +85,9 @@ class Spy(torch.nn.Module):
 
 @probe_uses(Spy)
 def probe_train(ns, seed, n, batch_size, lr, device, start_training=True, smoothing=0.0):
-    # torch.manual_seed queues a lazy CUDA seeding, a formatted stack, each call before CUDA starts
-    if device == "cpu" and not torch.cuda.is_initialized():
-        torch.random.default_generator.manual_seed(seed)
-    else:
-        torch.manual_seed(seed)
+    from grader.probe import manual_seed
+
+    manual_seed(seed, cuda=device != "cpu")
     inputs, targets = torch.randn(n, 5), torch.randint(0, 3, (n,))
     spy = Spy()
     model = torch.nn.Sequential(torch.nn.Linear(5, 8), torch.nn.Tanh(), torch.nn.Linear(8, 3), spy).to(device)
@@ -103,10 +101,9 @@ def probe_train(ns, seed, n, batch_size, lr, device, start_training=True, smooth
 
 @probe_uses(Spy)
 def probe_evaluate(ns, seed, n, batch_size, device, start_training=False, smoothing=0.0):
-    if device == "cpu" and not torch.cuda.is_initialized():  # as in probe_train
-        torch.random.default_generator.manual_seed(seed)
-    else:
-        torch.manual_seed(seed)
+    from grader.probe import manual_seed
+
+    manual_seed(seed, cuda=device != "cpu")
     inputs, targets = torch.randn(n, 5), torch.randint(0, 3, (n,))
     spy = Spy()
     model = torch.nn.Sequential(torch.nn.Linear(5, 3), spy).to(device)
@@ -250,11 +247,6 @@ def judge_zero_division(case, got):
 
 
 def reference_cross_entropy(logits, targets):
-    return _reference_cross_entropy(tuple(map(tuple, logits)), tuple(targets))
-
-
-@reference
-def _reference_cross_entropy(logits, targets):
     logits = torch.tensor(logits, dtype=torch.float64, requires_grad=True)
     loss = torch.nn.functional.cross_entropy(logits, torch.tensor(targets))
     loss.backward()

@@ -25,7 +25,6 @@ def hidden_images() -> list[np.ndarray]:
     return [rng.integers(0, 256, size=shape, dtype=np.uint8) for shape in ((9, 4, 3), (3, 11, 1), (2, 2, 4))]
 
 
-@reference
 def hidden_groups() -> list[list[torch.Tensor]]:
     generator = torch.Generator().manual_seed(12)
     return [[torch.rand(1, 2, 3, generator=generator) for _ in range(7)],
