@@ -324,6 +324,7 @@ def running_notebook(notebook: Any, config: GradeConfig, *,
     kernel, client = _kernel_for(notebook, config)
     km = kernel.km
     probe_client: BlockingKernelClient | None = None
+    backend: Notebook | None = None
     try:
         probe_client = BlockingKernelClient(connection_file=km.connection_file)
         probe_client.load_connection_file()
@@ -334,7 +335,7 @@ def running_notebook(notebook: Any, config: GradeConfig, *,
         alive = run_sync(km.is_alive)()
         breaches.observe(execution, kernel.box, config.limits, exit_code=None if alive else _exit_code(km))
         if alive and not execution.kernel_wedged and execution.status is not ExerciseStatus.KERNEL_DIED:
-            backend: Notebook = KernelNotebook(
+            backend = KernelNotebook(
                 probe_client,
                 is_alive=run_sync(km.is_alive),
                 interrupt=run_sync(km.interrupt_kernel),
@@ -344,6 +345,8 @@ def running_notebook(notebook: Any, config: GradeConfig, *,
             backend = MissingNotebook(execution.status.value)
         yield execution, backend
     finally:
+        if isinstance(backend, KernelNotebook):
+            backend.close()
         if probe_client is not None:
             probe_client.stop_channels()
         if client.kc is not None:

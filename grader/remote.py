@@ -1,7 +1,7 @@
 """The notebook a check talks to: one API, two back ends.
 
 ``KernelNotebook`` sends a probe's source and wire-encoded arguments to a live kernel and reads
-the answer from the execute reply (never from the kernel's output, never as pickle).
+the answer from the kernel's signed reply (never from the kernel's output, never as pickle).
 ``LocalNotebook`` runs the same probe in-process against a namespace, for the self-check
 inside a student's own notebook, where there is no adversary. Both decode the answer through
 :mod:`grader.wire`, so a check sees the same values either way.
@@ -13,10 +13,13 @@ import ast
 import contextvars
 import inspect
 import os
+import socket
 import textwrap
 import time
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator, Protocol
+
+import zmq
 
 from . import probe as probe_runtime
 from . import wire
@@ -145,7 +148,12 @@ def probe_source(probe: Probe) -> tuple[str, str]:
 
 
 class KernelNotebook:
-    """A live kernel, reached over its shell channel with a blocking client of our own."""
+    """A live kernel, reached with a blocking client of our own.
+
+    The first probe turns the kernel into a probe server (grader.probe.serve): from then on each
+    probe is one signed message on a socket of its own, read on the kernel's main thread. Where
+    that cannot be set up, each probe goes as an execute request on the shell channel.
+    """
 
     def __init__(self, client: Any, *, is_alive: Callable[[], bool], interrupt: Callable[[], None],
                  default_timeout: float = 60.0) -> None:
@@ -155,7 +163,8 @@ class KernelNotebook:
         self.default_timeout = default_timeout
         self.dead = False
         self._cuda: bool | None = None
-        self._direct: bool | None = None  # probes as messages of their own; None: not tried yet
+        self._served = False  # whether the kernel was asked to serve probes yet
+        self._channel: Any = None  # the socket to the kernel's probe server, once it serves
 
     def run(self, probe: Probe, *args: Any, timeout: float | None = None) -> Any:
         _refuse_if_computing_reference(probe)
@@ -164,12 +173,13 @@ class KernelNotebook:
         timeout = timeout if timeout is not None else self.default_timeout
         source, name = probe_source(probe)
         args_json = wire.encode(list(args))
-        if self._direct is None:
-            self._direct = self._install(timeout)
-        if self._direct:
+        if not self._served:
+            self._served = True
+            self._channel = self._serve(timeout)
+        if self._channel is not None:
             message = self.client.session.msg(probe_runtime.REQUEST, {"source": source, "name": name, "args": args_json})
-            self.client.shell_channel.send(message)
-            content = self._reply(message["header"]["msg_id"], timeout)["content"]
+            self.client.session.send(self._channel, message)
+            content = self._reply(message["header"]["msg_id"], timeout, self._from_channel)["content"]
             if content.get("status") != "ok":
                 raise StudentError(str(content.get("ename", "Error"))[:200], str(content.get("evalue", ""))[:2000])
             answer = content.get("answer")
@@ -184,13 +194,53 @@ class KernelNotebook:
             raise StudentError(str(content.get("ename", "Error")), str(content.get("evalue", "")))
         return _open_envelope(self._literal(self._expression(content)))
 
-    def _install(self, timeout: float) -> bool:
-        """Whether probes can go as messages of their own (grader.probe.install) from now on."""
-        content = self._execute("pass", "__import__('grader.probe', fromlist=['install']).install()", timeout)
+    def close(self) -> None:
+        """Close the socket to the kernel's probe server (the kernel itself is the caller's)."""
+        if self._channel is not None:
+            self._channel.close(linger=0)
+            self._channel = None
+
+    def _serve(self, timeout: float) -> Any:
+        """The socket to the kernel's probe server (grader.probe.serve), or None where it does not serve.
+
+        The server runs as an execute request that never ends: that it serves, it says on its socket;
+        an execute reply means it could not.
+        """
+        endpoint = self._endpoint()
+        channel = self.client.context.socket(zmq.PAIR)
+        channel.linger = 0
+        channel.setsockopt(zmq.RECONNECT_IVL, 2)  # connected before the kernel binds: retry soon
+        channel.connect(endpoint)
+        msg_id = self.client.execute(f"__import__('grader.probe', fromlist=['serve']).serve({endpoint!r})",
+                                     silent=True, store_history=False, allow_stdin=False)
+        shell = self.client.shell_channel.socket
+        poller = zmq.Poller()
+        poller.register(channel, zmq.POLLIN)
+        poller.register(shell, zmq.POLLIN)
+        deadline = time.monotonic() + timeout
         try:
-            return content.get("status") == "ok" and self._expression(content) == "True"
-        except WireError:
-            return False  # the execute path then, which checks every answer just as well
+            while (remaining := deadline - time.monotonic()) > 0:
+                ready = dict(poller.poll(int(min(remaining, 1.0) * 1000)))
+                if not ready and not self.is_alive():
+                    self.dead = True
+                    raise KernelDied("the kernel died while the check was running")
+                if channel in ready and (self._signed(channel) or {}).get("msg_type") == probe_runtime.SERVING:
+                    serving, channel = channel, None  # kept open: not closed below
+                    return serving
+                if shell in ready and (self._from_shell(0) or {}).get("parent_header", {}).get("msg_id") == msg_id:
+                    return None  # it could not serve: probes as execute requests, then
+            self._give_up(msg_id, timeout, self._from_shell)
+        finally:
+            if channel is not None:
+                channel.close(linger=0)
+
+    def _endpoint(self) -> str:
+        if self.client.transport == "ipc":  # beside the kernel's own sockets, in its runtime folder
+            return probe_runtime.ipc_endpoint(self.client.ip)
+        # Windows has no IPC transport: a free loopback port, found as jupyter_client finds its own.
+        with socket.socket() as probe_port:
+            probe_port.bind((self.client.ip, 0))
+            return f"tcp://{self.client.ip}:{probe_port.getsockname()[1]}"
 
     @staticmethod
     def _expression(content: dict[str, Any]) -> Any:
@@ -216,34 +266,50 @@ class KernelNotebook:
         """Run ``code`` as an execute request; the reply's content (``expression`` as "answer")."""
         msg_id = self.client.execute(code, silent=False, store_history=False, allow_stdin=False,
                                      user_expressions={"answer": expression})
-        return self._reply(msg_id, timeout)["content"]
+        return self._reply(msg_id, timeout, self._from_shell)["content"]
 
-    def _reply(self, msg_id: str, timeout: float) -> dict[str, Any]:
+    def _from_shell(self, wait: float) -> dict[str, Any] | None:
+        try:
+            return self.client.get_shell_msg(timeout=wait)
+        except Exception:  # queue.Empty: nothing yet
+            return None
+
+    def _from_channel(self, wait: float) -> dict[str, Any] | None:
+        if not self._channel.poll(int(wait * 1000)):
+            return None
+        return self._signed(self._channel) or {}
+
+    def _signed(self, channel: Any) -> dict[str, Any] | None:
+        """The message waiting on ``channel``; None if it is not signed with this kernel's key (or garbled)."""
+        frames = channel.recv_multipart(copy=True)
+        try:
+            _, frames = self.client.session.feed_identities(frames, copy=True)
+            return self.client.session.deserialize(frames, content=True, copy=True)
+        except Exception:  # noqa: BLE001 - dropped
+            return None
+
+    def _reply(self, msg_id: str, timeout: float, receive: Callable[[float], dict[str, Any] | None]) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                self._give_up(msg_id, timeout)
-            try:
-                reply = self.client.get_shell_msg(timeout=min(remaining, 1.0))
-            except Exception:  # queue.Empty: no answer yet; is the kernel still there?
+                self._give_up(msg_id, timeout, receive)
+            reply = receive(min(remaining, 1.0))
+            if reply is None:  # no answer yet; is the kernel still there?
                 if not self.is_alive():
                     self.dead = True
-                    raise KernelDied("the kernel died while the check was running") from None
+                    raise KernelDied("the kernel died while the check was running")
                 continue
             if reply.get("parent_header", {}).get("msg_id") == msg_id:
                 return reply
 
-    def _give_up(self, msg_id: str, timeout: float) -> None:
+    def _give_up(self, msg_id: str, timeout: float, receive: Callable[[float], dict[str, Any] | None]) -> None:
         """Interrupt a probe that ran out of time; a kernel that will not stop is declared dead."""
         self.interrupt()
         grace = time.monotonic() + 5.0
         while time.monotonic() < grace:
-            try:
-                reply = self.client.get_shell_msg(timeout=0.5)
-            except Exception:
-                continue
-            if reply.get("parent_header", {}).get("msg_id") == msg_id:
+            reply = receive(0.5)
+            if reply is not None and reply.get("parent_header", {}).get("msg_id") == msg_id:
                 raise ProbeTimeout(timeout)
         self.dead = True
         raise ProbeTimeout(timeout)

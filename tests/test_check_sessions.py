@@ -266,3 +266,27 @@ def test_an_edit_renews_every_session_that_shares_the_folder(tmp_path) -> None:
     assert (status("two"), status("one")) == ("failed: wrong", "failed: wrong")
     (root / "checks" / f"{helper}.py").write_text("EXPECTED = 2\n", encoding="utf-8")
     assert [status(e) for e in ("two", "one", "two", "one")] == ["passed"] * 4
+
+
+def test_checks_run_with_this_process_torch_on_one_thread_and_its_count_is_put_back(tmp_path) -> None:
+    import torch
+
+    from grader.config import GradeConfig
+    from grader.grade import grade_exercise
+
+    course = make_course(tmp_path / "course")
+    check = next((tmp_path / "course" / "checks").glob("test_sessions_*.py"))
+    check.write_text(check.read_text(encoding="utf-8") + (
+        "\n\n@check(points=0, title=T('스레드', 'threads'))\ndef test_zz_threads():\n    import torch\n"
+        "    if torch.get_num_threads() != 1:\n        fail(T('스레드', 'torch ran on {n} threads').format(n=torch.get_num_threads()))\n"),
+        encoding="utf-8")
+    config = GradeConfig(course=course, data_root=tmp_path / "data", work_dir=tmp_path / "work")
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        result = grade_exercise(course.exercises[0], None, config)  # no notebook: no kernel, the checks still run
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+    (threads,) = [c for c in result.checks if c.id.endswith("test_zz_threads")]
+    assert threads.status is CheckStatus.PASSED, threads.message

@@ -88,17 +88,71 @@ def _spin(ns):
     return ns["spin"]()
 
 
-@pytest.mark.parametrize("broken", [False, True], ids=["direct", "execute-fallback"])
-def test_probes_answer_over_their_own_message_or_the_execute_path(make_config, broken: bool) -> None:
+@pytest.mark.parametrize("broken", [False, True], ids=["probe-server", "execute-fallback"])
+def test_probes_answer_over_the_probe_server_or_the_execute_path(make_config, broken: bool) -> None:
     from grader.execute import running_notebook
 
-    # Where the probe message cannot be set up (here: student code replaced it), execute requests.
-    source = "value = [1, 2.5, 'x']" + ("\nimport grader.probe\ngrader.probe.install = lambda: False" if broken else "")
+    # Where the probe server cannot start (here: student code replaced it), execute requests.
+    source = "value = [1, 2.5, 'x']" + ("\nimport grader.probe\ndef serve(endpoint):\n    raise OSError('no')\n"
+                                        "grader.probe.serve = serve" if broken else "")
     with running_notebook(of_cells(source), make_config()) as (execution, backend):
         assert not execution.cell_errors
         assert backend.run(_value) == [1, 2.5, "x"]
-        assert backend._direct is (not broken)
+        assert (backend._channel is None) is broken
         assert backend.run(_value) == [1, 2.5, "x"]
+
+
+def _box(ns):
+    return ns["box"]
+
+
+def _append(ns, item):
+    ns["box"].append(item)
+    return len(ns["box"])
+
+
+def test_the_probe_server_answers_only_requests_signed_once_with_the_kernels_key(make_config) -> None:
+    from jupyter_client.session import Session
+
+    from grader import probe
+    from grader.execute import running_notebook
+    from grader.remote import probe_source
+
+    def request(session: Session, item: str) -> dict:
+        source, name = probe_source(_append)
+        return session.msg(probe.REQUEST, {"source": source, "name": name, "args": f'["{item}"]'})
+
+    with running_notebook(of_cells("box = []"), make_config()) as (_, backend):
+        assert backend.run(_box) == []  # the kernel serves probes from now on
+        channel, session = backend._channel, backend.client.session
+        # Whoever reaches the socket without the kernel's key is not answered, and nothing runs.
+        Session(key=b"not the kernel's key").send(channel, request(Session(key=b"x"), "forged"))
+        # A request signed with the key but sent twice runs once: the second is a replay.
+        signed = request(session, "signed")
+        frames = session.serialize(signed)
+        channel.send_multipart(frames)
+        channel.send_multipart(frames)
+        assert backend._reply(signed["header"]["msg_id"], 10, backend._from_channel)["content"]["status"] == "ok"
+        assert backend.run(_box) == ["signed"]
+
+
+def test_a_forked_kernel_binds_its_probe_socket_as_it_starts(make_config) -> None:
+    from grader import probe
+    from grader.execute import running_notebook
+
+    with running_notebook(of_cells("import grader.probe\nbound = sorted(grader.probe._BOUND)"), make_config()) as (_, backend):
+        assert backend.run(_bound) == [probe.ipc_endpoint(backend.client.ip)]
+        assert backend.run(_value_of_bound_now) == []  # taken by the probe server
+
+
+def _bound(ns):
+    return ns["bound"]
+
+
+def _value_of_bound_now(ns):
+    import grader.probe
+
+    return sorted(grader.probe._BOUND)
 
 
 def test_a_probe_that_runs_out_of_time_leaves_the_kernel_usable(make_config) -> None:
