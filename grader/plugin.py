@@ -228,9 +228,13 @@ class CheckPlugin:
             result.status = CheckStatus.ERROR
             result.message = MSG_INTERNAL.format(reason=f"{type(error).__name__}: {str(error)[:300]}")
 
-    def ordered_results(self) -> list[CheckResult]:
+    def raise_collection_errors(self) -> None:
+        """A course error naming every check that could not be collected, if any could not."""
         if self.collection_errors:
             raise CourseError("check files could not be collected:\n" + "\n".join(self.collection_errors))
+
+    def ordered_results(self) -> list[CheckResult]:
+        self.raise_collection_errors()
         return list(self.results.values())  # in collection order: file, then definition
 
 

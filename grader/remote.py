@@ -142,9 +142,18 @@ def _read_definition(obj: Any) -> str:
 
 
 def probe_source(probe: Probe) -> tuple[str, str]:
-    """The source and name to send: the helpers the probe declared, then the probe itself."""
-    parts = [_definition(helper) for helper in getattr(probe, PROBE_HELPERS, ())]
-    return "\n\n\n".join([*parts, _definition(probe)]), probe.__name__
+    """The source and name to send: the helpers the probe declared (each after its own, once), then
+    the probe itself."""
+    helpers: list[Any] = []
+
+    def gather(of: Any) -> None:
+        for helper in getattr(of, PROBE_HELPERS, ()):
+            if helper not in helpers:
+                gather(helper)
+                helpers.append(helper)
+
+    gather(probe)
+    return "\n\n\n".join([*map(_definition, helpers), _definition(probe)]), probe.__name__
 
 
 class KernelNotebook:

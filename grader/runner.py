@@ -207,7 +207,7 @@ class CheckSession:
         if self.plugin.collection_errors:
             self.close()
             _forget_modules(self.folders, changed=set())  # pytest keeps a module that failed half-way
-            raise CourseError("check files could not be collected:\n" + "\n".join(self.plugin.collection_errors))
+            self.plugin.raise_collection_errors()
 
     def run(self, notebook: Notebook, context: GradingContext) -> list[CheckResult]:
         self.plugin.begin(notebook, context)

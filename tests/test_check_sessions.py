@@ -22,16 +22,13 @@ from grader.results import CheckStatus
 
 _names = itertools.count()
 
-MANIFEST = """
-[course]
-title = {{ ko = "k", en = "e" }}
-[[exercises]]
-id = "ex"
-notebook = "ex.ipynb"
-points = 3
-title = {{ ko = "k", en = "e" }}
-public_checks = "checks/{check}.py"
-"""
+def manifest(**exercises: tuple[str, int]) -> str:
+    """A course.toml: each exercise's id, its public check file's name and its points."""
+    parts = ['[course]\ntitle = { ko = "k", en = "e" }']
+    for exercise, (check, points) in exercises.items():
+        parts.append(f'[[exercises]]\nid = "{exercise}"\nnotebook = "{exercise}.ipynb"\npoints = {points}\n'
+                     f'title = {{ ko = "k", en = "e" }}\npublic_checks = "checks/{check}.py"')
+    return "\n".join(parts) + "\n"
 
 CHECK = '''
 import pytest
@@ -71,7 +68,7 @@ def make_course(root: Path, *, expected: int = 1, points: int = 1) -> Course:
     token = next(_names)  # module names are per process: each course of this file has its own
     check, helper = f"test_sessions_{token}", f"sessions_helper_{token}"
     (root / "checks").mkdir(parents=True, exist_ok=True)
-    (root / "course.toml").write_text(MANIFEST.format(check=check), encoding="utf-8")
+    (root / "course.toml").write_text(manifest(ex=(check, 3)), encoding="utf-8")
     (root / "ex.ipynb").write_text("{}", encoding="utf-8")
     (root / "checks" / f"{helper}.py").write_text(f"EXPECTED = {expected}\n", encoding="utf-8")
     (root / "checks" / f"{check}.py").write_text(CHECK.format(helper=helper, points=points), encoding="utf-8")
@@ -186,22 +183,6 @@ def test_a_check_that_calls_pytest_exit_is_a_course_error_and_its_session_goes(t
     assert session_count(course) == 0
 
 
-SHARED_MANIFEST = """
-[course]
-title = {{ ko = "k", en = "e" }}
-[[exercises]]
-id = "one"
-notebook = "one.ipynb"
-points = 1
-title = {{ ko = "k", en = "e" }}
-public_checks = "checks/{first}.py"
-[[exercises]]
-id = "two"
-notebook = "two.ipynb"
-points = 1
-title = {{ ko = "k", en = "e" }}
-public_checks = "checks/{second}.py"
-"""
 
 FIRST = '''
 from grader.checks import T, check, fail
@@ -249,7 +230,7 @@ def test_an_edit_renews_every_session_that_shares_the_folder(tmp_path) -> None:
     first, second, helper = f"test_shared_a_{token}", f"test_shared_b_{token}", f"shared_helper_{token}"
     root = tmp_path / "course"
     (root / "checks").mkdir(parents=True)
-    (root / "course.toml").write_text(SHARED_MANIFEST.format(first=first, second=second), encoding="utf-8")
+    (root / "course.toml").write_text(manifest(one=(first, 1), two=(second, 1)), encoding="utf-8")
     for name in ("one", "two"):
         (root / f"{name}.ipynb").write_text("{}", encoding="utf-8")
     (root / "checks" / f"{helper}.py").write_text("EXPECTED = 1\n", encoding="utf-8")

@@ -9,19 +9,19 @@ clearly what kind of value it got.
 
 from __future__ import annotations
 
+import functools
 import math
+import types
 from typing import Any, Sequence
 
 import numpy as np
 import torch
 
-from grader.checks import T, reference
+from grader.checks import T, probe_uses, reference
 
 # ----------------------------------------------------------------------------- several probes at once
 # A check that asks several probes in turn asks them in one round trip instead, and still judges
-# each answer before the next call could have failed it: a probe ``merged(ns, calls)`` that
-# returns ``each(ns, calls, *probes)`` (sent with ``@probe_uses(each, *probes, ...)``), read with
-# ``answers(nb, merged, [(probe, args), ...])``.
+# each answer before the next call could have failed it: ``answers(nb, [(probe, args), ...])``.
 # Where this differs from asking each probe alone, only ever after an earlier answer was already
 # wrong: a later call that hangs, kills the kernel or returns what cannot be sent back turns that
 # FAILED into a timeout, "not run" or "unreadable"; the calls share one probe time limit; the later
@@ -30,18 +30,19 @@ from grader.checks import T, reference
 # keep them apart.
 
 
-def each(ns, calls, *probes):
+def each(ns, calls):
     """Probe helper: the answers of ``calls`` ([probe name, args] each), each call run as it would be
-    alone (the generators seeded afresh). The first call's exception is the probe's; a later call
-    that raises ends the list unanswered from there, to be asked alone (:func:`answers`)."""
+    alone (the generators seeded afresh). The probes are the ones sent along (:func:`answers`), found
+    by name in the probe's own scope. The first call's exception is the probe's; a later call that
+    raises ends the list unanswered from there, to be asked alone (:func:`answers`)."""
     from grader.probe import seeded_rngs
 
-    by_name = {probe.__name__: probe for probe in probes}
+    sent = globals()
     answered = []
     for name, args in calls:
         try:
             with seeded_rngs():
-                answered.append(by_name[name](ns, *args))
+                answered.append(sent[name](ns, *args))
         except KeyboardInterrupt:  # the grader's interrupt on timeout
             raise
         except BaseException:  # noqa: BLE001 - SystemExit in student code is an answer too
@@ -51,11 +52,26 @@ def each(ns, calls, *probes):
     return answered
 
 
-def answers(nb, merged, calls):
-    """The answers to ``calls`` ((probe, args) each) from one round trip of ``merged``, one at a time.
+def probe_each(ns, calls):
+    """The probe :func:`answers` sends: ``each`` of its calls."""
+    return each(ns, calls)
+
+
+@functools.lru_cache(maxsize=64)
+def _merged(probes):
+    """``probe_each`` sent with ``probes`` (and their own helpers): a copy per set of probes, since the
+    helpers a probe is sent with are an attribute of the function."""
+    merged = types.FunctionType(probe_each.__code__, probe_each.__globals__, probe_each.__name__)
+    merged.__qualname__ = probe_each.__qualname__
+    return probe_uses(each, *probes)(merged)
+
+
+def answers(nb, calls):
+    """The answers to ``calls`` ((probe, args) each) from one round trip, one at a time.
 
     A call left unanswered (it raised, after the first) is asked alone when the check gets to it:
     it fails the check as it did alone, and only once the answers before it were judged."""
+    merged = _merged(tuple(dict.fromkeys(probe for probe, _ in calls)))
     got = nb.run(merged, [[probe.__name__, list(args)] for probe, args in calls])
     got = got if type(got) is list else []
     for index, (probe, args) in enumerate(calls):

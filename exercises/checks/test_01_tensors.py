@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from practice_checklib import answers, each
+from practice_checklib import answers
 
-from grader.checks import T, check, describe, fail, probe_uses, reference
+from grader.checks import T, check, describe, fail, reference
 
 # ----------------------------------------------------------------------------- probes
 # Probes run in the student's kernel and only observe; every expectation is computed here.
@@ -74,11 +74,6 @@ def probe_to_device(ns, batches, device_name, as_object):
         answers.append({"before": tree(batch), "after": tree(moved),
                         "values": tensors(moved) if device_name != "meta" else []})
     return answers
-
-
-@probe_uses(each, probe_to_device)
-def probe_to_device_each(ns, calls):
-    return each(ns, calls, probe_to_device)
 
 
 # ----------------------------------------------------------------------------- to_chw_float
@@ -442,7 +437,7 @@ def test_to_device_containers(nb):
     # The meta device holds no data, so moving there is visible on any machine, GPU or not.
     batches, flags = public_batches(), (False, True)
     calls = [(probe_to_device, (batches, "meta", as_object)) for as_object in flags]
-    for as_object, moved in zip(flags, answers(nb, probe_to_device_each, calls)):
+    for as_object, moved in zip(flags, answers(nb, calls)):
         call = "to_device(batch, torch.device('meta'))" if as_object else "to_device(batch, 'meta')"
         for answer in moved:
             check_moved(answer, "meta", call)

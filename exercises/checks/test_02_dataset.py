@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 from cifar_checklib import read_split
 from PIL import Image
-from practice_checklib import answers, each
+from practice_checklib import answers
 
-from grader.checks import T, check, describe, fail, probe_uses
+from grader.checks import T, check, describe, fail
 
 # ----------------------------------------------------------------------------- probes
 # Probes run in the student's kernel and only observe; every expectation is computed here.
@@ -42,11 +42,6 @@ def probe_loader(ns, n, batch_size, shuffle, drop_last):
         "len": len(loader),
         "batches": [batch.tolist() for batch in loader],
     }
-
-
-@probe_uses(each, probe_loader)
-def probe_loader_each(ns, calls):
-    return each(ns, calls, probe_loader)
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -201,7 +196,7 @@ def test_transforms(nb, data_root):
 def test_make_loader(nb):
     cases = [(50, 8, False), (50, 8, True), (48, 8, True)]
     calls = [(probe_loader, (n, batch_size, False, drop_last)) for n, batch_size, drop_last in cases]
-    got_all = answers(nb, probe_loader_each, [*calls, (probe_loader, (64, 16, True, False))])  # the last one shuffles
+    got_all = answers(nb, [*calls, (probe_loader, (64, 16, True, False))])  # the last one shuffles
     for (n, batch_size, drop_last), got in zip(cases, got_all):
         if not got["is_loader"]:
             fail(T("`make_loader` 는 `torch.utils.data.DataLoader` 를 돌려줘야 합니다.",

@@ -6,9 +6,9 @@ import numpy as np
 import torch
 import torchvision.transforms as transforms
 from PIL import Image
-from practice_checklib import answers, each
+from practice_checklib import answers
 
-from grader.checks import T, check, describe, fail, probe_uses, reference
+from grader.checks import T, check, describe, fail, reference
 from grader.errors import StudentError
 from grader.probe import manual_seed
 
@@ -41,11 +41,6 @@ def probe_target(ns, num_classes, labels):
         # A copy now: a tensor reused between calls must show what each call returned.
         outputs.append(value.clone() if isinstance(value, torch.Tensor) else value)
     return outputs
-
-
-@probe_uses(each, probe_target)
-def probe_target_each(ns, calls):
-    return each(ns, calls, probe_target)
 
 
 # ----------------------------------------------------------------------------- references
@@ -324,5 +319,5 @@ def test_train_transform_matches(nb):
 @check(points=3, title=T("one-hot target_transform", "The one-hot target_transform"))
 def test_target_transform(nb):
     cases = [(None, [3, 0, 9, 3, 7]), (5, [4, 1, 1])]
-    for (num_classes, labels), outputs in zip(cases, answers(nb, probe_target_each, [(probe_target, c) for c in cases])):
+    for (num_classes, labels), outputs in zip(cases, answers(nb, [(probe_target, c) for c in cases])):
         check_one_hot(outputs, labels, num_classes)

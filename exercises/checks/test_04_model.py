@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from practice_checklib import answers, each
+from practice_checklib import answers
 
-from grader.checks import T, check, describe, fail, probe_uses, reference
+from grader.checks import T, check, describe, fail, reference
 
 # Small models the checks build on both sides from a spec (a list of layers), so that
 # count_parameters and predict are judged on models that do not depend on the student's MLP.
@@ -105,16 +105,6 @@ def probe_predict(ns, builder, spec, seed, x, start_training):
         "after": model.training,
         "params": params,
     }
-
-
-@probe_uses(each, probe_predict)
-def probe_predict_each(ns, calls):
-    return each(ns, calls, probe_predict)
-
-
-@probe_uses(each, probe_mlp_shapes, probe_mlp_forward)
-def probe_mlp_each(ns, calls):
-    return each(ns, calls, probe_mlp_shapes, probe_mlp_forward)
 
 
 # ----------------------------------------------------------------------------- the MLP
@@ -530,7 +520,7 @@ def test_predict_outputs(nb):
 def test_predict_eval_no_grad(nb):
     x, starts = predict_input(32), (True, False)
     calls = [(probe_predict, (BUILDER, DROPOUT_SPEC, 4, x, start)) for start in starts]
-    for start_training, answer in zip(starts, answers(nb, probe_predict_each, calls)):
+    for start_training, answer in zip(starts, answers(nb, calls)):
         check_predict_mode(answer, start_training)
 
 
@@ -538,5 +528,5 @@ def test_predict_eval_no_grad(nb):
 def test_predict_restores_mode(nb):
     x, starts = predict_input(33), (True, False)
     calls = [(probe_predict, (BUILDER, DROPOUT_SPEC, 5, x, start)) for start in starts]
-    for start_training, answer in zip(starts, answers(nb, probe_predict_each, calls)):
+    for start_training, answer in zip(starts, answers(nb, calls)):
         check_mode_restored(answer, start_training)

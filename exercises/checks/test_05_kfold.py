@@ -6,9 +6,9 @@ import itertools
 import math
 
 import numpy as np
-from practice_checklib import answers, as_index_list, as_number, close, contiguous, each, short
+from practice_checklib import answers, as_index_list, as_number, close, contiguous, short
 
-from grader.checks import T, check, describe, fail, probe_uses
+from grader.checks import T, check, describe, fail
 
 # ----------------------------------------------------------------------------- probes
 # Probes run in the student's kernel and only observe; every expectation is computed here.
@@ -103,16 +103,6 @@ def probe_grid_search(ns, grid_items, table):
         return scores[combo]
 
     return {"answer": ns["grid_search"](grid, score_fn), "seen": seen}
-
-
-@probe_uses(each, probe_cross_validate)
-def probe_cross_validate_each(ns, calls):
-    return each(ns, calls, probe_cross_validate)
-
-
-@probe_uses(each, probe_grid_search)
-def probe_grid_search_each(ns, calls):
-    return each(ns, calls, probe_grid_search)
 
 
 # ----------------------------------------------------------------------------- reading answers
@@ -376,7 +366,7 @@ SAMPLE_OFFSET = 10000  # the probe's data set holds the sample 10000 + i at inde
 
 def run_cross_validate(nb, cases):
     """``probe_cross_validate``'s answer for each (n, k, seed, scores) in turn, from one round trip."""
-    return answers(nb, probe_cross_validate_each, [(probe_cross_validate, case) for case in cases])
+    return answers(nb, [(probe_cross_validate, case) for case in cases])
 
 
 def fold_calls(answer, kind):
@@ -539,7 +529,7 @@ def run_grids(nb, grids):
         combos = list(itertools.product(*grid.values()))
         table = [[list(combo), score] for combo, score in zip(combos, scores)]
         asked.append(((probe_grid_search, ([[key, list(values)] for key, values in grid.items()], table)), combos))
-    for (_, combos), answer in zip(asked, answers(nb, probe_grid_search_each, [call for call, _ in asked])):
+    for (_, combos), answer in zip(asked, answers(nb, [call for call, _ in asked])):
         yield answer, combos
 
 

@@ -12,7 +12,6 @@ from practice_checklib import (
     as_number,
     batch_mistakes,
     close,
-    each,
     macro,
     macro_over,
     metric_case,
@@ -112,11 +111,6 @@ def probe_evaluate(ns, seed, n, batch_size, device, start_training=False, smooth
     loss_fn = torch.nn.CrossEntropyLoss(label_smoothing=smoothing)
     result = ns["evaluate"](model, loader, loss_fn, device=device)
     return {"result": result, "seen": spy.seen, "training_after": model.training}
-
-
-@probe_uses(each, Spy, probe_evaluate)
-def probe_evaluate_each(ns, calls):
-    return each(ns, calls, probe_evaluate)
 
 
 PROBES_RUN_HERE = {probe.__name__: probe for probe in (probe_train, probe_evaluate)}
@@ -502,7 +496,7 @@ def test_evaluate_no_grad(nb):
 def test_evaluate_restores_mode(nb):
     starts = (True, False)
     calls = [(probe_evaluate, (5, 6, 4, "cpu", start)) for start in starts]
-    for start, got in zip(starts, answers(nb, probe_evaluate_each, calls)):
+    for start, got in zip(starts, answers(nb, calls)):
         if got["training_after"] is not start:
             before, after = ("train", "eval") if start else ("eval", "train")
             fail(T("`evaluate` 전에는 {before} 모드였던 모델이 끝난 뒤 {after} 모드입니다.",

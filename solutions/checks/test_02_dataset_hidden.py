@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from cifar_checklib import hidden_root, read_split
-from practice_checklib import answers, each
+from practice_checklib import answers
 from test_02_dataset import (
     check_image,
     check_length,
@@ -12,23 +12,12 @@ from test_02_dataset import (
     probe_items,
     probe_len,
     probe_loader,
-    probe_loader_each,
 )
 
-from grader.checks import T, check, fail, probe_uses, retests
+from grader.checks import T, check, fail, retests
 
 # The hidden data set is small: its probes share one round trip (the public data set may be the
 # real one, whose splits a slow answer may take most of a probe's time limit to read).
-
-
-@probe_uses(each, probe_len)
-def probe_len_each(ns, calls):
-    return each(ns, calls, probe_len)
-
-
-@probe_uses(each, probe_items)
-def probe_items_each(ns, calls):
-    return each(ns, calls, probe_items)
 
 
 @pytest.fixture
@@ -39,7 +28,7 @@ def hidden_data(grading):
 @check(points=2, title=T("다른 데이터셋에서의 길이", "Lengths on another data set"))
 def test_hidden_lengths(nb, hidden_data):
     train, test = read_split(hidden_data, train=True), read_split(hidden_data, train=False)
-    got = answers(nb, probe_len_each, [(probe_len, (str(hidden_data), True)), (probe_len, (str(hidden_data), False))])
+    got = answers(nb, [(probe_len, (str(hidden_data), True)), (probe_len, (str(hidden_data), False))])
     with retests("test_len_train"):
         check_length(next(got), train, len(test.labels), train=True)
     with retests("test_len_test"):
@@ -53,7 +42,7 @@ def test_hidden_items_across_batches(nb, hidden_data):
         split = read_split(hidden_data, train=train)
         ends = [sum(split.batch_sizes[: k + 1]) for k in range(len(split.batch_sizes))]
         splits[train] = split, sorted({0, *[e - 1 for e in ends], *[e for e in ends[:-1]]})
-    got = answers(nb, probe_items_each, [(probe_items, (str(hidden_data), train, indices))
+    got = answers(nb, [(probe_items, (str(hidden_data), train, indices))
                                          for train, (_, indices) in splits.items()])
     for (split, indices), items in zip(splits.values(), got):
         for index, (image, target) in zip(indices, items):
@@ -67,7 +56,7 @@ def test_hidden_items_across_batches(nb, hidden_data):
 def test_hidden_loader(nb):
     cases = [(23, 5, True), (23, 5, False), (7, 10, False), (7, 10, True)]
     calls = [(probe_loader, (n, batch_size, False, drop_last)) for n, batch_size, drop_last in cases]
-    for (n, batch_size, drop_last), got in zip(cases, answers(nb, probe_loader_each, calls)):
+    for (n, batch_size, drop_last), got in zip(cases, answers(nb, calls)):
         expected = [list(range(i, min(i + batch_size, n))) for i in range(0, n, batch_size)]
         if drop_last:
             expected = [b for b in expected if len(b) == batch_size]

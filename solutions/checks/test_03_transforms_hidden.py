@@ -9,7 +9,6 @@ from test_03_transforms import (
     check_one_hot,
     check_train_matches,
     probe_target,
-    probe_target_each,
     run_transform,
 )
 
@@ -40,5 +39,5 @@ def test_hidden_train_transform(nb):
 @check(points=2, title=T("target_transform: 다른 클래스 수", "target_transform: other class counts"))
 def test_hidden_target_transform(nb):
     cases = [(3, [2, 0, 1, 2]), (100, [99, 42, 0])]
-    for (num_classes, labels), outputs in zip(cases, answers(nb, probe_target_each, [(probe_target, c) for c in cases])):
+    for (num_classes, labels), outputs in zip(cases, answers(nb, [(probe_target, c) for c in cases])):
         check_one_hot(outputs, labels, num_classes)

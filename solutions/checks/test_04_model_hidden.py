@@ -11,7 +11,6 @@ from test_04_model import (
     check_mlp_forward,
     check_mlp_shapes,
     probe_count,
-    probe_mlp_each,
     probe_mlp_forward,
     probe_mlp_shapes,
 )
@@ -29,7 +28,7 @@ def hidden_inputs() -> tuple[torch.Tensor, torch.Tensor]:
 def test_hidden_mlp_sizes(nb):
     configs = [(20, (16,), 4), (30, [9, 8, 7], 5)]
     images, x = hidden_inputs()
-    got = answers(nb, probe_mlp_each, [(probe_mlp_shapes, (configs,)),
+    got = answers(nb, [(probe_mlp_shapes, (configs,)),
                                        (probe_mlp_forward, (configs[0], [images, images.reshape(3, -1)])),
                                        (probe_mlp_forward, (configs[1], [x]))])
     for config, shapes in zip(configs, next(got)):

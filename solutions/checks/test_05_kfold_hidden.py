@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from practice_checklib import answers, each
+from practice_checklib import answers
 from test_05_kfold import (
     judge_cv_folds,
     judge_cv_models,
@@ -22,12 +22,7 @@ from test_05_kfold import (
     run_grids,
 )
 
-from grader.checks import T, check, probe_uses, retests
-
-
-@probe_uses(each, probe_kfold)
-def probe_kfold_each(ns, calls):
-    return each(ns, calls, probe_kfold)
+from grader.checks import T, check, retests
 
 
 def judge_kfold(case, answer):
@@ -58,7 +53,7 @@ def test_hidden_split(nb):
 def test_hidden_kfold(nb):
     shuffled = [(7, 7, True, 4), (101, 10, True, 8), (5, 2, True, 1), (64, 6, True, 13)]
     ordered = [(11, 3, False, 0), (9, 9, False, 0), (26, 4, False, 0)]
-    got = answers(nb, probe_kfold_each, [(probe_kfold, (shuffled,)), (probe_kfold, (ordered,))])
+    got = answers(nb, [(probe_kfold, (shuffled,)), (probe_kfold, (ordered,))])
     for case, answer in zip(shuffled, next(got)):
         judge_kfold(case, answer)
         if case[0] >= 20:  # with a handful of samples a shuffle may look like blocks by chance

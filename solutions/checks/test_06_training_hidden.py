@@ -5,9 +5,8 @@ from __future__ import annotations
 import functools
 
 import numpy as np
-from practice_checklib import answers, each, metric_case
+from practice_checklib import answers, metric_case
 from test_06_training import (
-    Spy,
     expected,
     judge_accuracy,
     judge_cross_entropy_grad,
@@ -25,17 +24,7 @@ from test_06_training import (
     probe_train,
 )
 
-from grader.checks import T, check, probe_uses, retests
-
-
-@probe_uses(each, probe_accuracy, probe_prf)
-def probe_metrics(ns, calls):
-    return each(ns, calls, probe_accuracy, probe_prf)
-
-
-@probe_uses(each, Spy, probe_train, probe_evaluate)
-def probe_loops(ns, calls):
-    return each(ns, calls, probe_train, probe_evaluate)
+from grader.checks import T, check, retests
 
 
 @check(points=1, title=T("다른 데이터의 평가 지표", "Metrics on other data"))
@@ -44,7 +33,7 @@ def test_hidden_metrics(nb):
     full = [(*metric_case(8, 90, 6, every_class_hit=True), 6)]
     # Five classes of which two never occur and one is never predicted.
     zero = [([0, 1, 1, 3, 0, 1, 3], [0, 1, 3, 3, 1, 1, 2], 5)]
-    got = answers(nb, probe_metrics, [(probe_accuracy, (accuracy_cases,)), (probe_prf, (full,)), (probe_prf, (zero,))])
+    got = answers(nb, [(probe_accuracy, (accuracy_cases,)), (probe_prf, (full,)), (probe_prf, (zero,))])
     with retests("test_accuracy"):
         judge_accuracy(accuracy_cases, next(got))
     for case, answer in zip(full, next(got)):
@@ -74,7 +63,7 @@ def test_hidden_cross_entropy(nb):
 def test_hidden_training_loop(nb):
     # 13 samples in batches of 5 (5 + 5 + 3) and a label-smoothed loss the function must not replace.
     args, eval_args = (21, 13, 5, 0.3), (22, 11, 3)
-    got = answers(nb, probe_loops, [(probe_train, (*args, "cpu", True, 0.1)), (probe_evaluate, (*eval_args, "cpu", True, 0.2))])
+    got = answers(nb, [(probe_train, (*args, "cpu", True, 0.1)), (probe_evaluate, (*eval_args, "cpu", True, 0.2))])
     trained, want = next(got), expected(probe_train, *args, "cpu", True, 0.1)
     with retests("test_train_one_epoch_loss"):
         judge_train_loss(args, trained, want, plain=functools.partial(expected, probe_train, *args, "cpu", True, 0.0))
