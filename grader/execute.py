@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import atexit
 import json
+import logging
 import math
 import re
 import shutil
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import nbformat
+import zmq
 from jupyter_client.blocking import BlockingKernelClient
 from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
@@ -33,12 +35,13 @@ from .errors import KernelError
 from .i18n import T
 from .forkserver import PROVISIONER_NAME
 from . import breaches, sandbox
-from .kernels import connection_file, new_kernel_manager, runtime_dir
+from .kernels import connection_file, new_kernel_manager, quick_to_connect, runtime_dir
 from .remote import KernelNotebook, MissingNotebook, Notebook
 from .results import CellError, ExerciseStatus
 
-__all__ = ["Execution", "running_notebook", "stop_started_ahead", "strip_ansi", "trim_source"]
+__all__ = ["Execution", "running_notebook", "stop_background_kernels", "strip_ansi", "trim_source"]
 
+log = logging.getLogger(__name__)
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 START_AHEAD_READY_S = 30.0  # a kernel started ahead that is not ready by then is replaced
 INTERRUPT_GRACE_S = 10.0  # how long an interrupted kernel has to come back (a loaded machine is slow)
@@ -232,27 +235,87 @@ def _start_kernel(config: GradeConfig) -> _Kernel:
     return kernel
 
 
-# The next notebook's kernel, started while the current one is checked (fork server only): by
-# the time that notebook comes, its kernel is ready. The start itself (a fork by the zygote, a
-# cgroup to join) runs in a thread of its own, off the current notebook's way. Process-wide,
-# like the fork server.
+# The next notebook's kernel, started while the current one runs (fork server only): by the
+# time that notebook comes, its kernel is ready. The start itself (a fork by the zygote, a
+# cgroup to join, the kernel's first request) runs in a thread of its own, off the current
+# notebook's way; so does the stop of a kernel whose notebook another follows (it waits ~30 ms
+# for the process to exit). Process-wide, like the fork server.
 _ahead: Future | None = None  # of a _Kernel, or None when it could not start
-_starter: ThreadPoolExecutor | None = None
+_stopping: Future | None = None  # the last stop handed to the thread
+_background: ThreadPoolExecutor | None = None
+FIRST_REQUEST_S = 2.0  # how long the thread waits for a kernel started ahead to answer its first request
+
+
+def _in_background(work: Any, *args: Any) -> Future:
+    global _background
+    if _background is None:
+        _background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kernels")
+        # Registered after the fork server's own exit handler (it exists by now), so run before it.
+        atexit.register(stop_background_kernels)
+    return _background.submit(work, *args)
 
 
 def _start_ahead(config: GradeConfig) -> None:
-    global _ahead, _starter
-    stop_started_ahead()
-    if _starter is None:
-        _starter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kernel-ahead")
-    _ahead = _starter.submit(_start_or_none, config)
+    global _ahead
+    _stop_ahead()
+    _ahead = _in_background(_start_or_none, config)
 
 
 def _start_or_none(config: GradeConfig) -> _Kernel | None:
     try:
-        return _start_kernel(config)
+        kernel = _start_kernel(config)
     except KernelError:
         return None  # the next notebook starts its own, and reports any failure as its own
+    _first_request(kernel)
+    return kernel
+
+
+def _first_request(kernel: _Kernel) -> bool:
+    """Ask a new kernel for its info once: a kernel's first request costs ~13 ms, later ones ~2.
+
+    Only a head start (whether it answered): whether the kernel answers is decided when its
+    notebook takes it.
+    """
+    client = BlockingKernelClient(connection_file=kernel.km.connection_file, context=quick_to_connect(zmq.Context()))
+    client.load_connection_file()
+    client.start_channels(iopub=False, stdin=False, hb=False, control=False)
+    try:
+        msg_id = client.kernel_info()
+        deadline = time.monotonic() + FIRST_REQUEST_S
+        while time.monotonic() < deadline:
+            try:
+                if client.get_shell_msg(timeout=0.1)["parent_header"].get("msg_id") == msg_id:
+                    return True
+            except Exception:  # noqa: BLE001 - queue.Empty, or a kernel gone: its notebook will see
+                if not run_sync(kernel.km.is_alive)():
+                    return False
+                # The notebook running meanwhile may have stopped it (same uid, same pid namespace).
+                run_sync(kernel.km.signal_kernel)(signal.SIGCONT)
+    finally:
+        client.stop_channels()
+        client.context.destroy(linger=0)  # a request the kernel never took must not hold the thread
+    return False
+
+
+def _stop_later(kernel: _Kernel) -> None:
+    """Stop ``kernel`` in the background thread, once the stop handed to it before has ended."""
+    global _stopping
+    _wait_for_stop()  # at most one stop in flight: kernels never pile up behind a slow one
+    _stopping = _in_background(_stop_quietly, kernel)
+
+
+def _stop_quietly(kernel: _Kernel) -> None:
+    try:
+        kernel.stop()
+    except Exception:  # noqa: BLE001 - nobody waits for this stop; its cage is released regardless
+        log.warning("a kernel did not stop cleanly", exc_info=True)
+
+
+def _wait_for_stop() -> None:
+    global _stopping
+    stopping, _stopping = _stopping, None
+    if stopping is not None:
+        stopping.result()
 
 
 def _take_ahead(config: GradeConfig) -> _Kernel | None:
@@ -270,8 +333,7 @@ def _take_ahead(config: GradeConfig) -> _Kernel | None:
     return kernel
 
 
-def stop_started_ahead() -> None:
-    """Stop the kernel started ahead for a next notebook, if there is one."""
+def _stop_ahead() -> None:
     global _ahead
     started, _ahead = _ahead, None
     kernel = started.result() if started is not None else None
@@ -279,7 +341,10 @@ def stop_started_ahead() -> None:
         kernel.stop()
 
 
-atexit.register(stop_started_ahead)
+def stop_background_kernels() -> None:
+    """Wait for the kernels being stopped, and stop the one started ahead for a next notebook."""
+    _wait_for_stop()
+    _stop_ahead()
 
 
 def _kernel_for(notebook: Any, config: GradeConfig) -> tuple[_Kernel, GradingClient]:
@@ -318,20 +383,21 @@ def running_notebook(notebook: Any, config: GradeConfig, *,
     """Run ``notebook``'s cells in a fresh kernel; yield the outcome and a handle for checks.
 
     The kernel lives until the ``with`` block ends, then is killed (a graceful shutdown of a
-    torch-loaded kernel costs seconds and buys nothing here). With ``another_follows`` (and the
-    fork server), the next notebook's kernel is started once this one's cells are done.
+    torch-loaded kernel costs seconds and buys nothing here). With ``another_follows``, it is
+    killed in the background, and (with the fork server) the next notebook's kernel is started
+    while this one runs: a forked kernel takes ~0.1 s to answer, more than most notebooks' checks.
     """
     kernel, client = _kernel_for(notebook, config)
     km = kernel.km
     probe_client: BlockingKernelClient | None = None
     backend: Notebook | None = None
     try:
+        if another_follows and config.kernel == "forkserver":
+            _start_ahead(config)
         probe_client = BlockingKernelClient(connection_file=km.connection_file)
         probe_client.load_connection_file()
         probe_client.start_channels(iopub=False, stdin=False, hb=False, control=False)
         execution = _run_cells(client, probe_client, config)
-        if another_follows and config.kernel == "forkserver":
-            _start_ahead(config)
         alive = run_sync(km.is_alive)()
         breaches.observe(execution, kernel.box, config.limits, exit_code=None if alive else _exit_code(km))
         if alive and not execution.kernel_wedged and execution.status is not ExerciseStatus.KERNEL_DIED:
@@ -351,4 +417,8 @@ def running_notebook(notebook: Any, config: GradeConfig, *,
             probe_client.stop_channels()
         if client.kc is not None:
             client.kc.stop_channels()
-        kernel.stop()
+        if another_follows:
+            _stop_later(kernel)
+        else:
+            kernel.stop()
+            _wait_for_stop()  # nothing of this notebook's run outlives it

@@ -80,7 +80,7 @@ def grade_exercise(exercise: Exercise, loaded: LoadedNotebook | None, config: Gr
     """Execute one exercise's notebook and run its checks against the live kernel.
 
     ``another_follows``: another notebook will be graded after this one, by this process (its
-    kernel can then be started while this one is checked).
+    kernel can then be started while this one runs, and this one's stopped while it runs).
     """
     if loaded is None or loaded.notebook is None:
         status = ExerciseStatus.MISSING if loaded is None else ExerciseStatus.INVALID

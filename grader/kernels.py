@@ -21,7 +21,7 @@ from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
 
 __all__ = ["GraderKernelSpecManager", "KERNEL_NAME", "ReadyKernelClient", "connection_file", "new_kernel_manager",
-           "runtime_dir"]
+           "quick_to_connect", "runtime_dir"]
 
 KERNEL_NAME = "grader-python"
 
@@ -52,6 +52,16 @@ class GraderKernelSpecManager(KernelSpecManager):
         )
 
 
+def quick_to_connect(context: zmq.Context) -> zmq.Context:
+    """``context``, its sockets retrying a refused connection every 10 ms.
+
+    A client connects before a new kernel has bound its sockets, and zmq retries only every
+    100 ms by default: that was most of a forked kernel's start.
+    """
+    context.setsockopt(zmq.RECONNECT_IVL, 10)
+    return context
+
+
 class ReadyKernelClient(AsyncKernelClient):
     """jupyter_client's client, minus fixed waits when a kernel starts.
 
@@ -62,11 +72,7 @@ class ReadyKernelClient(AsyncKernelClient):
     """
 
     def _context_default(self) -> Any:
-        context = super()._context_default()
-        # The client connects before a new kernel has bound its sockets, and zmq retries a
-        # refused connection only every 100 ms by default: that was most of a forked kernel's start.
-        context.setsockopt(zmq.RECONNECT_IVL, 10)
-        return context
+        return quick_to_connect(super()._context_default())
 
     async def _async_wait_for_ready(self, timeout: float | None = None) -> None:
         deadline = time.monotonic() + (timeout if timeout is not None else float("inf"))

@@ -17,7 +17,7 @@ from grader import runner
 from grader.course import Course, load_course
 from grader.errors import CourseError
 from grader.plugin import GradingContext
-from grader.remote import LocalNotebook
+from grader.remote import LocalNotebook, MissingNotebook
 from grader.results import CheckStatus
 
 _names = itertools.count()
@@ -271,3 +271,26 @@ def test_checks_run_with_this_process_torch_on_one_thread_and_its_count_is_put_b
         torch.set_num_threads(before)
     (threads,) = [c for c in result.checks if c.id.endswith("test_zz_threads")]
     assert threads.status is CheckStatus.PASSED, threads.message
+
+
+def test_a_failing_check_is_judged_without_pytest_formatting_its_traceback(tmp_path, monkeypatch) -> None:
+    import _pytest.nodes
+    import _pytest.python
+
+    formatted: list[str] = []
+
+    def recording(real):
+        def format_failure(node, *args, **kwargs):
+            formatted.append(node.nodeid)
+            return real(node, *args, **kwargs)
+        return format_failure
+
+    course = make_course(tmp_path / "course")
+    for owner, name in ((_pytest.python.Function, "repr_failure"), (_pytest.nodes.Node, "_repr_failure_py")):
+        monkeypatch.setattr(owner, name, recording(getattr(owner, name)))
+    wrong = grade(course, 7, tmp_path)
+    assert wrong["ex::test_answer"] == ("failed", "expected 1, got 7", 1.0)  # the plugin's own words
+    missing = runner.run_checks(course, course.exercise("ex"), MissingNotebook("missing"),
+                                GradingContext(exercise_id="ex", data_root=tmp_path, work_dir=tmp_path), hidden=False)
+    assert {r.status for r in missing} == {CheckStatus.NOT_RUN}  # raised in a fixture's set-up too
+    assert formatted == []

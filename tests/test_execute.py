@@ -104,7 +104,7 @@ def starts(monkeypatch):
     real = execute._start_kernel
     monkeypatch.setattr(execute, "_start_kernel", counting)
     yield started
-    execute.stop_started_ahead()
+    execute.stop_background_kernels()
 
 
 def test_the_next_notebooks_kernel_is_started_ahead_and_shares_nothing(make_config, starts) -> None:
@@ -142,6 +142,37 @@ def test_a_kernel_started_ahead_survives_what_the_previous_notebook_did_to_it(ma
 
 def _y(ns):
     return ns["y"]
+
+
+def test_a_kernel_started_ahead_is_asked_its_first_request_even_when_stopped_meanwhile(make_config) -> None:
+    import signal
+
+    from grader import execute
+
+    kernel = execute._start_kernel(make_config())
+    try:
+        kernel.km.provisioner.process.send_signal(signal.SIGSTOP)  # what the notebook beside it may do
+        assert execute._first_request(kernel)  # resumed, and answered
+    finally:
+        kernel.stop()
+
+
+def test_a_kernel_another_notebook_follows_is_stopped_in_the_background(make_config, starts) -> None:
+    from jupyter_core.utils import run_sync
+
+    from grader import execute
+
+    config = make_config()
+    with execute.running_notebook(of_cells("x = 1"), config, another_follows=True):
+        pass
+    first, stopping = starts[0], execute._stopping
+    assert stopping is not None  # handed to the background thread, not waited for
+    with execute.running_notebook(of_cells("y = 2"), config) as (execution, backend):
+        assert backend.run(_y) == 2
+    # Nothing follows the second: it is stopped at once, and every stop handed over is waited for.
+    assert stopping.done() and execute._stopping is None
+    assert not run_sync(first.km.is_alive)() and not first.runtime.exists()
+    assert not run_sync(starts[1].km.is_alive)() and not starts[1].runtime.exists()
 
 
 def test_a_folder_starts_kernels_ahead_only_while_notebooks_remain(course, make_config, starts,

@@ -102,3 +102,24 @@ def test_manual_seed_draws_what_torch_manual_seed_draws_and_seeds_cuda_only_when
     assert asked == ([] if not torch.cuda.is_initialized() else [8])  # CPU alone until CUDA has started
     manual_seed(9, cuda=True)
     assert asked[-1] == 9
+
+
+COUNTING = '''
+calls = 0
+
+
+def counted(ns):
+    global calls
+    calls += 1
+    return calls
+'''
+
+
+def test_a_probe_defined_again_starts_from_a_fresh_scope_and_its_own_source() -> None:
+    # Compiled once, run in a new scope each time: what one call left behind is gone for the next.
+    assert [probe.define(COUNTING, "counted")({}) for _ in range(3)] == [1, 1, 1]
+    assert probe.define(COUNTING, "counted") is not probe.define(COUNTING, "counted")
+    # Another source under the same name (a check file edited) is compiled afresh.
+    edited = COUNTING.replace("calls += 1", "calls += 10")
+    assert probe.define(edited, "counted")({}) == 10
+    assert probe.define(COUNTING, "counted")({}) == 1

@@ -99,10 +99,18 @@ def test_probes_answer_over_the_probe_server_or_the_execute_path(make_config, br
         assert not execution.cell_errors
         assert backend.run(_value) == [1, 2.5, "x"]
         assert (backend._channel is None) is broken
-        assert backend.run(_value) == [1, 2.5, "x"]
+        assert backend.run(_item, 2) == "x"  # a second probe: asked the same way
+
+
+def _item(ns, index):
+    return ns["value"][index]
 
 
 def _box(ns):
+    return ns["box"]
+
+
+def _box_now(ns):
     return ns["box"]
 
 
@@ -133,7 +141,7 @@ def test_the_probe_server_answers_only_requests_signed_once_with_the_kernels_key
         channel.send_multipart(frames)
         channel.send_multipart(frames)
         assert backend._reply(signed["header"]["msg_id"], 10, backend._from_channel)["content"]["status"] == "ok"
-        assert backend.run(_box) == ["signed"]
+        assert backend.run(_box_now) == ["signed"]  # another probe: _box's answer is kept for this notebook
 
 
 def test_a_forked_kernel_binds_its_probe_socket_as_it_starts(make_config) -> None:
@@ -164,4 +172,38 @@ def test_a_probe_that_runs_out_of_time_leaves_the_kernel_usable(make_config) -> 
         assert backend.run(_value) == 7
         with pytest.raises(ProbeTimeout):
             backend.run(_spin, timeout=1)
-        assert backend.run(_value) == 7  # interrupted, answered, and still there for the next check
+        assert backend.run(_value_plus, 1) == 8  # interrupted, answered, and still there for the next check
+
+
+def _value_plus(ns, more):
+    return ns["value"] + more
+
+
+def _called(ns, label):
+    ns["calls"].append(label)
+    return [len(ns["calls"]), ns["torch"].zeros(2)]
+
+
+def _raises_once_called(ns):
+    ns["calls"].append("raised")
+    raise ValueError(len(ns["calls"]))
+
+
+def test_a_notebook_is_asked_each_probe_once_and_each_check_gets_its_own_copy(make_config) -> None:
+    from grader.errors import StudentError
+    from grader.execute import running_notebook
+
+    with running_notebook(of_cells("import torch\ncalls = []"), make_config()) as (_, backend):
+        first, again = backend.run(_called, "a"), backend.run(_called, "a")
+        assert first[0] == again[0] == 1  # the student's code ran once
+        again[1].add_(1)
+        assert backend.run(_called, "a")[1].tolist() == [0.0, 0.0]  # decoded afresh for every call
+        assert backend.run(_called, "b")[0] == 2  # other arguments: asked
+        for _ in range(2):  # what the student's code raised is kept too
+            with pytest.raises(StudentError, match="3"):
+                backend.run(_raises_once_called)
+        backend.answers.max_chars = backend.answers.chars  # no room left: answers are asked each time
+        assert [backend.run(_called, "c")[0] for _ in range(2)] == [4, 5]
+    # Kept for its notebook only: the next one is asked (its list starts longer).
+    with running_notebook(of_cells("import torch\ncalls = ['x', 'y']"), make_config()) as (_, backend):
+        assert backend.run(_called, "a")[0] == 3

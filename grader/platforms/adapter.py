@@ -90,10 +90,10 @@ def grade_collected(collected: Collected, *, course: Course, data_root: Path, wo
 
 def finish_kernels() -> None:
     """Stop every kernel and zygote this process started: results are written only after."""
-    from ..execute import stop_started_ahead
+    from ..execute import stop_background_kernels
     from ..forkserver.client import fork_server
 
-    stop_started_ahead()
+    stop_background_kernels()
     fork_server().close()
 
 

@@ -30,7 +30,7 @@ from . import seccomp
 
 __all__ = ["POOL", "become", "close", "end", "lease_uid", "problem"]
 
-POOL = 64  # kernels alive at once under one machine's graders (two per grading process)
+POOL = 64  # kernels alive at once under one machine's graders (per grading process: running, started ahead, stopping)
 _SHARED_TMP = ("/tmp", "/var/tmp", "/dev/shm")
 _PROBE = 'for p do [ -r "$p" ] && { [ ! -d "$p" ] || [ -x "$p" ]; } || printf "%s\\n" "$p"; done'
 

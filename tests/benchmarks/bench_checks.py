@@ -10,7 +10,8 @@ collected meanwhile; timed and printed apart). The first submission is a worker'
 first kernels forked, reference values computed); the rest are its steady state. Per exercise, separately for both: the
 notebook's cells, the checks inside the check functions (the sum of their ``duration_s``) and
 outside them (pytest's session, collection, module imports, fixtures), the whole grading wall
-against the cells, and the five slowest checks of the steady state.
+against the cells, and the five slowest checks of the steady state; per submission, its wall,
+alone and against its notebooks' cells.
 """
 
 from __future__ import annotations
@@ -74,6 +75,9 @@ def main(argv: list[str] | None = None) -> int:
                         for check in exercise.checks:
                             slowest[exercise.exercise_id][check.id.split("::", 1)[1]].append(check.duration_s)
                 rows["(submission)"][f"{phase} wall"].append(took)
+                cells = sum(e.cell_s for e in result.exercises)
+                if cells:
+                    rows["(submission)"][f"{phase} wall/cells"].append(took / cells)
                 first = False
         median = lambda values: statistics.median(values) if values else float("nan")  # noqa: E731
         print(f"{len(entries)} submissions x {args.copies}; a worker's start (zygote, checks collected) {start_up:.2f} s; "
@@ -89,7 +93,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{exercise:16} " + " ".join(f"{c:>13}" for c in cols) + f" {ratio[0]:5.2f} | {ratio[1]:5.2f}")
         total = rows["(submission)"]
         print(f"a submission's wall: first {median(total['first wall']):.2f} s, steady {median(total['steady wall']):.2f} s "
-              f"(first / steady {median(total['first wall']) / median(total['steady wall']):.2f}; target <= 2)")
+              f"(first / steady {median(total['first wall']) / median(total['steady wall']):.2f}; target <= 2); "
+              f"against its cells: first {median(total['first wall/cells']):.2f}x, "
+              f"steady {median(total['steady wall/cells']):.2f}x (target <= 1.3)")
         for exercise, checks in sorted(slowest.items()):
             top = sorted(((median(v), name) for name, v in checks.items()), reverse=True)[:5]
             print(f"  {exercise} slowest: " + ", ".join(f"{name} {s * 1000:.0f} ms" for s, name in top))
