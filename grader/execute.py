@@ -271,9 +271,8 @@ def _start_or_none(config: GradeConfig) -> _Kernel | None:
 
 
 def _first_request(kernel: _Kernel) -> bool:
-    """Ask a new kernel for its info once: a kernel's first request costs ~13 ms, later ones ~2.
-
-    Only a head start (whether it answered): whether the kernel answers is decided when its
+    """Ask a new kernel for its info once (whether it answered): a kernel's first request costs
+    ~13 ms, later ones ~2. Only a head start: whether the kernel serves is decided when its
     notebook takes it.
     """
     client = BlockingKernelClient(connection_file=kernel.km.connection_file, context=quick_to_connect(zmq.Context()))
