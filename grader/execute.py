@@ -39,7 +39,7 @@ from .kernels import connection_file, new_kernel_manager, quick_to_connect, runt
 from .remote import KernelNotebook, MissingNotebook, Notebook
 from .results import CellError, ExerciseStatus
 
-__all__ = ["Execution", "running_notebook", "stop_background_kernels", "strip_ansi", "trim_source"]
+__all__ = ["Execution", "finish_kernels", "running_notebook", "stop_background_kernels", "strip_ansi", "trim_source"]
 
 log = logging.getLogger(__name__)
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -344,6 +344,15 @@ def stop_background_kernels() -> None:
     """Wait for the kernels being stopped, and stop the one started ahead for a next notebook."""
     _wait_for_stop()
     _stop_ahead()
+
+
+def finish_kernels() -> None:
+    """Stop every kernel and zygote this process started: for a process that goes on without
+    them, or that leaves without its exit handlers (a pool or Dask worker, a platform's run)."""
+    from .forkserver.client import fork_server
+
+    stop_background_kernels()
+    fork_server().close()
 
 
 def _kernel_for(notebook: Any, config: GradeConfig) -> tuple[_Kernel, GradingClient]:

@@ -70,11 +70,21 @@ def _worker(conn: Connection, config: GradeConfig, unit: str) -> None:
     os.dup2(log, 2)
     os.close(log)
     grade = load_unit(unit)
+    from .execute import finish_kernels
     from .grade import grade_submission
     from .warmup import warm_worker
 
     if grade is grade_submission:  # not for the tests' stand-in units, which start no kernels
         warm_worker(config)
+    try:
+        _serve(conn, config, grade)
+    finally:
+        # A worker process leaves without the exit handlers (multiprocessing): the kernel started
+        # ahead for a submission that never came, and the last one's stop, are seen to here.
+        finish_kernels()
+
+
+def _serve(conn: Connection, config: GradeConfig, grade: Any) -> None:
     while True:
         try:
             task = conn.recv()

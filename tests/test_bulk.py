@@ -44,6 +44,17 @@ def fake_grade(path: Path, config, *, submission_id: str | None = None,
                                                                  [check])], grader_version="fake")
 
 
+def start_a_kernel_ahead(path: Path, config, *, submission_id: str | None = None,
+                        more_follow: bool = False) -> SubmissionResult:
+    """:func:`fake_grade`, after starting a real kernel ahead, as a worker's last submission leaves
+    one for a next that never comes; where that kernel's folder is goes beside the submission."""
+    from grader import execute
+
+    execute._start_ahead(config)
+    (Path(path) / "runtime.txt").write_text(str(execute._ahead.result().runtime))
+    return fake_grade(path, config, submission_id=submission_id)
+
+
 def make_class(root: Path, count: int, extra: dict[str, str] | None = None) -> Path:
     for n in range(count):
         (root / f"s{n:03d}").mkdir(parents=True)
@@ -75,7 +86,7 @@ def comparable(gradebook: Path) -> list[tuple]:
 
 
 def options(out: Path, **kw) -> BulkOptions:
-    return BulkOptions(out_dir=out, workers=kw.pop("workers", 2), unit=FAKE, **kw)
+    return BulkOptions(out_dir=out, workers=kw.pop("workers", 2), unit=kw.pop("unit", FAKE), **kw)
 
 
 def test_every_student_graded_once_and_rerun_skips_all(tmp_path: Path, make_config) -> None:
@@ -110,6 +121,17 @@ def test_broken_submissions_do_not_stop_the_run(tmp_path: Path, make_config) -> 
     full = sum(e.points for e in config.course.exercises)
     assert rows["crasher"][4] == full > 0  # out of the course's points, not out of nothing
     assert all(rows[f"s{n:03d}"][2] == "graded" for n in range(4))
+
+
+@pytest.mark.slow
+def test_a_worker_leaves_no_kernel_behind(tmp_path: Path, make_config) -> None:
+    # A worker process ends without the exit handlers (multiprocessing): it stops its kernels itself.
+    source = make_class(tmp_path / "in", 1)
+    summary = grade_class(source, make_config(work_dir=tmp_path / "work"),
+                          options(tmp_path / "out", workers=1, unit="tests.test_bulk:start_a_kernel_ahead", reports=False))
+    assert summary.graded == 1
+    runtime = Path((source / "s000" / "runtime.txt").read_text())
+    assert runtime.name.startswith("k-") and not runtime.exists()
 
 
 def test_unreadable_entries_are_recorded_without_a_worker(tmp_path: Path, make_config) -> None:

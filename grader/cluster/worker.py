@@ -95,9 +95,9 @@ class GraderPlugin(WorkerPlugin):
                            protected=(self.root,))
 
     def teardown(self, worker: Any) -> None:
-        from ..forkserver.client import fork_server
+        from ..execute import finish_kernels
 
-        fork_server().close()
+        finish_kernels()
         shutil.rmtree(self.root, ignore_errors=True)
 
 

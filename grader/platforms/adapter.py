@@ -27,7 +27,7 @@ from ..results import SubmissionResult
 from ..submission.manifest import MANIFEST_NAME, course_hash, verify_folder
 from ..submission.manifest import problems as manifest_problems
 
-__all__ = ["Collected", "collect", "finish_kernels", "grade_collected", "write_atomically"]
+__all__ = ["Collected", "collect", "grade_collected", "write_atomically"]
 
 
 @dataclass
@@ -86,15 +86,6 @@ def grade_collected(collected: Collected, *, course: Course, data_root: Path, wo
     result = grade_submission(collected.folder, config, submission_id=student_id)
     result.problems[:0] = collected.problems
     return result
-
-
-def finish_kernels() -> None:
-    """Stop every kernel and zygote this process started: results are written only after."""
-    from ..execute import stop_background_kernels
-    from ..forkserver.client import fork_server
-
-    stop_background_kernels()
-    fork_server().close()
 
 
 def write_atomically(path: Path, document: dict[str, Any]) -> None:

@@ -22,11 +22,12 @@ from typing import Any
 
 from .. import __version__
 from ..course import Course
+from ..execute import finish_kernels
 from ..exports import gradescope_results
 from ..gradebook import Row
 from ..grades.final import final_grade
 from ..grades.late import LatePolicy, aware
-from .adapter import collect, finish_kernels, grade_collected, versions, write_atomically
+from .adapter import collect, grade_collected, versions, write_atomically
 
 __all__ = ["ROOT", "autograde", "metadata"]
 

@@ -19,8 +19,9 @@ from typing import Any
 
 from .. import __version__
 from ..course import Course
+from ..execute import finish_kernels
 from ..results import ExerciseStatus
-from .adapter import collect, finish_kernels, grade_collected, versions, write_atomically
+from .adapter import collect, grade_collected, versions, write_atomically
 
 __all__ = ["LIMIT_BYTES", "ROOT", "autograde"]
 
