@@ -111,9 +111,20 @@ def _check_names(files: tuple[Path, ...]) -> set[str]:
     """The check functions (``test_*``) the files define, read without importing them."""
     names: set[str] = set()
     for path in files:
-        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+        tree = _parse(path.read_text(encoding="utf-8"), str(path))
         names |= {n.name for n in tree.body if isinstance(n, ast.FunctionDef) and n.name.startswith("test_")}
     return names
+
+
+def _parse(source: str, filename: str) -> ast.Module:
+    # CPython before 3.11.8 (gh-106905) may raise "AST constructor recursion depth mismatch" when
+    # another thread builds an AST meanwhile (its counter is the interpreter's): parse again.
+    for _ in range(2):
+        try:
+            return ast.parse(source, filename)
+        except SystemError:
+            continue
+    return ast.parse(source, filename)
 
 
 def _twins(table: Any, public: tuple[Path, ...], hidden: tuple[Path, ...], where: str) -> dict[str, tuple[str, ...]]:
