@@ -35,7 +35,7 @@ from .errors import KernelError
 from .i18n import T
 from .forkserver import PROVISIONER_NAME
 from . import breaches, sandbox
-from .kernels import connection_file, new_kernel_manager, quick_to_connect, runtime_dir
+from .kernels import Connected, connection_file, new_kernel_manager, quick_to_connect, runtime_dir
 from .remote import KernelNotebook, MissingNotebook, Notebook
 from .results import CellError, ExerciseStatus
 
@@ -43,7 +43,6 @@ __all__ = ["Execution", "finish_kernels", "running_notebook", "stop_background_k
 
 log = logging.getLogger(__name__)
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
-START_AHEAD_READY_S = 30.0  # a kernel started ahead that is not ready by then is replaced
 INTERRUPT_GRACE_S = 10.0  # how long an interrupted kernel has to come back (a loaded machine is slow)
 TRUNCATED = T("[출력이 너무 길어 {limit} 바이트 이후는 잘렸습니다]", "[output truncated after {limit} bytes]")
 
@@ -76,7 +75,8 @@ class Execution:
 
 
 class GradingClient(NotebookClient):
-    """nbclient with a cap on the output it keeps for one notebook."""
+    """nbclient with a cap on the output it keeps for one notebook, on sockets connected ahead
+    where there are (grader.kernels.Connected)."""
 
     output_limit = Integer(1_000_000).tag(config=True)
 
@@ -84,6 +84,13 @@ class GradingClient(NotebookClient):
         super().__init__(*args, **kwargs)
         self.output_used = 0
         self.truncated = False
+
+    def connect(self, connected: Connected | None) -> None:
+        """nbclient's ``start_new_kernel_client``, its client made on ``connected``'s sockets if given."""
+        self.kc = self.km.client(connected=connected)
+        self.kc.start_channels()
+        run_sync(self.kc.wait_for_ready)(timeout=self.startup_timeout)
+        self.kc.allow_stdin = False
 
     def output(self, outs: list, msg: dict, display_id: str | None, cell_index: int) -> Any:
         size = len(json.dumps(msg.get("content", {}), default=str))
@@ -196,12 +203,15 @@ class _Kernel:
     runtime: Path
     scratch: Path
     km: Any  # jupyter_client AsyncKernelManager (None until the cage is ready)
+    connected: Connected | None = None  # its sockets, when connected ahead (_connect_ahead)
 
     def stop(self) -> None:
         try:
             if self.km is not None and self.km.has_kernel:
                 run_sync(self.km.shutdown_kernel)(now=True)
         finally:
+            if self.connected is not None:
+                self.connected.close()
             if self.km is not None:
                 run_sync(self.km.cleanup_resources)()
             sandbox.release(self.box)
@@ -237,13 +247,15 @@ def _start_kernel(config: GradeConfig) -> _Kernel:
 
 # The next notebook's kernel, started while the current one runs (fork server only): by the
 # time that notebook comes, its kernel is ready. The start itself (a fork by the zygote, a
-# cgroup to join, the kernel's first request) runs in a thread of its own, off the current
-# notebook's way; so does the stop of a kernel whose notebook another follows (it waits ~30 ms
-# for the process to exit). Process-wide, like the fork server.
+# cgroup to join, the kernel's first request, the notebook's sockets connected) runs in a thread
+# of its own, off the current notebook's way; so does the stop of a kernel whose notebook
+# another follows (it waits ~30 ms for the process to exit). Process-wide, like the fork server.
 _ahead: Future | None = None  # of a _Kernel, or None when it could not start
 _stopping: Future | None = None  # the last stop handed to the thread
 _background: ThreadPoolExecutor | None = None
 FIRST_REQUEST_S = 2.0  # how long the thread waits for a kernel started ahead to answer its first request
+IOPUB_PROOF_S = 0.2  # how long a kernel_info's status may take on IOPub before it is asked again
+HEARTBEAT_S = 2.0  # how long a kernel started ahead has to echo when its notebook takes it
 
 
 def _in_background(work: Any, *args: Any) -> Future:
@@ -266,34 +278,58 @@ def _start_or_none(config: GradeConfig) -> _Kernel | None:
         kernel = _start_kernel(config)
     except KernelError:
         return None  # the next notebook starts its own, and reports any failure as its own
-    _first_request(kernel)
+    kernel.connected = _connect_ahead(kernel)
+    if kernel.connected is None:  # it did not answer: the next notebook starts its own
+        kernel.stop()
+        return None
     return kernel
 
 
-def _first_request(kernel: _Kernel) -> bool:
-    """Ask a new kernel for its info once (whether it answered): a kernel's first request costs
-    ~13 ms, later ones ~2. Only a head start: whether the kernel serves is decided when its
-    notebook takes it.
+def _connect_ahead(kernel: _Kernel) -> Connected | None:
+    """The notebook's shell and IOPub sockets to a new kernel, proven live; None if it did not answer.
+
+    jupyter_client's readiness wait (a kernel_info reply, one IOPub message to show the
+    subscription holds), done here beforehand: ~10 ms a notebook (a kernel's first request alone
+    ~13 ms, later ones ~2). When the notebook takes the kernel, a heartbeat shows it is still there.
     """
-    client = BlockingKernelClient(connection_file=kernel.km.connection_file, context=quick_to_connect(zmq.Context()))
+    context = quick_to_connect(zmq.Context())
+    client = BlockingKernelClient(connection_file=kernel.km.connection_file, context=context)
     client.load_connection_file()
-    client.start_channels(iopub=False, stdin=False, hb=False, control=False)
-    try:
-        msg_id = client.kernel_info()
-        deadline = time.monotonic() + FIRST_REQUEST_S
-        while time.monotonic() < deadline:
-            try:
-                if client.get_shell_msg(timeout=0.1)["parent_header"].get("msg_id") == msg_id:
-                    return True
-            except Exception:  # noqa: BLE001 - queue.Empty, or a kernel gone: its notebook will see
-                if not run_sync(kernel.km.is_alive)():
-                    return False
-                # The notebook running meanwhile may have stopped it (same uid, same pid namespace).
-                run_sync(kernel.km.signal_kernel)(signal.SIGCONT)
-    finally:
-        client.stop_channels()
-        client.context.destroy(linger=0)  # a request the kernel never took must not hold the thread
-    return False
+    client.start_channels(shell=True, iopub=True, stdin=False, hb=False, control=False)
+    heartbeat = client.connect_hb()
+    for socket in (client.shell_channel.socket, client.iopub_channel.socket, heartbeat):
+        socket.linger = 0
+    deadline = time.monotonic() + FIRST_REQUEST_S
+    while time.monotonic() < deadline:
+        reply = _reply(client, client.kernel_info(), deadline, kernel)
+        if reply is None:
+            break
+        try:
+            client.get_iopub_msg(timeout=IOPUB_PROOF_S)
+        except Exception:  # noqa: BLE001 - queue.Empty: not subscribed yet, ask again
+            continue
+        while client.iopub_channel.msg_ready():
+            client.get_iopub_msg(timeout=0)
+        return Connected(context, {"shell": client.shell_channel.socket, "iopub": client.iopub_channel.socket},
+                         heartbeat, reply)
+    context.destroy(linger=0)  # a request the kernel never took must not hold the thread
+    return None
+
+
+def _reply(client: BlockingKernelClient, msg_id: str, deadline: float, kernel: _Kernel) -> dict[str, Any] | None:
+    """The kernel's reply to request ``msg_id``; None if none came before ``deadline``."""
+    while time.monotonic() < deadline:
+        try:
+            reply = client.get_shell_msg(timeout=0.1)
+        except Exception:  # noqa: BLE001 - queue.Empty, or a kernel gone: its notebook will see
+            if not run_sync(kernel.km.is_alive)():
+                return None
+            # The notebook running meanwhile may have stopped it (same uid, same pid namespace).
+            run_sync(kernel.km.signal_kernel)(signal.SIGCONT)
+            continue
+        if reply["parent_header"].get("msg_id") == msg_id:
+            return reply
+    return None
 
 
 def _stop_later(kernel: _Kernel) -> None:
@@ -368,13 +404,15 @@ def _kernel_for(notebook: Any, config: GradeConfig) -> tuple[_Kernel, GradingCli
             allow_errors=True,
             interrupt_on_timeout=False,
             record_timing=False,
-            startup_timeout=START_AHEAD_READY_S if started_ahead else 120,
+            startup_timeout=120,
             output_limit=config.limits.output_bytes,
         )
         try:
-            if started_ahead:  # the previous notebook ran beside it: its code is gone now, but may have stopped it
+            if started_ahead:  # the previous notebook ran beside it, and may have stopped or killed it
                 run_sync(kernel.km.signal_kernel)(signal.SIGCONT)
-            client.start_new_kernel_client()
+                if not kernel.connected.beats(HEARTBEAT_S):
+                    raise KernelError("the kernel started ahead no longer answers")
+            client.connect(kernel.connected)
             return kernel, client
         except Exception as exc:  # noqa: BLE001 - any start failure is the grader's problem
             if client.kc is not None:
@@ -383,6 +421,16 @@ def _kernel_for(notebook: Any, config: GradeConfig) -> tuple[_Kernel, GradingCli
             if not started_ahead:
                 raise KernelError(f"the kernel could not start: {type(exc).__name__}: {exc}") from exc
             kernel = None  # the one started ahead did not come up: start one now
+
+
+def _probe_client(kernel: _Kernel) -> BlockingKernelClient:
+    """The checks' own client (shell only), in the kernel's context where it was connected ahead."""
+    context = kernel.connected.context if kernel.connected is not None else None
+    client = BlockingKernelClient(connection_file=kernel.km.connection_file,
+                                  **({"context": context} if context is not None else {}))
+    client.load_connection_file()
+    client.start_channels(iopub=False, stdin=False, hb=False, control=False)
+    return client
 
 
 @contextmanager
@@ -402,9 +450,7 @@ def running_notebook(notebook: Any, config: GradeConfig, *,
     try:
         if another_follows and config.kernel == "forkserver":
             _start_ahead(config)
-        probe_client = BlockingKernelClient(connection_file=km.connection_file)
-        probe_client.load_connection_file()
-        probe_client.start_channels(iopub=False, stdin=False, hb=False, control=False)
+        probe_client = _probe_client(kernel)
         execution = _run_cells(client, probe_client, config)
         alive = run_sync(km.is_alive)()
         breaches.observe(execution, kernel.box, config.limits, exit_code=None if alive else _exit_code(km))

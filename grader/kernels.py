@@ -11,17 +11,20 @@ import sys
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from queue import Empty
 from typing import Any
 
 import zmq
+import zmq.asyncio
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
+from traitlets import Any as AnyTrait
 
-__all__ = ["GraderKernelSpecManager", "KERNEL_NAME", "ReadyKernelClient", "connection_file", "new_kernel_manager",
-           "quick_to_connect", "runtime_dir"]
+__all__ = ["Connected", "GraderKernelSpecManager", "KERNEL_NAME", "ReadyKernelClient", "connection_file",
+           "new_kernel_manager", "quick_to_connect", "runtime_dir"]
 
 KERNEL_NAME = "grader-python"
 
@@ -62,19 +65,79 @@ def quick_to_connect(context: zmq.Context) -> zmq.Context:
     return context
 
 
+@dataclass
+class Connected:
+    """A kernel's shell and IOPub sockets, connected and proven live (a kernel_info reply on one,
+    its status on the other) before its notebook takes the kernel, in the thread that started it;
+    and a heartbeat socket, to show when the notebook takes it that the kernel is still there.
+
+    Sockets are created in that thread and used in the notebook's after the hand-over (a
+    ``Future``'s result: the memory barrier zmq asks for when a socket changes threads); every
+    socket of the notebook's run lives in ``context``, which goes with the kernel.
+    """
+
+    context: zmq.Context
+    sockets: dict[str, zmq.Socket]  # "shell", "iopub": taken once, by the notebook's client
+    heartbeat: zmq.Socket  # REQ, to the kernel's echo
+    kernel_info: dict[str, Any]  # the reply that proved it
+
+    def take(self, channel: str) -> zmq.Socket | None:
+        return self.sockets.pop(channel, None)
+
+    def beats(self, timeout: float) -> bool:
+        """Whether the kernel echoes a heartbeat within ``timeout`` s: a process alive and running.
+
+        ~0.1 ms (ipykernel echoes in a thread of its own, off the GIL), against ~4 ms for a
+        kernel_info round trip. Its main thread was proven to answer when connected, and no code
+        has run in it since; what the notebook beside it may have done meanwhile (killed or
+        stopped it) leaves no echo.
+        """
+        if not self.heartbeat.poll(0, zmq.POLLOUT):
+            return False  # the last ping was never answered
+        self.heartbeat.send(b"ping")
+        if not self.heartbeat.poll(int(timeout * 1000)):
+            return False
+        self.heartbeat.recv()
+        return True
+
+    def close(self) -> None:
+        self.context.destroy(linger=0)
+
+
 class ReadyKernelClient(AsyncKernelClient):
     """jupyter_client's client, minus fixed waits when a kernel starts.
 
     The stock ``wait_for_ready`` ends by reading IOPub until it has been quiet for 0.2 s; the
     messages it drops are the status of the readiness request, which nbclient ignores anyway
     (it matches every message to its cell by parent id). Here: a kernel_info reply, one IOPub
-    message to prove the subscription is live, then whatever is already queued.
+    message to prove the subscription is live, then whatever is already queued. On sockets
+    :class:`Connected` ahead, that proof is made already: nothing waits.
+
+    Only shell and IOPub are opened: nbclient reads nothing else (stdin is refused to the
+    notebook, liveness is the manager's), and the heartbeat channel costs a thread a notebook.
     """
 
+    connected = AnyTrait(None)  # a Connected, or None
+
     def _context_default(self) -> Any:
+        if self.connected is not None:  # its sockets and ours in one context, which goes with the kernel
+            return zmq.asyncio.Context.shadow(self.connected.context.underlying)
         return quick_to_connect(super()._context_default())
 
+    def _create_connected_socket(self, channel: str, identity: bytes | None = None) -> Any:
+        socket = self.connected.take(channel) if self.connected is not None else None
+        if socket is not None:
+            return zmq.asyncio.Socket.from_socket(socket)
+        return super()._create_connected_socket(channel, identity=identity)
+
+    def start_channels(self, shell: bool = True, iopub: bool = True, stdin: bool = False, hb: bool = False,
+                       control: bool = False) -> None:
+        super().start_channels(shell=shell, iopub=iopub, stdin=stdin, hb=hb, control=control)
+
     async def _async_wait_for_ready(self, timeout: float | None = None) -> None:
+        if self.connected is not None:
+            self._handle_kernel_info_reply(self.connected.kernel_info)
+            return
         deadline = time.monotonic() + (timeout if timeout is not None else float("inf"))
         while True:
             self.kernel_info()

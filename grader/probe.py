@@ -9,6 +9,9 @@ observation to validate, never as a verdict.
 
 from __future__ import annotations
 
+import base64
+import importlib.util
+import marshal
 import random
 import sys
 import traceback
@@ -18,7 +21,7 @@ from typing import Any, Callable, Iterator
 from . import wire
 
 __all__ = ["LAST", "MISSING_NAME", "NameMissing", "Namespace", "REPLY", "REQUEST", "SERVING", "bind_ahead", "call",
-           "define", "ipc_endpoint", "manual_seed", "run_source", "seeded_rngs", "serve"]
+           "define", "ipc_endpoint", "manual_seed", "pack_code", "run_source", "seed_all", "seeded_rngs", "serve"]
 
 LAST = ""
 # On the probe server's socket (serve): that it serves; a probe and its answer.
@@ -71,21 +74,39 @@ def _rng_state() -> tuple[Any, ...]:
     )
 
 
+def seed_all(seed: int = PROBE_SEED) -> None:
+    """random, numpy and torch (CPU, and CUDA once started) seeded, where loaded: nothing imported."""
+    random.seed(seed)
+    numpy, torch = sys.modules.get("numpy"), sys.modules.get("torch")
+    if numpy is not None:
+        numpy.random.seed(seed)
+    if torch is not None:
+        torch.random.default_generator.manual_seed(seed)
+        if _cuda(torch) is not None:
+            torch.cuda.manual_seed_all(seed)
+
+
+# Whether seeded_rngs puts the generators back after its block. A probe server's kernel (serve)
+# runs nothing but probes until it is killed, each from fresh seeds: nothing reads what one left,
+# and putting numpy's state back cost ~0.1 ms a call (get_state and set_state copy it whole).
+_PUT_BACK = True
+
+
 @contextmanager
 def seeded_rngs(seed: int = PROBE_SEED) -> Iterator[None]:
-    """random, numpy and torch (CPU, and CUDA once started) seeded for the block, then restored.
+    """random, numpy and torch (CPU, and CUDA once started) seeded for the block, then restored
+    (but in a probe server's kernel, see ``_PUT_BACK``).
 
-    Used for each probe here and for each check on the trusted side (grader.plugin).
+    Used for each probe here, around the checks of a notebook and each reference value on the
+    trusted side (grader.runner, grader.reference).
     """
+    if not _PUT_BACK:
+        seed_all(seed)
+        yield
+        return
     state = _rng_state()
     try:
-        random.seed(seed)
-        if state[1] is not None:
-            sys.modules["numpy"].random.seed(seed)
-        if state[2] is not None:
-            sys.modules["torch"].random.default_generator.manual_seed(seed)
-        if state[3] is not None:
-            sys.modules["torch"].cuda.manual_seed_all(seed)
+        seed_all(seed)
         yield
     finally:
         random.setstate(state[0])
@@ -136,8 +157,33 @@ def call(probe: Callable[..., Any], user_ns: dict[str, Any], args_json: str) -> 
 # A probe's source -> its compiled code: compiling cost ~0.3 ms a probe, as much as the round
 # trip, and a notebook's checks send a few dozen distinct sources seventy times. Only the code is
 # kept: each call still runs it in a fresh scope, so nothing a probe leaves there carries over.
+# The probe server is sent the code compiled already (pack_code), once per grading process: a
+# kernel starts with none of it, and compiling a notebook's sources cost ~10 ms a submission.
 _COMPILED: dict[str, Any] = {}
 MAX_COMPILED = 256
+
+
+def _compile(source: str) -> Any:
+    return compile(source, "<grader probe>", "exec")
+
+
+def pack_code(source: str) -> str:
+    """``source`` compiled, marshalled for a kernel of this interpreter (base64, after its bytecode
+    magic: a kernel of another Python compiles the source itself)."""
+    return base64.b64encode(importlib.util.MAGIC_NUMBER + marshal.dumps(_compile(source))).decode("ascii")
+
+
+def _unpack_code(packed: str) -> Any:
+    raw = base64.b64decode(packed)
+    magic = importlib.util.MAGIC_NUMBER
+    return marshal.loads(raw[len(magic):]) if raw[:len(magic)] == magic else None
+
+
+def _remember(source: str, code: Any) -> Any:
+    if len(_COMPILED) >= MAX_COMPILED:
+        _COMPILED.clear()
+    _COMPILED[source] = code
+    return code
 
 
 def define(source: str, name: str) -> Callable[..., Any]:
@@ -149,9 +195,7 @@ def define(source: str, name: str) -> Callable[..., Any]:
             scope[alias] = sys.modules[module]
     code = _COMPILED.get(source)
     if code is None:
-        if len(_COMPILED) >= MAX_COMPILED:
-            _COMPILED.clear()
-        code = _COMPILED[source] = compile(source, "<grader probe>", "exec")
+        code = _remember(source, _compile(source))
     exec(code, scope)  # noqa: S102 - source from the trusted side
     return scope[name]
 
@@ -175,6 +219,8 @@ def serve(endpoint: str) -> None:
     """
     import signal
 
+    global _PUT_BACK
+    _PUT_BACK = False  # this kernel now runs probes only, each from fresh seeds, until it is killed
     session = sys.modules["IPython"].get_ipython().kernel.session
     socket = _BOUND.pop(endpoint, None) or _bind(endpoint)
     session.send(socket, SERVING, {})
@@ -190,9 +236,14 @@ def serve(endpoint: str) -> None:
         except Exception:  # noqa: BLE001 - not from the grader (or garbled): not answered
             continue
         content = request.get("content") or {}
+        source = str(content.get("source"))
         try:
             signal.signal(signal.SIGINT, signal.default_int_handler)
-            run_source(str(content.get("source")), str(content.get("name")), str(content.get("args")))
+            if source not in _COMPILED and isinstance(content.get("code"), str):
+                code = _unpack_code(content["code"])
+                if code is not None:
+                    _remember(source, code)
+            run_source(source, str(content.get("name")), str(content.get("args")))
             reply = {"status": "ok", "answer": LAST}
         except KeyboardInterrupt:  # the grader's interrupt on timeout: it waits for this reply
             reply = {"status": "error", "ename": "KeyboardInterrupt", "evalue": ""}

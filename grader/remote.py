@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import contextvars
+import functools
 import inspect
 import os
 import socket
@@ -172,6 +173,12 @@ def _read_definition(obj: Any) -> str:
     return "\n".join(source.splitlines()[node.lineno - 1:])
 
 
+@functools.lru_cache(maxsize=probe_runtime.MAX_COMPILED)
+def _packed(source: str) -> str:
+    """A probe's source compiled for the kernel, once per grading process (grader.probe.pack_code)."""
+    return probe_runtime.pack_code(source)
+
+
 def probe_source(probe: Probe) -> tuple[str, str]:
     """The source and name to send: the helpers the probe declared (each after its own, once), then
     the probe itself."""
@@ -222,7 +229,8 @@ class KernelNotebook:
             self._served = True
             self._channel = self._serve(timeout)
         if self._channel is not None:
-            message = self.client.session.msg(probe_runtime.REQUEST, {"source": source, "name": name, "args": args_json})
+            content = {"source": source, "name": name, "args": args_json, "code": _packed(source)}
+            message = self.client.session.msg(probe_runtime.REQUEST, content)
             self.client.session.send(self._channel, message)
             content = self._reply(message["header"]["msg_id"], timeout, self._from_channel)["content"]
             if content.get("status") != "ok":

@@ -1,7 +1,8 @@
 """The safe wire format between a kernel and the trusted grader: data only, never code.
 
-A value crosses as JSON. Containers and arrays are tagged objects; arrays travel as ``.npy``
-bytes read back with ``allow_pickle=False`` and only for plain numeric and boolean dtypes.
+A value crosses as JSON. Containers and arrays are tagged objects; an array travels as its raw
+little-endian bytes with its dtype's name and its shape, rebuilt here only for plain numeric and
+boolean dtypes (no pickle, no ``.npy`` header to parse: the bytes are numbers whatever they hold).
 Anything else (an object that lies about ``__eq__``, a module, a model) arrives as an
 :class:`Opaque` that equals nothing. ``decode`` trusts nothing in its input: types are
 rebuilt on this side from bytes, sizes and depth are bounded, and no pickle is ever read.
@@ -13,7 +14,6 @@ trusted side sends in.
 from __future__ import annotations
 
 import base64
-import io
 import json
 import math
 from typing import Any
@@ -27,6 +27,12 @@ __all__ = ["MAX_DEPTH", "MAX_PAYLOAD", "Opaque", "decode", "encode"]
 MAX_PAYLOAD = 64 * 1024 * 1024  # characters of JSON, per answer
 MAX_DEPTH = 48
 _ARRAY_KINDS = set("biufc")  # bool, int, uint, float, complex: no objects, no structs, no strings
+# The dtypes an array may have, by name ("float32", "bool", ...): numpy's own numeric and boolean ones.
+_DTYPES = {np.dtype(code).name: np.dtype(code).newbyteorder("<")
+           for code in "?" + np.typecodes["AllInteger"] + np.typecodes["AllFloat"]}
+_PLAIN = frozenset((type(None), bool, int, str))  # values that are JSON as they are (a float may not be finite)
+_LEAVES = frozenset((type(None), bool, int, float, str))  # JSON values that decode to themselves
+MAX_DIMS = 64  # numpy's own limit
 
 
 class Opaque:
@@ -53,10 +59,11 @@ class Opaque:
 
 # ----------------------------------------------------------------------------- encoding
 
-def _npy(array: np.ndarray) -> str:
-    buffer = io.BytesIO()
-    np.save(buffer, np.asarray(array, order="C"), allow_pickle=False)
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
+def _array(array: np.ndarray) -> dict[str, Any]:
+    """``dtype``, ``shape`` and ``data`` (the raw little-endian bytes, base64) of a numeric array."""
+    array = np.asarray(array, dtype=array.dtype.newbyteorder("<"), order="C")
+    return {"dtype": array.dtype.name, "shape": list(array.shape),
+            "data": base64.b64encode(array.tobytes()).decode("ascii")}
 
 
 def _type_name(value: object) -> str:
@@ -85,7 +92,11 @@ def _encode(value: Any, depth: int) -> Any:
             return value
         return {"t": "float", "v": repr(value)}
     if kind in (list, tuple):
-        items = [_encode(v, depth + 1) for v in value]
+        types = set(map(type, value))
+        if types <= _PLAIN or (types == {float} and all(map(math.isfinite, value))):
+            items = list(value)  # labels, indices, losses, names: as they are, in one pass
+        else:
+            items = [_encode(v, depth + 1) for v in value]
         return items if kind is list else {"t": "tuple", "v": items}
     if kind is dict:
         return {"t": "dict", "v": [[_encode(k, depth + 1), _encode(v, depth + 1)] for k, v in value.items()]}
@@ -94,9 +105,9 @@ def _encode(value: Any, depth: int) -> Any:
     if isinstance(value, np.ndarray) and kind is np.ndarray:
         if value.dtype.kind not in _ARRAY_KINDS:
             return {"t": "opaque", "type": f"numpy.ndarray[{value.dtype}]", "repr": ""}
-        return {"t": "ndarray", "npy": _npy(value)}
+        return {"t": "ndarray", **_array(value)}
     if isinstance(value, np.generic) and value.dtype.kind in _ARRAY_KINDS:
-        return {"t": "npscalar", "npy": _npy(np.asarray(value))}
+        return {"t": "npscalar", **_array(np.asarray(value))}
     encoded = _encode_torch(value) or _encode_image(value)
     if encoded is not None:
         return encoded
@@ -117,10 +128,10 @@ def _encode_torch(value: Any) -> dict[str, Any] | None:
         plain = plain.to(torch.float32)
     return {
         "t": "tensor",
-        "dtype": dtype,
+        "tensor_dtype": dtype,  # bfloat16 travels as float32 ("dtype", its data's)
         "requires_grad": bool(value.requires_grad),
         "device": str(value.device),
-        "npy": _npy(plain.numpy()),
+        **_array(plain.numpy()),
     }
 
 
@@ -130,7 +141,7 @@ def _encode_image(value: Any) -> dict[str, Any] | None:
         return None
     if value.mode not in ("RGB", "L", "RGBA"):
         return {"t": "opaque", "type": f"PIL.Image.Image[{value.mode}]", "repr": ""}
-    return {"t": "image", "mode": str(value.mode), "npy": _npy(np.asarray(value))}
+    return {"t": "image", "mode": str(value.mode), **_array(np.asarray(value))}
 
 
 def _module(name: str) -> Any:
@@ -147,25 +158,36 @@ def encode(value: Any) -> str:
 
 # ----------------------------------------------------------------------------- decoding
 
-def _load_npy(text: Any) -> np.ndarray:
+def _load_array(node: dict) -> np.ndarray:
+    """The array ``node`` describes, rebuilt from its bytes: a dtype of ours, a shape that fits them."""
+    dtype = _DTYPES.get(node.get("dtype"))  # type: ignore[arg-type]
+    if dtype is None:
+        raise WireError(f"array of dtype {str(node.get('dtype'))[:40]!r} is not allowed")
+    shape = node.get("shape")
+    if (type(shape) is not list or len(shape) > MAX_DIMS
+            or not all(type(n) is int and n >= 0 for n in shape)):
+        raise WireError("array shape is not a list of sizes")
+    text = node.get("data")
     if not isinstance(text, str):
         raise WireError("array payload is not text")
     try:
         raw = base64.b64decode(text.encode("ascii"), validate=True)
-        array = np.load(io.BytesIO(raw), allow_pickle=False)
-    except (ValueError, OSError, EOFError, UnicodeEncodeError) as exc:
-        raise WireError(f"array payload is not a plain .npy array: {exc}") from None
-    if not isinstance(array, np.ndarray) or array.dtype.kind not in _ARRAY_KINDS:
-        raise WireError(f"array of dtype {getattr(array, 'dtype', '?')} is not allowed")
-    return array
+    except (ValueError, UnicodeEncodeError):
+        raise WireError("array payload is not base64") from None
+    if len(raw) != math.prod(shape) * dtype.itemsize:
+        raise WireError(f"array payload of {len(raw)} bytes does not fit its shape {shape[:8]} and dtype")
+    # From a bytearray: writable, as a check may expect, without a second copy.
+    return np.frombuffer(bytearray(raw), dtype=dtype).reshape(shape).astype(dtype.newbyteorder("="), copy=False)
 
 
 def _decode(node: Any, depth: int) -> Any:
     if depth > MAX_DEPTH:
         raise WireError("value nested too deeply")
-    if node is None or type(node) in (bool, int, float, str):
+    if type(node) in _LEAVES:
         return node
     if type(node) is list:
+        if _LEAVES.issuperset(map(type, node)):  # fresh from json.loads: nothing to rebuild
+            return node
         return [_decode(v, depth + 1) for v in node]
     if type(node) is not dict:
         raise WireError(f"unexpected JSON value of type {type(node).__name__}")
@@ -194,9 +216,9 @@ def _decode(node: Any, depth: int) -> Any:
         except ValueError:
             raise WireError("malformed bytes") from None
     if tag == "ndarray":
-        return _load_npy(node.get("npy"))
+        return _load_array(node)
     if tag == "npscalar":
-        array = _load_npy(node.get("npy"))
+        array = _load_array(node)
         if array.shape != ():
             raise WireError("numpy scalar with a shape")
         return array[()]
@@ -218,9 +240,8 @@ def _list(value: Any) -> list:
 def _tensor(node: dict) -> Any:
     import torch
 
-    array = _load_npy(node.get("npy"))
-    tensor = torch.from_numpy(array.copy())
-    dtype_name = str(node.get("dtype", ""))
+    tensor = torch.from_numpy(_load_array(node))
+    dtype_name = str(node.get("tensor_dtype", ""))
     if dtype_name == "torch.bfloat16":
         tensor = tensor.to(torch.bfloat16)
     elif dtype_name != str(tensor.dtype):
@@ -233,7 +254,7 @@ def _tensor(node: dict) -> Any:
 def _image(node: dict) -> Any:
     from PIL import Image
 
-    array = _load_npy(node.get("npy"))
+    array = _load_array(node)
     if array.dtype != np.uint8 or array.ndim not in (2, 3):
         raise WireError("image data is not a uint8 (H, W) or (H, W, C) array")
     try:

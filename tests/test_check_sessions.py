@@ -294,3 +294,57 @@ def test_a_failing_check_is_judged_without_pytest_formatting_its_traceback(tmp_p
                                 GradingContext(exercise_id="ex", data_root=tmp_path, work_dir=tmp_path), hidden=False)
     assert {r.status for r in missing} == {CheckStatus.NOT_RUN}  # raised in a fixture's set-up too
     assert formatted == []
+
+
+SEEDED = '''
+import random
+
+import numpy as np
+import pytest
+import torch
+from grader.checks import T, check, fail
+
+DRAWN = []
+
+
+def draws():
+    return (random.random(), float(np.random.rand()), float(torch.rand(1)))
+
+
+@pytest.fixture(scope="module")
+def at_the_modules_first_check():
+    return draws()
+
+
+@check(points=1, title=T("하나", "one"))
+def test_one(at_the_modules_first_check):
+    DRAWN.append(at_the_modules_first_check)
+    DRAWN.append(draws())
+    random.random(), np.random.rand(3), torch.rand(5)  # more draws, which the next check must not see
+
+
+@check(points=1, title=T("둘", "two"))
+def test_two():
+    DRAWN.append(draws())
+'''
+
+
+def test_each_check_starts_from_the_same_seeds_and_the_callers_generators_are_put_back(tmp_path) -> None:
+    import random
+
+    import numpy as np
+    import torch
+
+    course = make_course(tmp_path / "course")
+    check = next((tmp_path / "course" / "checks").glob("test_sessions_*.py"))
+    check.write_text(SEEDED, encoding="utf-8")
+    random.seed(11), np.random.seed(11), torch.manual_seed(11)
+    expected_after = (random.random(), float(np.random.rand()), float(torch.rand(1)))
+    random.seed(11), np.random.seed(11), torch.manual_seed(11)
+    grade(course, 1, tmp_path)
+    assert (random.random(), float(np.random.rand()), float(torch.rand(1))) == expected_after  # as if nothing ran
+    (module,) = [m for m in list(sys.modules.values()) if getattr(m, "__file__", None) == str(check)]
+    drawn = module.DRAWN
+    random.seed(0), np.random.seed(0), torch.manual_seed(0)
+    from_seed_0 = (random.random(), float(np.random.rand()), float(torch.rand(1)))
+    assert drawn == [from_seed_0] * 3  # the module's fixture, then each check once it is set up: from seed 0

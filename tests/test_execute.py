@@ -116,6 +116,7 @@ def test_the_next_notebooks_kernel_is_started_ahead_and_shares_nothing(make_conf
         assert first.run(_secret) == "first student"
     with execute.running_notebook(of_cells("x = 1"), config) as (execution, second):
         assert len(starts) == 2  # no new start: the kernel started ahead serves this notebook
+        assert starts[1].connected is not None and not starts[1].connected.sockets  # on the sockets connected ahead
         secret = second.run(_secret)
     # Another process (its pid seen from here: in a pid namespace of its own, each kernel is pid 1).
     assert execution.status is ExerciseStatus.GRADED and secret is None
@@ -144,7 +145,7 @@ def _y(ns):
     return ns["y"]
 
 
-def test_a_kernel_started_ahead_is_asked_its_first_request_even_when_stopped_meanwhile(make_config) -> None:
+def test_a_kernel_started_ahead_is_connected_even_when_stopped_meanwhile(make_config) -> None:
     import signal
 
     from grader import execute
@@ -152,7 +153,41 @@ def test_a_kernel_started_ahead_is_asked_its_first_request_even_when_stopped_mea
     kernel = execute._start_kernel(make_config())
     try:
         kernel.km.provisioner.process.send_signal(signal.SIGSTOP)  # what the notebook beside it may do
-        assert execute._first_request(kernel)  # resumed, and answered
+        kernel.connected = execute._connect_ahead(kernel)  # resumed, and answered
+        assert kernel.connected is not None and set(kernel.connected.sockets) == {"shell", "iopub"}
+    finally:
+        kernel.stop()
+    assert kernel.connected.context.closed  # its sockets go with the kernel
+
+
+def test_a_kernel_connected_ahead_beats_only_while_it_runs(make_config) -> None:
+    import signal
+
+    from grader import execute
+
+    kernel = execute._start_kernel(make_config())
+    try:
+        kernel.connected = execute._connect_ahead(kernel)
+        assert kernel.connected.beats(execute.HEARTBEAT_S)
+        kernel.km.provisioner.process.send_signal(signal.SIGSTOP)  # stopped after its last proof
+        assert not kernel.connected.beats(0.3)  # so its notebook does not take it
+    finally:
+        kernel.km.provisioner.process.send_signal(signal.SIGCONT)
+        kernel.stop()
+
+
+def test_a_kernel_gone_before_it_answered_is_not_connected_ahead(make_config) -> None:
+    import signal
+    import time
+
+    from grader import execute
+
+    kernel = execute._start_kernel(make_config())
+    kernel.km.provisioner.process.send_signal(signal.SIGKILL)  # what the notebook beside it may do
+    try:
+        started = time.monotonic()
+        assert execute._connect_ahead(kernel) is None
+        assert time.monotonic() - started < execute.FIRST_REQUEST_S  # seen gone, not waited for
     finally:
         kernel.stop()
 

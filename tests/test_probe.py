@@ -123,3 +123,17 @@ def test_a_probe_defined_again_starts_from_a_fresh_scope_and_its_own_source() ->
     edited = COUNTING.replace("calls += 1", "calls += 10")
     assert probe.define(edited, "counted")({}) == 10
     assert probe.define(COUNTING, "counted")({}) == 1
+
+
+def test_packed_code_runs_in_a_kernel_of_this_python_only(monkeypatch) -> None:
+    import importlib.util
+
+    code = probe._unpack_code(probe.pack_code(COUNTING))
+    scope: dict = {}
+    exec(code, scope)
+    assert scope["counted"]({}) == 1
+    # A kernel of another Python (another bytecode magic) reads none of it: it compiles the source.
+    monkeypatch.setattr(importlib.util, "MAGIC_NUMBER", b"\x00\x00\r\n")
+    packed_elsewhere = probe.pack_code(COUNTING)
+    monkeypatch.undo()
+    assert probe._unpack_code(packed_elsewhere) is None

@@ -22,7 +22,8 @@ class Payload:
 
 buffer = io.BytesIO()
 np.save(buffer, np.array([Payload()], dtype=object), allow_pickle=True)
-forged = {{"kind": "value", "value": {{"t": "{tag}", "dtype": "torch.float32", "npy": base64.b64encode(buffer.getvalue()).decode()}}}}
+forged = {{"kind": "value", "value": {{"t": "{tag}", "tensor_dtype": "torch.float32", "dtype": "object", "shape": [1],
+                                     "data": base64.b64encode(buffer.getvalue()).decode()}}}}
 
 def forged_call(probe, user_ns, args_json):
     grader.probe.LAST = json.dumps(forged)
@@ -207,3 +208,48 @@ def test_a_notebook_is_asked_each_probe_once_and_each_check_gets_its_own_copy(ma
     # Kept for its notebook only: the next one is asked (its list starts longer).
     with running_notebook(of_cells("import torch\ncalls = ['x', 'y']"), make_config()) as (_, backend):
         assert backend.run(_called, "a")[0] == 3
+
+
+def _which(ns):
+    return "compiled from its source"
+
+
+def test_the_probe_server_runs_the_code_sent_compiled_and_compiles_what_it_cannot_read(make_config,
+                                                                                      monkeypatch) -> None:
+    from grader import remote
+    from grader.execute import running_notebook
+    from grader.remote import probe_source
+
+    # Code that says where it came from, packed under the probe's own source.
+    sent = remote.probe_runtime.pack_code(probe_source(_which)[0].replace("compiled from its source", "sent compiled"))
+    monkeypatch.setattr(remote, "_packed", lambda source: sent)
+    with running_notebook(of_cells("x = 1"), make_config()) as (_, backend):
+        assert backend.run(_which) == "sent compiled"
+    monkeypatch.setattr(remote, "_packed", lambda source: "AAAA" + sent[4:])  # another Python's bytecode magic
+    with running_notebook(of_cells("x = 1"), make_config()) as (_, backend):
+        assert backend.run(_which) == "compiled from its source"
+
+
+def _draws(ns, label):
+    import random
+
+    import numpy as np
+    import torch
+
+    return [label, random.random(), float(np.random.rand()), float(torch.rand(1))]
+
+
+def test_every_probe_draws_from_seed_0_in_a_probe_servers_kernel(make_config) -> None:
+    import random
+
+    import numpy as np
+    import torch
+
+    from grader.execute import running_notebook
+
+    cells = "import random, numpy as np, torch\nrandom.seed(5); np.random.seed(5); torch.manual_seed(5)"
+    with running_notebook(of_cells(cells), make_config()) as (_, backend):
+        first, second = backend.run(_draws, "a"), backend.run(_draws, "b")  # other arguments: asked twice
+    random.seed(0), np.random.seed(0), torch.manual_seed(0)
+    expected = [random.random(), float(np.random.rand()), float(torch.rand(1))]
+    assert first == ["a", *expected] and second == ["b", *expected]

@@ -51,6 +51,29 @@ def test_tensor_keeps_dtype_shape_values_and_grad_flag() -> None:
     torch.testing.assert_close(back, tensor.detach())
 
 
+def test_a_transposed_tensor_arrives_with_its_values() -> None:
+    tensor = torch.arange(6, dtype=torch.int64).reshape(2, 3).t()  # not contiguous
+    back = wire.decode(wire.encode(tensor))
+    assert back.shape == (3, 2) and torch.equal(back, tensor)
+
+
+@pytest.mark.parametrize("dtype", ["bool", "int8", "uint16", "int64", "float16", "float32", "float64", "complex64",
+                                   "complex128"])
+def test_arrays_keep_dtype_shape_and_values(dtype: str) -> None:
+    array = (np.arange(24) % 5).astype(dtype).reshape(2, 3, 4)[:, ::2]  # not contiguous
+    back = wire.decode(wire.encode(array))
+    assert back.dtype == array.dtype and back.shape == array.shape and np.array_equal(back, array)
+    back[...] = 0  # writable, as a check may expect
+
+
+@pytest.mark.parametrize("array", [np.arange(3, dtype=">i4"), np.array(2.5), np.zeros((0, 3), np.float32)],
+                         ids=["big-endian", "zero-dimensional", "empty"])
+def test_unusual_arrays_arrive_in_this_machines_byte_order(array: np.ndarray) -> None:
+    back = wire.decode(wire.encode(array))
+    assert back.shape == array.shape and np.array_equal(back, array)
+    assert back.dtype == array.dtype.newbyteorder("=")
+
+
 def test_bfloat16_tensor() -> None:
     back = wire.decode(wire.encode(torch.ones(3, dtype=torch.bfloat16)))
     assert back.dtype == torch.bfloat16
@@ -109,13 +132,17 @@ def _npy_with_pickle() -> str:
     return base64.b64encode(buffer.getvalue()).decode()
 
 
+def _pickle() -> bytes:
+    return pickle.dumps(_Payload())
+
+
 @pytest.mark.parametrize("payload", [
-    json.dumps({"t": "ndarray", "npy": _npy_with_pickle()}),
-    json.dumps({"t": "tensor", "dtype": "torch.float32", "npy": _npy_with_pickle()}),
-    json.dumps({"t": "ndarray", "npy": base64.b64encode(pickle.dumps(_Payload())).decode()}),
-    base64.b64encode(pickle.dumps(_Payload())).decode(),
-    pickle.dumps(_Payload()).decode("latin1"),
-], ids=["object-npy", "object-npy-as-tensor", "raw-pickle-as-npy", "base64-pickle", "raw-pickle-text"])
+    json.dumps({"t": "ndarray", "dtype": "object", "shape": [1], "data": _npy_with_pickle()}),
+    json.dumps({"t": "tensor", "tensor_dtype": "torch.float32", "npy": _npy_with_pickle()}),
+    json.dumps({"t": "ndarray", "dtype": "uint8", "shape": [1], "data": base64.b64encode(_pickle()).decode()}),
+    base64.b64encode(_pickle()).decode(),
+    _pickle().decode("latin1"),
+], ids=["object-dtype", "npy-as-tensor", "pickle-as-data", "base64-pickle", "raw-pickle-text"])
 def test_pickle_payloads_are_refused_and_never_run(payload: str, tmp_path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     with pytest.raises(WireError):
@@ -123,14 +150,37 @@ def test_pickle_payloads_are_refused_and_never_run(payload: str, tmp_path, monke
     assert not (tmp_path / "PWNED").exists()
 
 
+def test_a_pickle_sent_as_an_arrays_bytes_is_only_numbers(tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    raw = _pickle()
+    payload = json.dumps({"t": "ndarray", "dtype": "uint8", "shape": [len(raw)], "data": base64.b64encode(raw).decode()})
+    back = wire.decode(payload)
+    assert back.dtype == np.uint8 and back.tobytes() == raw
+    assert not (tmp_path / "PWNED").exists()
+
+
+def _float32_pair() -> dict:
+    return json.loads(wire.encode(np.zeros(2, np.float32)))
+
+
 @pytest.mark.parametrize("payload", [
-    json.dumps({"t": "tensor", "dtype": "torch.int64", "npy": json.loads(wire.encode(np.zeros(2, np.float32)))["npy"]}),
-    json.dumps({"t": "image", "mode": "RGB", "npy": json.loads(wire.encode(np.zeros((2, 2), np.float32)))["npy"]}),
+    json.dumps({**_float32_pair(), "t": "tensor", "tensor_dtype": "torch.int64"}),
+    json.dumps({**json.loads(wire.encode(np.zeros((2, 2), np.float32))), "t": "image", "mode": "RGB"}),
+    json.dumps({**_float32_pair(), "shape": [3]}),
+    json.dumps({**_float32_pair(), "shape": [-1]}),
+    json.dumps({**_float32_pair(), "shape": [2.0]}),
+    json.dumps({**_float32_pair(), "shape": [1] * 65}),
+    json.dumps({**_float32_pair(), "dtype": "<U1"}),
+    json.dumps({**_float32_pair(), "dtype": "V8"}),
+    json.dumps({**_float32_pair(), "data": "not base64!"}),
+    json.dumps({**_float32_pair(), "data": None}),
     json.dumps({"t": "no-such-tag"}),
     json.dumps({"t": "dict", "v": [[[1, 2], 3]]}),
     "[" * 100000 + "]" * 100000,
     "not json",
-], ids=["dtype-mismatch", "image-not-uint8", "unknown-tag", "unhashable-key", "deep-nesting", "not-json"])
+], ids=["dtype-mismatch", "image-not-uint8", "shape-does-not-fit", "negative-size", "float-size", "too-many-dims",
+        "string-dtype", "void-dtype", "not-base64", "no-data", "unknown-tag", "unhashable-key", "deep-nesting",
+        "not-json"])
 def test_malformed_answers_are_refused(payload: str) -> None:
     with pytest.raises(WireError):
         wire.decode(payload)

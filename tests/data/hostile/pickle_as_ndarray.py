@@ -1,7 +1,7 @@
 # base: stub
 # status: graded
 # score: 0
-# The answer is forged as an "ndarray" whose bytes are a pickle that would create a file.
+# The answer is forged as a well-formed uint8 "ndarray" whose bytes are a pickle that would create a file.
 import base64, json, pickle
 import grader.probe as _probe
 
@@ -9,9 +9,10 @@ class Boom:
     def __reduce__(self):
         return (open, ("@@MARKER@@", "w"))
 
-_payload = base64.b64encode(pickle.dumps(Boom())).decode()
+_raw = pickle.dumps(Boom())
+_forged = {"t": "ndarray", "dtype": "uint8", "shape": [len(_raw)], "data": base64.b64encode(_raw).decode()}
 
 def run_source(source, name, args_json):
-    _probe.LAST = json.dumps({"t": "dict", "v": [["kind", "value"], ["value", {"t": "ndarray", "npy": _payload}]]})
+    _probe.LAST = json.dumps({"t": "dict", "v": [["kind", "value"], ["value", _forged]]})
 
 _probe.run_source = run_source
