@@ -425,9 +425,8 @@ def _kernel_for(notebook: Any, config: GradeConfig) -> tuple[_Kernel, GradingCli
 
 def _probe_client(kernel: _Kernel) -> BlockingKernelClient:
     """The checks' own client (shell only), in the kernel's context where it was connected ahead."""
-    context = kernel.connected.context if kernel.connected is not None else None
-    client = BlockingKernelClient(connection_file=kernel.km.connection_file,
-                                  **({"context": context} if context is not None else {}))
+    shared = {"context": kernel.connected.context} if kernel.connected is not None else {}
+    client = BlockingKernelClient(connection_file=kernel.km.connection_file, **shared)
     client.load_connection_file()
     client.start_channels(iopub=False, stdin=False, hb=False, control=False)
     return client

@@ -96,6 +96,9 @@ def test_a_worker_killed_part_way_costs_one_retry(tmp_path: Path, fake_config, m
             started = sorted(marks.iterdir(), key=lambda p: int(p.name.split(".")[2]))
             if len(started) >= 5:
                 student, pid, _ = started[4].name.split(".")
+                # Half-way through its 0.6 s: the result that worker finished just before has been
+                # fetched by now (killed at once, it may still be there, lost, and computed again).
+                time.sleep(0.3)
                 killed.append(student)
                 os.kill(int(pid), signal.SIGKILL)
                 return

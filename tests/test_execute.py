@@ -108,6 +108,8 @@ def starts(monkeypatch):
 
 
 def test_the_next_notebooks_kernel_is_started_ahead_and_shares_nothing(make_config, starts) -> None:
+    import threading
+
     from grader import execute
 
     config = make_config()
@@ -117,6 +119,7 @@ def test_the_next_notebooks_kernel_is_started_ahead_and_shares_nothing(make_conf
     with execute.running_notebook(of_cells("x = 1"), config) as (execution, second):
         assert len(starts) == 2  # no new start: the kernel started ahead serves this notebook
         assert starts[1].connected is not None and not starts[1].connected.sockets  # on the sockets connected ahead
+        assert not [t for t in threading.enumerate() if type(t).__name__ == "HBChannel"]  # no heartbeat thread
         secret = second.run(_secret)
     # Another process (its pid seen from here: in a pid namespace of its own, each kernel is pid 1).
     assert execution.status is ExerciseStatus.GRADED and secret is None
