@@ -160,7 +160,8 @@ def encode(value: Any) -> str:
 
 def _load_array(node: dict) -> np.ndarray:
     """The array ``node`` describes, rebuilt from its bytes: a dtype of ours, a shape that fits them."""
-    dtype = _DTYPES.get(node.get("dtype"))  # type: ignore[arg-type]
+    name = node.get("dtype")
+    dtype = _DTYPES.get(name) if type(name) is str else None
     if dtype is None:
         raise WireError(f"array of dtype {str(node.get('dtype'))[:40]!r} is not allowed")
     shape = node.get("shape")

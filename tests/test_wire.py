@@ -172,6 +172,7 @@ def _float32_pair() -> dict:
     json.dumps({**_float32_pair(), "shape": [1] * 65}),
     json.dumps({**_float32_pair(), "dtype": "<U1"}),
     json.dumps({**_float32_pair(), "dtype": "V8"}),
+    json.dumps({**_float32_pair(), "dtype": ["float32"]}),
     json.dumps({**_float32_pair(), "data": "not base64!"}),
     json.dumps({**_float32_pair(), "data": None}),
     json.dumps({"t": "no-such-tag"}),
@@ -179,8 +180,8 @@ def _float32_pair() -> dict:
     "[" * 100000 + "]" * 100000,
     "not json",
 ], ids=["dtype-mismatch", "image-not-uint8", "shape-does-not-fit", "negative-size", "float-size", "too-many-dims",
-        "string-dtype", "void-dtype", "not-base64", "no-data", "unknown-tag", "unhashable-key", "deep-nesting",
-        "not-json"])
+        "string-dtype", "void-dtype", "dtype-not-a-name", "not-base64", "no-data", "unknown-tag", "unhashable-key",
+        "deep-nesting", "not-json"])
 def test_malformed_answers_are_refused(payload: str) -> None:
     with pytest.raises(WireError):
         wire.decode(payload)
