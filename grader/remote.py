@@ -13,10 +13,10 @@ import ast
 import contextvars
 import functools
 import inspect
-import os
 import socket
 import textwrap
 import time
+import weakref
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator, Protocol
 
@@ -149,25 +149,8 @@ class MissingNotebook:
 PROBE_HELPERS = "__probe_helpers__"  # set by grader.checks.probe_uses
 
 
-# (file, its mtime, qualified name) -> source: reading and parsing a probe's source for every call
-# cost more than sending it. Keyed by the file's version: an edited check file is imported again
-# (grader.runner), and its probes must be sent as they now read.
-_DEFINITIONS: dict[tuple[str, int, str], str] = {}
-
-
 def _definition(obj: Any) -> str:
     """The source of a function or class, without its decorators (they are trusted-side only)."""
-    filename = inspect.getsourcefile(obj) or ""
-    try:
-        key = (filename, os.stat(filename).st_mtime_ns, obj.__qualname__)
-    except OSError:  # no file to key on: read it every time
-        return _read_definition(obj)
-    if key not in _DEFINITIONS:
-        _DEFINITIONS[key] = _read_definition(obj)
-    return _DEFINITIONS[key]
-
-
-def _read_definition(obj: Any) -> str:
     source = textwrap.dedent(inspect.getsource(obj))
     node = ast.parse(source).body[0]
     return "\n".join(source.splitlines()[node.lineno - 1:])
@@ -179,9 +162,22 @@ def _packed(source: str) -> str:
     return probe_runtime.pack_code(source)
 
 
+# A probe -> the source and name sent for it: reading and parsing its file for every call cost more
+# than sending it. Keyed by the function itself: an edited check file is imported afresh
+# (grader.runner), so its probes are new functions, sent as they now read.
+_SOURCES: weakref.WeakKeyDictionary[Any, tuple[str, str]] = weakref.WeakKeyDictionary()
+
+
 def probe_source(probe: Probe) -> tuple[str, str]:
     """The source and name to send: the helpers the probe declared (each after its own, once), then
     the probe itself."""
+    sent = _SOURCES.get(probe)
+    if sent is None:
+        sent = _SOURCES[probe] = _gathered_source(probe)
+    return sent
+
+
+def _gathered_source(probe: Probe) -> tuple[str, str]:
     helpers: list[Any] = []
 
     def gather(of: Any) -> None:

@@ -109,6 +109,15 @@ def test_an_edited_check_file_takes_effect_at_the_next_notebook(tmp_path) -> Non
     assert session_count(course) == 1  # the old session was closed, not kept beside the new one
 
 
+def test_an_edited_probe_is_sent_as_it_now_reads(tmp_path) -> None:
+    course = make_course(tmp_path / "course", expected=1)
+    assert grade(course, 1, tmp_path)["ex::test_answer"][0] == "passed"
+    check = next((tmp_path / "course" / "checks").glob("test_sessions_*.py"))
+    check.write_text(check.read_text(encoding="utf-8").replace('return ns["answer"]', 'return ns["answer"] + 1'),
+                     encoding="utf-8")
+    assert grade(course, 0, tmp_path)["ex::test_answer"][0] == "passed"  # 0 + 1: the probe's new source ran
+
+
 def test_an_edited_helper_module_beside_the_checks_takes_effect(tmp_path, monkeypatch) -> None:
     monkeypatch.setattr(sys, "dont_write_bytecode", False)  # its bytecode cached, as on most machines
     course = make_course(tmp_path / "course", expected=1)
