@@ -247,13 +247,13 @@ def _start_kernel(config: GradeConfig) -> _Kernel:
 
 # The next notebook's kernel, started while the current one runs (fork server only): by the
 # time that notebook comes, its kernel is ready. The start itself (a fork by the zygote, a
-# cgroup to join, the kernel's first request, the notebook's sockets connected) runs in a thread
+# cgroup to join, the notebook's sockets connected and proven) runs in a thread
 # of its own, off the current notebook's way; so does the stop of a kernel whose notebook
 # another follows (it waits ~30 ms for the process to exit). Process-wide, like the fork server.
 _ahead: Future | None = None  # of a _Kernel, or None when it could not start
 _stopping: Future | None = None  # the last stop handed to the thread
 _background: ThreadPoolExecutor | None = None
-FIRST_REQUEST_S = 2.0  # how long the thread waits for a kernel started ahead to answer its first request
+CONNECT_AHEAD_S = 2.0  # how long the kernel thread waits for a kernel started ahead to answer
 IOPUB_PROOF_S = 0.2  # how long a kernel_info's status may take on IOPub before it is asked again
 HEARTBEAT_S = 2.0  # how long a kernel started ahead has to echo when its notebook takes it
 
@@ -299,7 +299,7 @@ def _connect_ahead(kernel: _Kernel) -> Connected | None:
     heartbeat = client.connect_hb()
     for socket in (client.shell_channel.socket, client.iopub_channel.socket, heartbeat):
         socket.linger = 0
-    deadline = time.monotonic() + FIRST_REQUEST_S
+    deadline = time.monotonic() + CONNECT_AHEAD_S
     while time.monotonic() < deadline:
         reply = _reply(client, client.kernel_info(), deadline, kernel)
         if reply is None:
