@@ -452,6 +452,7 @@ def running_notebook(notebook: Any, config: GradeConfig, *,
         probe_client = _probe_client(kernel)
         execution = _run_cells(client, probe_client, config)
         alive = run_sync(km.is_alive)()
+        kernel.box = sandbox.checked(kernel.box, kernel_alive=alive)
         breaches.observe(execution, kernel.box, config.limits, exit_code=None if alive else _exit_code(km))
         if alive and not execution.kernel_wedged and execution.status is not ExerciseStatus.KERNEL_DIED:
             backend = KernelNotebook(

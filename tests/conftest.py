@@ -56,6 +56,19 @@ def own_code_sandbox() -> list[str]:
 
 
 @pytest.fixture(scope="session")
+def cage_for_students(course: Course, data_root: Path, session_dir: Path) -> str:
+    """The cage ``auto`` gives a student's notebook on this machine. Where none can hold one,
+    grading refuses (rightly), so a test that needs grades skips, saying why."""
+    from grader.errors import SandboxError
+    from grader.sandbox import plan
+
+    try:
+        return plan(GradeConfig(course=course, data_root=data_root, work_dir=session_dir / "work")).mode
+    except SandboxError as error:
+        pytest.skip(f"no cage can hold a student's notebook on this machine, so grading refuses: {error}")
+
+
+@pytest.fixture(scope="session")
 def make_config(course: Course, data_root: Path, session_dir: Path):
     """A GradeConfig with everything under the session's temporary folder; override any field."""
 

@@ -1,6 +1,6 @@
 """Run a command on a simulated machine where bubblewrap cannot run, for the project's own tests.
 
-    python tests/container.py [--user UID] [--no-bwrap] [--filter docker|none] -- COMMAND...
+    python tests/container.py [--user UID] [--no-bwrap] [--filter docker|none] [--closed-python] -- COMMAND...
 
 By default the machine is a Docker container as the grader meets it in Docker, Gradescope or
 PrairieLearn: the command runs as root with Docker's default capabilities only, under a syscall
@@ -16,8 +16,10 @@ Whatever the machine, the command also runs:
   the command, not the machine that runs the tests;
 - in a mount namespace of its own laid out as a container image is: the project folder is an
   overlay (what the command changes there, ``chmod`` included, stays inside), the folders above
-  the interpreter are open to every user (as in an image whose Python lives in ``/usr/local``),
-  and the cgroup file system is not there (as in a container without a writable one).
+  the interpreter are open to every user (as in an image whose Python lives in ``/usr/local``;
+  with ``--closed-python`` they keep their modes, as in an image whose Python lives under
+  ``/root``, where no kernel uid can read it and container mode cannot hold a kernel), and the
+  cgroup file system is not there (as in a container without a writable one).
 
 It needs root on the machine that runs the tests (for the namespaces); it is a test tool, never
 part of the grader.
@@ -40,6 +42,20 @@ DOCKER_CAPS = ("chown", "dac_override", "fowner", "fsetid", "kill", "setgid", "s
 _NO_NAMESPACES = ("unshare", "setns", "mount", "umount2", "pivot_root", "open_tree", "move_mount", "fsopen",
                   "fsmount", "fspick", "mount_setattr")
 _CLONE_NEW = (0x00020000, 0x02000000, 0x04000000, 0x08000000, 0x10000000, 0x20000000, 0x40000000)
+
+
+def problem() -> str | None:
+    """Why machines cannot be simulated here (the tests that need them skip with it), or None."""
+    if os.geteuid() != 0:
+        return "simulating a machine needs root, for its namespaces"
+    missing = [tool for tool in ("unshare", "setpriv") if not shutil.which(tool)]
+    if missing:
+        return f"simulating a machine needs {' and '.join(missing)} (util-linux)"
+    trial = subprocess.run(["unshare", "--pid", "--fork", "--mount", "--propagation", "private", "true"],
+                           capture_output=True, text=True, check=False)
+    if trial.returncode != 0:  # inside a container itself: its filter refuses new namespaces
+        return f"this machine cannot make the namespaces a simulated one needs: {trial.stderr.strip()[:200]}"
+    return None
 
 
 def _docker_filter() -> None:
@@ -71,10 +87,11 @@ def _open_to_everyone(folder: Path, layers: Path) -> None:
     _mount("-t", "overlay", "overlay", "-o", f"lowerdir={folder},upperdir={upper},workdir={work}", str(folder))
 
 
-def _image(layers: Path, *, hide_bwrap: bool) -> None:
+def _image(layers: Path, *, hide_bwrap: bool, closed_python: bool) -> None:
     """Lay the mount namespace out as a container image (see the module docstring)."""
     _mount("-t", "tmpfs", "-o", "mode=0711", "image-layers", str(layers))
-    needed = {Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve(), PROJECT}
+    python = {Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve()}
+    needed = {PROJECT} if closed_python else {*python, PROJECT}
     closed = sorted({p for n in needed for p in [n, *n.parents] if not os.stat(p).st_mode & 0o001},
                     key=lambda p: len(p.parts))
     for folder in closed:
@@ -89,7 +106,7 @@ def _image(layers: Path, *, hide_bwrap: bool) -> None:
 
 def _inside(args: argparse.Namespace) -> None:
     layers = Path(args.layers)
-    _image(layers, hide_bwrap=args.no_bwrap)
+    _image(layers, hide_bwrap=args.no_bwrap, closed_python=args.closed_python)
     if args.filter == "docker":
         _docker_filter()  # loaded while still privileged: no need for no_new_privs
     env = dict(os.environ)
@@ -111,6 +128,8 @@ def main() -> None:
     parser.add_argument("--no-bwrap", action="store_true", help="as if bubblewrap were not installed")
     parser.add_argument("--filter", choices=["docker", "none"], default=None,
                         help="the syscall filter (default: docker as root, none as another user)")
+    parser.add_argument("--closed-python", action="store_true",
+                        help="leave the folders above the interpreter closed to other users")
     parser.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--layers", help=argparse.SUPPRESS)
     parser.add_argument("command", nargs="+")
@@ -124,7 +143,7 @@ def main() -> None:
         sys.exit("tests/container.py needs root to make the container's namespaces")
     layers = tempfile.mkdtemp(prefix="grader-image-")  # a mount point: its tmpfs lives in the namespace only
     options = [f"--user={args.user}", f"--filter={args.filter}", f"--layers={layers}",
-               *(["--no-bwrap"] if args.no_bwrap else [])]
+               *(["--no-bwrap"] if args.no_bwrap else []), *(["--closed-python"] if args.closed_python else [])]
     stage2 = [sys.executable, __file__, "--inside", *options, "--", *args.command]
     try:
         done = subprocess.run(["unshare", "--pid", "--fork", "--kill-child", "--mount-proc", "--mount",

@@ -67,8 +67,8 @@ def autograder_root(tmp_path: Path, autograder_zip: Path, notebook: nbformat.Not
 
 
 @pytest.mark.slow
-def test_a_simulated_gradescope_run_scores_as_grader_grade_does(autograder_zip, course, make_config, data_root,
-                                                               tmp_path) -> None:
+def test_a_simulated_gradescope_run_scores_as_grader_grade_does(cage_for_students, autograder_zip, course,
+                                                                make_config, data_root, tmp_path) -> None:
     root = autograder_root(tmp_path, autograder_zip, nbformat.read(course.exercise("02_dataset").solution, as_version=4))
     packaged = load_course(root / "source" / "course" / "exercises")
     written = gradescope.autograde(root, course=packaged, data_root=data_root)
@@ -144,7 +144,7 @@ def grade_root(tmp_path: Path, files: dict[str, bytes], params: dict | None = No
 
 
 @pytest.mark.slow
-def test_a_simulated_prairielearn_run(course, data_root, tmp_path) -> None:
+def test_a_simulated_prairielearn_run(cage_for_students, course, data_root, tmp_path) -> None:
     solution = course.exercise("02_dataset").solution.read_bytes()
     root = grade_root(tmp_path, {"02_dataset.ipynb": solution}, {"exercise": "02_dataset"})
     written = prairielearn.autograde(root, course=course, data_root=data_root)
@@ -202,8 +202,8 @@ CHANGED = "changed after submit (its hash differs from the manifest's; graded as
 
 
 @pytest.mark.slow
-def test_gradescope_says_a_notebook_changed_after_submit_and_grades_it(autograder_zip, course, data_root,
-                                                                       tmp_path) -> None:
+def test_gradescope_says_a_notebook_changed_after_submit_and_grades_it(cage_for_students, autograder_zip, course,
+                                                                       data_root, tmp_path) -> None:
     from grader.submission.manifest import MANIFEST_NAME
 
     edited, manifest = edited_after_submit(course, tmp_path)
@@ -224,7 +224,8 @@ def test_gradescope_says_a_notebook_changed_after_submit_and_grades_it(autograde
 
 
 @pytest.mark.slow
-def test_prairielearn_says_a_notebook_changed_after_submit_and_grades_it(course, data_root, tmp_path) -> None:
+def test_prairielearn_says_a_notebook_changed_after_submit_and_grades_it(cage_for_students, course, data_root,
+                                                                         tmp_path) -> None:
     from grader.submission.manifest import MANIFEST_NAME
 
     edited, manifest = edited_after_submit(course, tmp_path)

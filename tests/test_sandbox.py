@@ -335,6 +335,16 @@ def test_the_reference_solution_earns_full_marks_in_every_mode(course, make_conf
     assert "Ctrl-C will not work" not in terminal.out + terminal.err
 
 
+def test_a_missing_data_folder_is_made_before_a_cage_is_planned(make_config, tmp_path: Path) -> None:
+    missing = tmp_path / "not" / "yet"
+    box = sandbox.plan(make_config(data_root=missing, sandbox="auto"))
+    assert missing.is_dir() and box.mode in (*sandbox.CAGES, "none")
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    with pytest.raises(SandboxError, match=r"a-file/data does not exist and cannot be made"):
+        sandbox.plan(make_config(data_root=blocked / "data", sandbox="auto"))
+
+
 def test_leftovers_of_a_dead_grader_are_swept() -> None:
     # A folder whose lock nobody holds is a dead grader's; a held lock keeps it, in any pid namespace.
     dead = Path(tempfile.mkdtemp(prefix="grader-d-test-"))
@@ -343,26 +353,6 @@ def test_leftovers_of_a_dead_grader_are_swept() -> None:
     folders.sweep()
     assert not dead.exists() and not Path(f"{dead}.lock").exists()
     assert alive.is_dir() and Path(f"{alive}.lock").exists()
-
-
-@pytest.mark.skipif(os.geteuid() != 0 or not limits.pids_cgroups_work(), reason="needs root and a pids cgroup")
-def test_empty_cgroups_of_a_dead_grader_are_swept_and_a_live_ones_kept_whatever_its_pid_namespace() -> None:
-    # The owner is known by its checks-data folder's lock, not by a pid another namespace cannot see.
-    gone = Path(tempfile.mkdtemp(prefix="grader-d-gone"))
-    Path(f"{gone}.lock").touch()  # nobody holds it: its grader is gone
-    live = Path(limits.pids_cgroup(8))  # this process's: named after its checks-data folder
-    assert live.name.startswith(folders.checks_data_dir().name)
-    dead = live.parent / f"{gone.name}-test"
-    dead.mkdir()
-    try:
-        limits.sweep_cgroups()
-        assert not dead.exists() and live.exists()
-    finally:
-        for group in (dead, live):
-            if group.exists():
-                group.rmdir()
-        shutil.rmtree(gone, ignore_errors=True)
-        Path(f"{gone}.lock").unlink(missing_ok=True)
 
 
 # ----------------------------------------------------------------------------- container mode's uids

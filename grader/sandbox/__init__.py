@@ -31,6 +31,7 @@ _EXPORTS = {
     "MODES": "cages",
     "Sandbox": "box",
     "adopt": "limits",
+    "checked": "cages",
     "checks_data_dir": "folders",
     "does_not_stop": "words",
     "forked_runtime": "folders",
@@ -47,7 +48,7 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 # What the portable path (.plain) provides in place of .cages and .folders.
-_PLAIN = frozenset({"checks_data_dir", "launch", "plan", "prepare", "release", "sweep_stale"})
+_PLAIN = frozenset({"checked", "checks_data_dir", "launch", "plan", "prepare", "release", "sweep_stale"})
 
 
 def __getattr__(name: str) -> Any:

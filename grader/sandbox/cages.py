@@ -28,10 +28,11 @@ from .box import Sandbox
 from .environment import hidden_paths, python_dirs, readable_paths
 from .folders import checks_data_dir, zygote_root
 from .folders import sweep as sweep_folders
-from .limits import apply_limits, join_cgroup, kill_cgroup, pids_cgroup, pids_cgroups_work, sweep_cgroups
-from .words import GAPS, NO_PROCESS_LIMIT, NOTHING_HOLDS, OWN_CODE, UNCAGED
+from .limits import (apply_limits, cgroup_lost, join_cgroup, kill_cgroup, pids_cgroup, pids_cgroups_work,
+                     sweep_cgroups)
+from .words import CGROUP_LOST, GAPS, NO_PROCESS_LIMIT, NOTHING_HOLDS, OWN_CODE, UNCAGED
 
-__all__ = ["CAGES", "MODES", "Sandbox", "kernel_spec", "launch", "plan", "prepare", "release", "sweep_stale"]
+__all__ = ["CAGES", "MODES", "Sandbox", "checked", "kernel_spec", "launch", "plan", "prepare", "release", "sweep_stale"]
 
 CAGES = ("bwrap", "container", "userns")  # in the order ``auto`` tries them
 MODES = ("auto", *CAGES, "none")
@@ -70,12 +71,26 @@ def _caged(mode: str, config: GradeConfig) -> Sandbox:
     return Sandbox(mode, warning=warning, gaps=tuple(gaps))
 
 
+def _data_root_made(config: GradeConfig) -> str | None:
+    """Make the data folder if it is missing (empty: the course's data is written into it later,
+    and a cage that binds or probes it sees that through it); why it cannot be made, or None."""
+    root = Path(config.data_root)
+    try:
+        root.mkdir(mode=0o755, parents=True, exist_ok=True)
+    except OSError as error:
+        return f"the data folder {root} does not exist and cannot be made: {error.strerror or error}"
+    return None
+
+
 def plan(config: GradeConfig) -> Sandbox:
     """The cage for the next kernel, from ``config.sandbox`` and what this machine allows."""
     if config.sandbox not in MODES:
         raise SandboxError(f"unknown sandbox mode {config.sandbox!r} (one of {', '.join(MODES)})")
     if config.sandbox == "none":
         return Sandbox("none", UNCAGED.format(why="--sandbox none"), gaps=_STATIC_GAPS["none"])
+    missing = _data_root_made(config)
+    if missing is not None:
+        raise SandboxError(missing)
     problems = []
     for mode in CAGES if config.sandbox == "auto" else (config.sandbox,):
         why = _problem(mode, config)
@@ -113,6 +128,16 @@ def prepare(box: Sandbox, config: GradeConfig, *, runtime: Path, scratch: Path) 
     if cgroup is None and "processes" not in gaps and not _nproc_binds(box.mode, config):
         gaps, warning = (*gaps, "processes"), NO_PROCESS_LIMIT if warning is None else warning + T.same(" ") + NO_PROCESS_LIMIT
     return dataclasses.replace(box, cgroup=cgroup, uid=uid, lease=lease, gaps=gaps, warning=warning)
+
+
+def checked(box: Sandbox, *, kernel_alive: bool) -> Sandbox:
+    """The cage as it held once the cells ran: without its cgroup, and saying so, where the kernel
+    never joined it (removed meanwhile by something else on the machine)."""
+    if not cgroup_lost(box.cgroup, kernel_alive=kernel_alive):
+        return box
+    gaps = box.gaps if "processes" in box.gaps else (*box.gaps, "processes")
+    warning = CGROUP_LOST if box.warning is None else box.warning + T.same(" ") + CGROUP_LOST
+    return dataclasses.replace(box, cgroup=None, gaps=gaps, warning=warning)
 
 
 def release(box: Sandbox) -> None:

@@ -2,8 +2,8 @@
 PrairieLearn, most CI runners): a uid of the kernel's own, file modes, and the syscall filter.
 
 Each kernel alive at a time runs as a uid and gid of its own, leased from a pool counting down
-from ``GradeConfig.kernel_uid`` (65534 by default; a lock file per uid, held while the kernel
-lives), with no supplementary groups, no new privileges and not dumpable. Signals, ``ptrace``
+from ``GradeConfig.kernel_uid`` (65534 by default; a claim per uid, :mod:`.claims`, held while
+the kernel lives), with no supplementary groups, no new privileges and not dumpable. Signals, ``ptrace``
 and ``/proc/*/environ`` then reach only processes of that uid, and RLIMIT_NPROC counts only
 them. What bubblewrap's missing mounts did, file modes do: the hidden paths are closed to other
 users (``chmod go-rwx``) before a kernel starts; what a kernel reads must be readable by every
@@ -13,7 +13,6 @@ uid is killed and what it left in the machine's shared temporary folders is remo
 
 from __future__ import annotations
 
-import fcntl
 import functools
 import os
 import shutil
@@ -26,12 +25,14 @@ from pathlib import Path
 from typing import Iterable
 
 from ..errors import SandboxError
-from . import seccomp
+from . import claims, seccomp
+from .limits import shared_root
 
 __all__ = ["POOL", "become", "close", "end", "lease_uid", "problem"]
 
 POOL = 64  # kernels alive at once under one machine's graders (per grading process: running, started ahead, stopping)
 _SHARED_TMP = ("/tmp", "/var/tmp", "/dev/shm")
+_LEASE = "grader-uid-"  # a claim (:mod:`.claims`) on one kernel uid
 _PROBE = 'for p do [ -r "$p" ] && { [ ! -d "$p" ] || [ -x "$p" ]; } || printf "%s\\n" "$p"; done'
 
 
@@ -93,6 +94,12 @@ def close(paths: Iterable[Path]) -> None:
 
 
 def _lease_dir() -> Path:
+    """Where kernel uids are claimed: beside every other grader's claims where the pids cgroups
+    are writable (any grader of the machine sees them there, whatever its ``/tmp``), else in a
+    private folder of this user's in the temporary folder."""
+    shared = shared_root()
+    if shared is not None:
+        return shared
     folder = Path(tempfile.gettempdir()) / f"grader-uids-{os.geteuid()}"
     try:
         folder.mkdir(mode=0o700)
@@ -140,13 +147,9 @@ def lease_uid(first: int) -> tuple[int, int]:
     for uid in range(first, max(first - POOL, 0), -1):
         if uid in in_use:
             continue
-        fd = os.open(folder / str(uid), os.O_CREAT | os.O_RDWR | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            continue
-        return uid, fd
+        held = claims.hold(folder / f"{_LEASE}{uid}", mode=0o700)
+        if held is not None:
+            return uid, held
     raise SandboxError(f"no free kernel uid in {max(first - POOL, 0) + 1}..{first}: "
                        f"{POOL} kernels are alive at once, or other processes use those uids")
 
@@ -175,7 +178,7 @@ def end(uid: int, lease: int) -> None:
         for top in {tempfile.gettempdir(), *_SHARED_TMP}:
             _remove_owned(Path(top), uid)
     finally:
-        os.close(lease)
+        claims.release(_lease_dir() / f"{_LEASE}{uid}", lease)
 
 
 def _kill_if_still(pid: int, uid: int) -> None:

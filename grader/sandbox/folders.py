@@ -10,7 +10,9 @@
 Each has a lock file beside it (``<folder>.lock``), locked by its owner for its whole life, so
 that :func:`sweep` can tell the folders of grader processes that died without cleaning up (a
 bulk worker killed on a timeout never runs its exit handlers). A lock, unlike a pid, means the
-same in every pid namespace, and beside the folder it is seen from every mount namespace.
+same in every pid namespace, and beside the folder it is seen by whoever sees the folder: a
+grader with another ``/tmp`` sees neither. (What graders share beyond one ``/tmp``, their pids
+cgroups and kernel uids, is claimed where all of them see it: :mod:`.claims`.)
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from pathlib import Path
 
 from ..config import Limits
 
-__all__ = ["checks_data_dir", "forked_runtime", "owner_gone", "sweep", "zygote_root"]
+__all__ = ["checks_data_dir", "forked_runtime", "sweep", "zygote_root"]
 
 
 def _owned(prefix: str, mode: int) -> Path:
@@ -94,21 +96,6 @@ def _take(lock_path: str) -> int | None:
         os.close(lock)
         return None
     return lock
-
-
-def owner_gone(folder_name: str) -> bool:
-    """Whether the grader process that made the folder ``folder_name`` (``grader-d-…``) is gone.
-
-    Other things a process makes (its pids cgroups) carry that name, so that whether their owner
-    lives is asked of a lock, which means the same in every pid namespace, not of a pid."""
-    path = os.path.join(tempfile.gettempdir(), f"{folder_name}.lock")
-    if not os.path.exists(path):
-        return True
-    lock = _take(path)
-    if lock is None:
-        return False
-    os.close(lock)
-    return True
 
 
 def sweep() -> None:

@@ -7,10 +7,15 @@ where that binds: it counts the processes of the kernel's real uid, so it binds 
 uid of its own (container mode) and, since Linux 5.14, a non-root kernel in a user namespace of
 its own (the count is kept per namespace). It never binds root, and for a kernel that shares
 the grader's uid outside any namespace it would count every process of that user.
+
+A grading process's kernels' cgroups lie inside one cgroup of its own (``grader-o-…``), held
+with a lock on its directory (:mod:`.claims`) for the process's life: another grader on the
+machine, whatever its ``/tmp`` or pid namespace, removes it only once that lock is free.
 """
 
 from __future__ import annotations
 
+import atexit
 import functools
 import glob
 import os
@@ -19,14 +24,16 @@ import resource
 import shutil
 import signal
 import time
+from pathlib import Path
 
 from ..config import Limits
-from .folders import checks_data_dir, owner_gone
+from . import claims
 
-__all__ = ["adopt", "apply_limits", "join_cgroup", "kill_cgroup", "pids_cgroup", "pids_cgroups_work",
-           "sweep_cgroups"]
+__all__ = ["adopt", "apply_limits", "cgroup_lost", "join_cgroup", "kill_cgroup", "pids_cgroup", "pids_cgroups_work",
+           "shared_root", "sweep_cgroups"]
 
 _CGROUP_ROOTS = ("/sys/fs/cgroup/pids", "/sys/fs/cgroup")  # cgroup v1 pids, then the unified v2
+_OWNER = "grader-o-"  # a grader process's own cgroup, its kernels' inside
 
 
 def apply_limits(limits: Limits, *, processes: bool = False) -> None:
@@ -57,23 +64,66 @@ def _read(path: str) -> str:
         return ""
 
 
-def pids_cgroup(limit: int) -> str | None:
-    """A new pids cgroup capped at ``limit`` (its path), or None where none can be made."""
-    if os.geteuid() != 0:
-        return None
+def _bases() -> list[str]:
+    """The pids hierarchies where a cgroup can get a process limit."""
+    found = []
     for base in _CGROUP_ROOTS:
         v1 = base.endswith("/pids")
-        if not os.path.isdir(base) or (not v1 and "pids" not in _read(f"{base}/cgroup.subtree_control").split()):
-            continue
-        # Named after this process's checks-data folder, whose lock says whether its owner lives.
-        path = os.path.join(base, f"{checks_data_dir().name}-{random.getrandbits(40):010x}")
+        if os.path.isdir(base) and (v1 or "pids" in _read(f"{base}/cgroup.subtree_control").split()):
+            found.append(base)
+    return found
+
+
+@functools.lru_cache(maxsize=None)
+def _owner(pid: int) -> str | None:
+    """This process's own cgroup (``grader-o-…``), held (:mod:`.claims`) until it ends; its
+    kernels' cgroups lie inside. None where no cgroup can be made."""
+    if os.geteuid() != 0:
+        return None
+    for base in _bases():
+        path = Path(base) / f"{_OWNER}{random.getrandbits(48):012x}"
         try:
-            os.mkdir(path)
-            with open(os.path.join(path, "pids.max"), "w") as handle:
-                handle.write(str(limit))
-            return path
+            held = claims.hold(path, wait=True)  # a name of our own: only a sweep holds it, briefly
+            if held is None:
+                continue
+            if not base.endswith("/pids"):  # cgroup v2: its children get the pids controller
+                with open(path / "cgroup.subtree_control", "w") as handle:
+                    handle.write("+pids")
         except OSError:
-            shutil.rmtree(path, ignore_errors=True) if os.path.isdir(path) else None
+            shutil.rmtree(path, ignore_errors=True) if path.is_dir() else None
+            continue
+        atexit.register(_give_up, path, held)
+        return str(path)
+    return None
+
+
+def _give_up(owner: Path, held: int) -> None:
+    for group in owner.glob("k-*"):
+        kill_cgroup(str(group))
+    claims.release(owner, held)
+
+
+def shared_root() -> Path | None:
+    """Where this process may make directories that every grader of the machine sees alike
+    (:mod:`.claims`): the first writable pids hierarchy, or None."""
+    if os.geteuid() != 0:
+        return None
+    return next((Path(base) for base in _bases() if os.access(base, os.W_OK)), None)
+
+
+def pids_cgroup(limit: int) -> str | None:
+    """A new pids cgroup capped at ``limit`` (its path), or None where none can be made."""
+    owner = _owner(os.getpid())
+    if owner is None:
+        return None
+    path = os.path.join(owner, f"k-{random.getrandbits(40):010x}")
+    try:
+        os.mkdir(path)
+        with open(os.path.join(path, "pids.max"), "w") as handle:
+            handle.write(str(limit))
+        return path
+    except OSError:
+        shutil.rmtree(path, ignore_errors=True) if os.path.isdir(path) else None
     return None
 
 
@@ -86,18 +136,24 @@ def pids_cgroups_work() -> bool:
     return path is not None
 
 
-def join_cgroup(cgroup: str) -> None:
-    """Move the calling process into ``cgroup``; everything it forks stays there."""
-    with open(os.path.join(cgroup, "cgroup.procs"), "w") as procs:
-        procs.write("0")
+def join_cgroup(cgroup: str, pid: int = 0) -> None:
+    """Move process ``pid`` (0: the calling one) into ``cgroup``; everything it forks stays there.
+
+    A cgroup that cannot be joined (removed meanwhile) is bookkeeping, never a reason for a kernel
+    not to start: the kernel runs without it, and the grader says so (:func:`cgroup_lost`).
+    """
+    try:
+        with open(os.path.join(cgroup, "cgroup.procs"), "w") as procs:
+            procs.write(str(pid))
+    except OSError:
+        pass
 
 
 def adopt(cgroup: str | None, pid: int) -> None:
     """Put an already running kernel into its pids cgroup, from outside (a bubblewrapped forked
     kernel cannot see the cgroup files)."""
     if cgroup is not None:
-        with open(os.path.join(cgroup, "cgroup.procs"), "w") as procs:
-            procs.write(str(pid))
+        join_cgroup(cgroup, pid)
 
 
 def kill_cgroup(cgroup: str | None) -> None:
@@ -118,12 +174,27 @@ def kill_cgroup(cgroup: str | None) -> None:
 
 
 def sweep_cgroups() -> None:
-    """Remove the empty pids cgroups of grader processes that died without cleaning up."""
-    for base in _CGROUP_ROOTS:
-        for group in glob.glob(os.path.join(base, "grader-d-*-*")):
-            owner = os.path.basename(group).rsplit("-", 1)[0]
-            if owner_gone(owner) and not _read(os.path.join(group, "cgroup.procs")).split():
-                try:
-                    os.rmdir(group)
-                except OSError:
-                    pass
+    """Remove the cgroups of grader processes that died without cleaning up: an owner's cgroup
+    whose lock can be taken, with its kernels' cgroups that no process is left in."""
+    for base in _bases():
+        for owner in glob.glob(os.path.join(base, f"{_OWNER}*")):
+            held = claims.abandoned(Path(owner))
+            if held is None:
+                continue
+            for group in glob.glob(os.path.join(owner, "k-*")):
+                if not _read(os.path.join(group, "cgroup.procs")).split():
+                    try:
+                        os.rmdir(group)
+                    except OSError:
+                        pass
+            claims.release(Path(owner), held)
+
+
+def cgroup_lost(cgroup: str | None, *, kernel_alive: bool) -> bool:
+    """Whether a kernel ran outside its cgroup: the cgroup is gone (a cgroup that holds a process
+    cannot be removed), or a live kernel is not in it."""
+    if cgroup is None:
+        return False
+    if not os.path.isdir(cgroup):
+        return True
+    return kernel_alive and not _read(os.path.join(cgroup, "cgroup.procs")).split()

@@ -22,7 +22,7 @@ from .box import Sandbox
 from .posix import missing_features
 from .words import GAPS, NOTHING_HOLDS
 
-__all__ = ["checks_data_dir", "launch", "plan", "prepare", "release", "sweep_stale"]
+__all__ = ["checked", "checks_data_dir", "launch", "plan", "prepare", "release", "sweep_stale"]
 
 OWN_CODE_ONLY = T(
     "이 컴퓨터에는 샌드박스도 자원 제한도 없습니다 ({why}). 자신의 코드이므로 괜찮습니다: 시간 제한은 걸려 있습니다.",
@@ -49,6 +49,10 @@ def launch(box: Sandbox, config: GradeConfig, *, runtime: Path, scratch: Path,
            connection_file: Path) -> tuple[list[str], dict[str, Any], dict[str, Any]]:
     """A stock kernel process: no wrapper, no provisioner, no ``preexec_fn`` (Windows has none)."""
     return [], {}, {}
+
+
+def checked(box: Sandbox, *, kernel_alive: bool) -> Sandbox:
+    return box  # no cgroup to lose
 
 
 def release(box: Sandbox) -> None:

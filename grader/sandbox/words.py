@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ..i18n import T
 
-__all__ = ["GAPS", "NOTHING_HOLDS", "NO_PROCESS_LIMIT", "OWN_CODE", "UNCAGED", "does_not_stop"]
+__all__ = ["CGROUP_LOST", "GAPS", "NOTHING_HOLDS", "NO_PROCESS_LIMIT", "OWN_CODE", "UNCAGED", "does_not_stop"]
 
 GAPS: dict[str, T] = {
     "network": T("네트워크 접근", "the network"),
@@ -35,6 +35,10 @@ OWN_CODE = T(
 NO_PROCESS_LIMIT = T(
     "cgroup 을 만들 수 없어 커널의 프로세스 수 제한이 적용되지 않았습니다.",
     "No pids cgroup could be made, so the kernel's process limit was not enforced.",
+)
+CGROUP_LOST = T(
+    "커널의 pids cgroup 이 커널이 들어가기 전에 사라져, 커널이 프로세스 수 제한 없이 실행되었습니다.",
+    "The kernel's pids cgroup was removed before the kernel could join it, so the kernel ran without its process limit.",
 )
 NOTHING_HOLDS = (
     "no sandbox can hold student code on this machine ({why}). Install bubblewrap (apt-get install "
