@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_OUT ?= demo-out
 
-.PHONY: demo test test-fast test-without-bwrap bench clean
+.PHONY: demo test test-fast test-without-bwrap lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ test-without-bwrap: $(STAMP)
 	  unshare --mount --propagation private sh -c 'mount --bind /dev/null "$$(command -v bwrap)" && exec "$$0" "$$@"' \
 	    $(BIN)/python -m pytest -m slow; \
 	else $(BIN)/python -m pytest -m slow; fi
+
+# Checks on the code (configured in pyproject.toml): style and imports, then types.
+lint: $(STAMP)
+	$(BIN)/ruff check
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) $(DEMO_OUT) exercises/data

@@ -1,7 +1,7 @@
 """An automated grader for Jupyter exercise notebooks: fresh sandboxed kernels, pytest checks
 across a trust boundary, results, a gradebook and self-contained reports.
 
-The public names load lazily: a student's kernel imports ``grader.probe`` for every check, and
+The public names load lazily: a student's kernel imports ``grader.checking.probe`` for every check, and
 must not pay for nbclient, pytest or jinja2 to do so.
 """
 
@@ -15,9 +15,9 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "CheckResult": "results",
     "CheckStatus": "results",
-    "Course": "course",
+    "Course": "course.manifest",
     "CourseError": "errors",
-    "Exercise": "course",
+    "Exercise": "course.manifest",
     "ExerciseResult": "results",
     "ExerciseStatus": "results",
     "GradeConfig": "config",
@@ -27,9 +27,10 @@ _EXPORTS = {
     "SubmissionError": "errors",
     "SubmissionResult": "results",
     "WireError": "errors",
-    "grade_submission": "grade",
-    "load_course": "course",
-    "prepare_data": "grade",
+    "GradingSession": "session",
+    "grade_submission": "session",
+    "load_course": "course.manifest",
+    "prepare_data": "session",
 }
 
 __all__ = sorted([*_EXPORTS, "__version__"])

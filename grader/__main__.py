@@ -1,5 +1,5 @@
 """``python -m grader``: the same as the ``grader`` command."""
 
-from .cli import main
+from grader.cli import main
 
 main()

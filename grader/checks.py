@@ -1,7 +1,7 @@
 """The API a course's check files are written in.
 
 A check is a pytest test decorated with :func:`check`, which gives it points and a bilingual
-title. It receives the ``nb`` fixture (a :class:`grader.remote.Notebook`) and asks the
+title. It receives the ``nb`` fixture (a :class:`grader.checking.remote.Notebook`) and asks the
 student's side for observations with ``nb.run(probe, *args)``; a *probe* is a plain function
 ``probe(ns, *args)`` whose source is sent to the kernel, so it must import what it needs (``np``,
 ``torch``, ``math`` and ``random`` are provided) and hold no expected values. Expected values are
@@ -24,13 +24,13 @@ with ``"cuda"``, the latter "not run: no CUDA" where the kernel sees no GPU.
 
 A hidden check that re-tests public checks on other inputs says which part re-tests which with
 :func:`retests`, so that its failure costs exactly the public checks whose behaviour it caught
-(``twins`` in the course manifest, :mod:`grader.twins`)::
+(``twins`` in the course manifest, :mod:`grader.checking.twins`)::
 
     with retests("test_split_sizes"):
         judge_split_sizes(case, answer)
 
 Expected values that depend only on fixed inputs (seeds, shapes, the data set) are computed once
-per grading process with :func:`reference` (:mod:`grader.reference`), keyed by their arguments::
+per grading process with :func:`reference` (:mod:`grader.checking.reference`), keyed by their arguments::
 
     @reference
     def expected_epoch(seed: int, data_root: Path) -> float:
@@ -39,17 +39,18 @@ per grading process with :func:`reference` (:mod:`grader.reference`), keyed by t
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, NoReturn, TypeVar
+from typing import Any, NoReturn, TypeVar
 
-from .i18n import T
-from .reference import reference
-from .remote import PROBE_HELPERS
-from .wire import Opaque
+from grader.checking.reference import reference
+from grader.checking.remote import PROBE_HELPERS
+from grader.checking.wire import Opaque
+from grader.i18n import T
 
-__all__ = ["CheckFailed", "CheckMeta", "Opaque", "T", "check", "check_meta", "describe", "fail", "probe_uses", "reference",
-           "retests"]
+__all__ = ["CheckFailed", "CheckMeta", "Opaque", "T", "check", "check_meta", "describe", "fail", "probe_uses",
+           "reference", "retests"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 _ATTRIBUTE = "__grader_check__"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .course import Course
+from grader.course.manifest import Course
 
 __all__ = ["GradeConfig", "Limits"]
 
@@ -33,8 +33,9 @@ class GradeConfig:
     hidden: bool = False  # run hidden checks too (instructor grading)
     lang: str = "en"
     limits: Limits = field(default_factory=Limits)
-    kernel: str = "forkserver"  # "forkserver": forked from a warm zygote (grader.forkserver); "fresh": a new process
-    sandbox: str = "auto"  # a cage of grader.sandbox: "auto", "bwrap", "container", "userns", "none"
+    # "forkserver": forked from a warm zygote (grader.kernel.forkserver); "fresh": a new process
+    kernel: str = "forkserver"
+    sandbox: str = "auto"  # a cage of grader.kernel.sandbox: "auto", "bwrap", "container", "userns", "none"
     protected_paths: tuple[Path, ...] = ()  # never visible to a kernel (outputs, gradebook...)
     trusted_code: bool = False  # the code is the user's own (self-check): no cage is no reason to refuse
     kernel_uid: int = 65534  # container mode: kernels run as this uid, and those below it (one each)

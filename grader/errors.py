@@ -17,7 +17,8 @@ they are turned into check statuses by the pytest plugin, never shown as grader 
     ├── StudentError         the student's code raised (status "error")
     ├── NotDefined           a name the check needs is not defined (status "not run")
     ├── ProbeTimeout         the student's code did not return in time (status "timeout")
-    └── KernelDied           the kernel died during the probe (status "error")
+    ├── KernelDied           the kernel died during the probe (status "not run")
+    └── NotebookUnavailable  no live notebook to ask: missing, unreadable, out of time (status "not run")
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ __all__ = [
     "KernelDied",
     "KernelError",
     "NotDefined",
+    "NotebookUnavailable",
     "ProbeOutcome",
     "ProbeTimeout",
     "SandboxError",
@@ -107,3 +109,12 @@ class ProbeTimeout(ProbeOutcome):
 
 class KernelDied(ProbeOutcome):
     """The kernel process died while a probe was running (or before it)."""
+
+
+class NotebookUnavailable(ProbeOutcome):
+    """There is no live notebook to ask: ``reason`` is the exercise's status that says why
+    (``missing``, ``invalid``, ``timeout``, ``kernel_died``, ``limit``)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import locale
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
-__all__ = ["LANGUAGES", "T", "default_language", "ui"]
-
-LANGUAGES = ("ko", "en")
+__all__ = ["STATUS_WORDS", "T", "default_language", "ui"]
 
 
 @dataclass(frozen=True)
@@ -21,23 +19,23 @@ class T:
     def __call__(self, lang: str) -> str:
         return self.ko if lang == "ko" else self.en
 
-    def format(self, **values: object) -> "T":
+    def format(self, **values: object) -> T:
         return T(self.ko.format(**values), self.en.format(**values))
 
-    def __add__(self, other: "T") -> "T":
+    def __add__(self, other: T) -> T:
         return T(self.ko + other.ko, self.en + other.en)
 
     def to_dict(self) -> dict[str, str]:
         return {"ko": self.ko, "en": self.en}
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, str] | None) -> "T | None":
+    def from_dict(cls, data: Mapping[str, str] | None) -> T | None:
         if not data:
             return None
         return cls(ko=str(data.get("ko") or data.get("en") or ""), en=str(data.get("en") or ""))
 
     @classmethod
-    def same(cls, text: str) -> "T":
+    def same(cls, text: str) -> T:
         """Text that reads the same in both languages (a name, a number, a traceback)."""
         return cls(text, text)
 
@@ -52,14 +50,25 @@ def default_language(env: Mapping[str, str]) -> str:
     return "ko" if code.lower().startswith("ko") else "en"
 
 
-# Words the engine itself shows (statuses, table headings, report sections).
-_UI: dict[str, T] = {
+# Every status's one wording, whichever vocabulary it comes from: a check's (grader.results.CheckStatus),
+# an exercise's (ExerciseStatus) or a submission's in the class (grader.store.records.Status).
+STATUS_WORDS: dict[str, T] = {
     "passed": T("통과", "passed"),
     "failed": T("실패", "failed"),
     "error": T("오류", "error"),
-    "timeout": T("시간 초과", "timeout"),
+    "timeout": T("시간 초과", "timed out"),
     "not_run": T("실행 안 됨", "not run"),
     "public_only": T("공개 데이터에서만 통과", "public data only"),
+    "graded": T("채점됨", "graded"),
+    "kernel_died": T("커널 종료됨", "kernel died"),
+    "limit": T("자원 제한 초과", "limit exceeded"),
+    "missing": T("제출되지 않음", "not submitted"),
+    "invalid": T("읽을 수 없음", "unreadable"),
+    "unreadable": T("읽을 수 없음", "unreadable"),
+}
+
+# Words the engine itself shows (table headings, report sections), and the statuses'.
+_UI: dict[str, T] = {
     "check": T("검사", "check"),
     "status": T("상태", "status"),
     "points": T("점수", "points"),
@@ -73,11 +82,6 @@ _UI: dict[str, T] = {
     "public": T("공개 검사", "public check"),
     "failing_cells": T("오류가 난 셀", "Cells that failed"),
     "cell": T("셀", "cell"),
-    "missing": T("제출되지 않음", "not submitted"),
-    "graded": T("채점됨", "graded"),
-    "invalid": T("읽을 수 없음", "unreadable"),
-    "kernel_died": T("커널 종료됨", "kernel died"),
-    "limit": T("자원 제한 초과", "limit exceeded"),
     "device": T("장치", "device"),
     "student_report": T("채점 결과", "Grading report"),
     "problems": T("제출물 문제", "Problems with the submission"),
@@ -105,5 +109,5 @@ _UI: dict[str, T] = {
 
 
 def ui(key: str, lang: str) -> str:
-    """An engine word in ``lang``."""
-    return _UI[key](lang)
+    """An engine word (or a status's, :data:`STATUS_WORDS`) in ``lang``."""
+    return (_UI.get(key) or STATUS_WORDS[key])(lang)

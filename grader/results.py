@@ -7,13 +7,13 @@ dataclasses; ``to_dict``/``from_dict`` are the one JSON form (``SCHEMA`` names i
 from __future__ import annotations
 
 import enum
-import os
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .i18n import T, default_language
+from grader.i18n import T
 
-__all__ = ["CellError", "CheckResult", "CheckStatus", "ExerciseResult", "ExerciseStatus", "SCHEMA", "SubmissionResult"]
+__all__ = ["CellError", "CheckResult", "CheckStatus", "ExerciseResult", "ExerciseStatus", "SCHEMA",
+           "SubmissionResult"]
 
 SCHEMA = "grader.result/1"
 
@@ -36,10 +36,6 @@ class ExerciseStatus(str, enum.Enum):
     INVALID = "invalid"  # a notebook was there but could not be read
 
 
-def _display_language() -> str:
-    return default_language(os.environ)
-
-
 def _text(value: T | None) -> dict[str, str] | None:
     return value.to_dict() if value is not None else None
 
@@ -60,7 +56,7 @@ class CellError:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "CellError":
+    def from_dict(cls, data: dict[str, Any]) -> CellError:
         return cls(**data)
 
 
@@ -105,7 +101,7 @@ class CheckResult:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "CheckResult":
+    def from_dict(cls, data: dict[str, Any]) -> CheckResult:
         return cls(
             id=data["id"],
             title=T.from_dict(data["title"]) or T.same(data["id"]),
@@ -147,17 +143,6 @@ class ExerciseResult:
     def max_score(self) -> float:
         return sum(c.max_points for c in self.checks if c.counts)
 
-    # In Jupyter and IPython an exercise's result shows as its table, not as the dataclass's repr.
-    def _repr_html_(self) -> str:
-        from .report import exercise_table_html
-
-        return exercise_table_html(self, _display_language())
-
-    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
-        from .textreport import exercise_table_text
-
-        printer.text(exercise_table_text(self, _display_language()))
-
     def to_dict(self) -> dict[str, Any]:
         return {
             "exercise_id": self.exercise_id,
@@ -176,7 +161,7 @@ class ExerciseResult:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "ExerciseResult":
+    def from_dict(cls, data: dict[str, Any]) -> ExerciseResult:
         return cls(
             exercise_id=data["exercise_id"],
             title=T.from_dict(data["title"]) or T.same(data["exercise_id"]),
@@ -184,7 +169,7 @@ class ExerciseResult:
             checks=[CheckResult.from_dict(c) for c in data.get("checks", [])],
             notebook=data.get("notebook", ""),
             cell_errors=[CellError.from_dict(c) for c in data.get("cell_errors", [])],
-            problems=[T.from_dict(p) for p in data.get("problems", []) if p],
+            problems=[t for t in (T.from_dict(p) for p in data.get("problems", [])) if t is not None],
             wall_s=float(data.get("wall_s", 0.0)),
             cell_s=float(data.get("cell_s", 0.0)),
             check_s=float(data.get("check_s", 0.0)),
@@ -238,7 +223,7 @@ class SubmissionResult:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "SubmissionResult":
+    def from_dict(cls, data: dict[str, Any]) -> SubmissionResult:
         if data.get("schema") != SCHEMA:
             raise ValueError(f"unknown result schema {data.get('schema')!r}; expected {SCHEMA!r}")
         return cls(
@@ -248,7 +233,7 @@ class SubmissionResult:
             grader_version=data.get("grader_version", ""),
             started_at=data.get("started_at", ""),
             finished_at=data.get("finished_at", ""),
-            problems=[T.from_dict(p) for p in data.get("problems", []) if p],
+            problems=[t for t in (T.from_dict(p) for p in data.get("problems", [])) if t is not None],
             hidden_checks=bool(data.get("hidden_checks", False)),
             meta=dict(data.get("meta", {})),
         )

@@ -1,7 +1,7 @@
 """The self-check at the end of a student's notebook: the public checks, run in-process.
 
 Inside the student's own notebook there is no adversary, so the same checks run against the
-live namespace (:class:`grader.remote.LocalNotebook`) and show a table: HTML in Jupyter, text
+live namespace (:class:`grader.checking.remote.LocalNotebook`) and show a table: HTML in Jupyter, text
 elsewhere, and nothing else (the returned result displays as that same table, once). Under the
 grader the cell does nothing: the grader runs the checks itself, from the outside, and never
 trusts what a notebook prints. Nothing on this path imports a POSIX-only module: students run it
@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .course import find_course, load_course
-from .i18n import default_language
-from .plugin import GradingContext
-from .remote import LocalNotebook
-from .results import ExerciseResult, ExerciseStatus
-from .runner import run_checks
-from .sandbox import GRADING_FLAG
+from grader.checking.plugin import GradingContext
+from grader.checking.remote import LocalNotebook
+from grader.checking.runner import run_checks
+from grader.course.manifest import find_course, load_course
+from grader.i18n import default_language
+from grader.kernel.sandbox import GRADING_FLAG
+from grader.results import ExerciseResult, ExerciseStatus
 
 __all__ = ["SelfCheckResult", "run_selfcheck"]
 
@@ -37,6 +37,18 @@ class SelfCheckResult(ExerciseResult):
 
     lang: str = field(default="en", repr=False, compare=False)
     shown_in: int | None = field(default=None, repr=False, compare=False)  # the IPython execution count
+
+    # Elsewhere (IPython's terminal, a notebook's rich output) it shows as its table too, not as
+    # the dataclass's repr.
+    def _repr_html_(self) -> str:
+        from grader.publish.report import exercise_table_html
+
+        return exercise_table_html(self, self.lang)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        from grader.publish.terminal import exercise_table_text
+
+        printer.text(exercise_table_text(self, self.lang))
 
     def _ipython_display_(self) -> None:
         from IPython import get_ipython
@@ -67,7 +79,7 @@ def run_selfcheck(exercise_id: str, namespace: dict[str, Any], *, data_root: str
     if download:
         loaded.prepare_data(Path(data_root), download=True)
     context = GradingContext(exercise_id=exercise_id, data_root=Path(data_root).resolve(),
-                             work_dir=Path.home() / ".cache" / "grader-selfcheck", lang=lang)
+                             work_dir=Path.home() / ".cache" / "grader-selfcheck")
     checks = run_checks(loaded, exercise, LocalNotebook(namespace), context, hidden=False)
     result = SelfCheckResult(exercise_id=exercise_id, title=exercise.title, status=ExerciseStatus.GRADED,
                              checks=checks, lang=lang)
@@ -87,10 +99,10 @@ def _show(result: ExerciseResult, lang: str, *, in_kernel: bool) -> None:
     if in_kernel:
         from IPython.display import HTML, display
 
-        from .report import exercise_table_html
+        from grader.publish.report import exercise_table_html
 
         display(HTML(exercise_table_html(result, lang)))
         return
-    from .textreport import exercise_table_text
+    from grader.publish.terminal import exercise_table_text
 
     print(exercise_table_text(result, lang))

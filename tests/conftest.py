@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import pytest
 
+from grader.checking.runner import CheckRunner
 from grader.config import GradeConfig, Limits
-from grader.course import Course, load_course
+from grader.course.manifest import Course, load_course
+from grader.kernel.host import KernelHost
+from grader.kernel.pool import KernelPool
+from grader.results import SubmissionResult
+from grader.session import GradingSession
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -46,7 +52,7 @@ def own_code_sandbox() -> list[str]:
     """The ``--sandbox`` option for grading the project's own notebooks through the CLI: the cage
     ``auto`` picks, or none where this machine has no cage (``grade`` would refuse)."""
     from grader.errors import SandboxError
-    from grader.sandbox import plan
+    from grader.kernel.sandbox import plan
 
     try:
         plan(GradeConfig(course=load_course(ROOT / "exercises"), data_root=DATA, work_dir=DATA))
@@ -56,11 +62,60 @@ def own_code_sandbox() -> list[str]:
 
 
 @pytest.fixture(scope="session")
+def kernel_host() -> Iterator[KernelHost]:
+    """One kernel host for the whole run: each zygote imports torch once per run, not once per
+    test (a grading session not handed a host makes its own, and closes it)."""
+    with KernelHost() as host:
+        yield host
+
+
+@pytest.fixture(scope="session")
+def check_runner() -> Iterator[CheckRunner]:
+    """One check runner for the whole run: each exercise's checks are collected once."""
+    with CheckRunner() as runner:
+        yield runner
+
+
+@pytest.fixture(scope="session")
+def grading(kernel_host: KernelHost, check_runner: CheckRunner):
+    """``with grading(config) as session``: a grading session on the run's host and check runner."""
+
+    def open_session(config: GradeConfig, **options: object) -> GradingSession:
+        return GradingSession(config, host=kernel_host, checks=check_runner, **options)  # type: ignore[arg-type]
+
+    return open_session
+
+
+@pytest.fixture(scope="session")
+def running(kernel_host: KernelHost):
+    """``with running(notebook, config) as (execution, notebook_backend)``: one notebook's cells in a
+    fresh kernel on the run's host, the kernel alive for the ``with`` block."""
+
+    @contextlib.contextmanager
+    def run(notebook: Any, config: GradeConfig, **options: Any) -> Iterator[Any]:
+        with KernelPool(config, kernel_host) as pool, pool.running(notebook, **options) as outcome:
+            yield outcome
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def grade(grading):
+    """``grade(path, config, **options)``: :func:`grader.session.grade_submission` on the run's host."""
+
+    def grade_one(path: Path, config: GradeConfig, **options: object) -> SubmissionResult:
+        with grading(config) as session:
+            return session.grade(path, **options)  # type: ignore[arg-type]
+
+    return grade_one
+
+
+@pytest.fixture(scope="session")
 def cage_for_students(course: Course, data_root: Path, session_dir: Path) -> str:
     """The cage ``auto`` gives a student's notebook on this machine. Where none can hold one,
     grading refuses (rightly), so a test that needs grades skips, saying why."""
     from grader.errors import SandboxError
-    from grader.sandbox import plan
+    from grader.kernel.sandbox import plan
 
     try:
         return plan(GradeConfig(course=course, data_root=data_root, work_dir=session_dir / "work")).mode

@@ -15,10 +15,10 @@ import nbformat
 import pytest
 from click.testing import CliRunner
 
-from grader.bulk import BulkOptions, grade_class
+from grader.bulk.run import BulkOptions, grade_class
 from grader.cli import cli
-from grader.exports import CLUSTER_COLUMNS, MEMBER_COLUMNS, gradescope_results
-from grader.gradebook import Gradebook
+from grader.publish.exports import CLUSTER_COLUMNS, MEMBER_COLUMNS, gradescope_results
+from grader.store.gradebook import Gradebook
 from grader.grades.book import class_grades
 from grader.i18n import T
 from grader.results import CheckResult, CheckStatus, ExerciseResult, ExerciseStatus, SubmissionResult
@@ -32,8 +32,7 @@ SECRET_WHY = T("숨은 입력 4711 에서 한 배치만 읽음", "reads one batc
 SECRET_OBSERVED = "tensor(shape=(4711,), secret)"
 
 
-def grade_by_words(path: Path, config, *, submission_id: str | None = None,
-                   more_follow: bool = False) -> SubmissionResult:
+def grade_by_words(session, path: Path, *, submission_id: str | None = None) -> SubmissionResult:
     text = "".join(p.read_text(encoding="utf-8") for p in sorted(Path(path).rglob("*.ipynb")))
     length = CheckResult(f"{EXERCISE}::test_len_train", T("학습 데이터의 길이", "length of the training split"),
                          CheckStatus.PASSED, 2, 2)

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from grader.archives import ArchiveLimits, ArchiveRejected, discover, extract_zip, safe_name
-from grader.load import load_submission
+from grader.intake.submissions import discover
+from grader.intake.extract import ArchiveLimits, ArchiveRejected, extract_zip, safe_name
+from grader.intake.notebooks import load_submission
 
 NB = {"cells": [], "metadata": {"grader": {"exercise_id": "02_dataset"}}, "nbformat": 4, "nbformat_minor": 5}
 
@@ -44,7 +45,7 @@ def test_folder_per_student(tmp_path: Path, course) -> None:
     entries = by_id(discover(tmp_path / "in", tmp_path / "work"))
     assert sorted(entries) == ["alice", "bob"]
     assert entries["alice"].path == tmp_path / "in" / "alice" and entries["alice"].problem is None
-    assert entries["bob"].meta["ignored_files"] == ["notes.txt"]
+    assert entries["bob"].info.ignored_files == ["notes.txt"]
     assert "02_dataset" in load_submission(entries["alice"].path, course).notebooks
 
 
@@ -53,7 +54,7 @@ def test_zip_per_student_with_nested_folder(tmp_path: Path, course) -> None:
     make_zip(tmp_path / "in" / "carol.zip", {"homework/week2/whatever.ipynb": notebook_text(),
                                               "__MACOSX/._whatever.ipynb": "junk"})
     [entry] = discover(tmp_path / "in", tmp_path / "work")
-    assert entry.student_id == "carol" and entry.meta["layout"] == "zip"
+    assert entry.student_id == "carol" and entry.info.layout == "zip"
     assert entry.path is not None and (tmp_path / "work") in entry.path.parents
     assert not list(entry.path.rglob("__MACOSX"))
     # Misnamed: matched to its exercise by the notebook's metadata.
@@ -67,10 +68,10 @@ def test_canvas_flat_export_with_late_marker(tmp_path: Path, course) -> None:
     make_zip(tmp_path / "in" / "leeseoyeon_LATE_1002_5003_extra.zip", {"a/b.txt": "x"})
     entries = by_id(discover(tmp_path / "in", tmp_path / "work"))
     assert sorted(entries) == ["1001", "1002"]
-    assert entries["1001"].meta["late"] is False and entries["1002"].meta["late"] is True
-    assert entries["1002"].meta["name"] == "leeseoyeon" and entries["1002"].meta["layout"] == "canvas"
+    assert entries["1001"].info.late is False and entries["1002"].info.late is True
+    assert entries["1002"].info.name == "leeseoyeon" and entries["1002"].info.layout == "canvas"
     assert sorted(p.name for p in entries["1002"].path.iterdir()) == ["02_dataset.ipynb", "extra"]
-    assert entries["1002"].meta["ignored_files"] == ["extra/a/b.txt"]
+    assert entries["1002"].info.ignored_files == ["extra/a/b.txt"]
     assert len(entries["1002"].sources) == 2  # both uploads count towards the content hash
     assert "02_dataset" in load_submission(entries["1001"].path, course).notebooks
 
@@ -85,7 +86,7 @@ def test_gradescope_export_reads_ids_from_metadata(tmp_path: Path) -> None:
         "  :created_at: 2026-01-01\nsubmission_222:\n  :submitters:\n  - :name: Lee\n    :email: lee@example.com\n")
     entries = by_id(discover(root, tmp_path / "work"))
     assert sorted(entries) == ["2024001", "lee@example.com"]
-    assert entries["2024001"].meta == {"layout": "gradescope", "lms_submission_id": "111", "ignored_files": [],
+    assert entries["2024001"].info.to_dict() == {"layout": "gradescope", "lms_submission_id": "111", "ignored_files": [],
                                        "name": "Kim"}
 
 
@@ -105,10 +106,10 @@ def test_gradescope_groups_times_and_histories_come_from_the_yaml(tmp_path: Path
     entries = by_id(discover(root, tmp_path / "work"))
     # The first submitter names the group's entry (the old line parser took the last).
     assert sorted(entries) == ["2024001", "2024003", "2024004", "submission_333"]
-    assert entries["2024004"].meta["name"] == "Bob"  # a submitter without an id takes their name along
-    assert entries["2024001"].meta["group"] == ["2024001", "2024002"]
-    assert entries["2024001"].meta["submitted_at"] == "2026-12-15T10:30:00.123456+09:00"  # not the history's time
-    assert entries["2024003"].meta["submitted_at"] == "2026-12-14T23:00:00+00:00" and "group" not in entries["2024003"].meta
+    assert entries["2024004"].info.name == "Bob"  # a submitter without an id takes their name along
+    assert entries["2024001"].info.group == ["2024001", "2024002"]
+    assert entries["2024001"].info.submitted_at == "2026-12-15T10:30:00.123456+09:00"  # not the history's time
+    assert entries["2024003"].info.submitted_at == "2026-12-14T23:00:00+00:00" and not entries["2024003"].info.group
 
 
 def test_gradescope_metadata_that_is_not_yaml_is_said_and_nothing_is_lost(tmp_path: Path) -> None:
@@ -118,7 +119,7 @@ def test_gradescope_metadata_that_is_not_yaml_is_said_and_nothing_is_lost(tmp_pa
     (root / "submission_metadata.yml").write_text("submission_111: [unclosed\n")
     (entry,) = discover(root, tmp_path / "work")
     assert entry.student_id == "submission_111" and entry.path is not None
-    assert "not valid YAML" in entry.meta["metadata_problem"]["en"]
+    assert "not valid YAML" in entry.info.metadata_problem.en
 
 
 def test_a_zip_of_the_whole_class(tmp_path: Path) -> None:
@@ -201,15 +202,15 @@ def test_sample_class_mixes_every_layout(tmp_path: Path, course) -> None:
     assert len(students) >= 12 and len(set(students)) == len(students)
     entries = discover(tmp_path / "class", tmp_path / "work")
     assert len(entries) == len(students)
-    layouts = {e.meta.get("layout") for e in entries}
+    layouts = {e.info.layout for e in entries}
     assert {"folder", "zip", "canvas"} <= layouts
-    assert any(e.meta.get("late") for e in entries)
+    assert any(e.info.late for e in entries)
     unreadable = [e for e in entries if e.path is None]
     assert len(unreadable) == 1 and "cannot be read" in unreadable[0].problem.en  # the corrupt upload
-    nested = [e for e in entries if e.path is not None and e.meta.get("layout") == "zip" and list(e.path.glob("homework/*/*.ipynb"))]
+    nested = [e for e in entries if e.path is not None and e.info.layout == "zip" and list(e.path.glob("homework/*/*.ipynb"))]
     assert nested, "one zip keeps its notebooks in a nested folder"
     for entry in entries:
-        if entry.path is not None and entry.meta.get("ignored_files") != ["README.txt"]:
+        if entry.path is not None and entry.info.ignored_files != ["README.txt"]:
             assert load_submission(entry.path, course).notebooks, entry.student_id  # every notebook matched
 
 
@@ -217,5 +218,5 @@ def test_canvas_export_as_one_zip(tmp_path: Path) -> None:
     make_zip(tmp_path / "submissions.zip", {"kimminjun_1001_5001_02_dataset.ipynb": notebook_text(),
                                            "parkjihoon_LATE_1003_5004_hw.ipynb": notebook_text()})
     entries = by_id(discover(tmp_path / "submissions.zip", tmp_path / "work"))
-    assert sorted(entries) == ["1001", "1003"] and entries["1003"].meta["late"] is True
+    assert sorted(entries) == ["1001", "1003"] and entries["1003"].info.late is True
     assert all((tmp_path / "work") in e.path.parents for e in entries.values())

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from grader.assign import BEGIN, END, assign_course, fingerprint, make_student_notebook, stub_source
+from grader.course.assign import BEGIN, END, assign_course, fingerprint, make_student_notebook, stub_source
 from grader.errors import CourseError
 
 

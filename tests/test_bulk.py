@@ -17,8 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from grader.bulk import BulkOptions, grade_class
-from grader.gradebook import Gradebook, Status
+from grader.bulk.run import BulkOptions, grade_class
+from grader.store.gradebook import Gradebook
+from grader.store.records import Status
 from grader.i18n import T
 from grader.results import CheckResult, CheckStatus, ExerciseResult, ExerciseStatus, SubmissionResult
 
@@ -26,8 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FAKE = "tests.test_bulk:fake_grade"
 
 
-def fake_grade(path: Path, config, *, submission_id: str | None = None,
-              more_follow: bool = False) -> SubmissionResult:
+def fake_grade(session, path: Path, *, submission_id: str | None = None) -> SubmissionResult:
     """Grade by reading the notebook's text: words in it say what to do; the score is its length."""
     text = "".join(p.read_text() for p in sorted(Path(path).rglob("*.ipynb")))
     if "CRASH" in text:
@@ -44,15 +44,12 @@ def fake_grade(path: Path, config, *, submission_id: str | None = None,
                                                                  [check])], grader_version="fake")
 
 
-def start_a_kernel_ahead(path: Path, config, *, submission_id: str | None = None,
-                        more_follow: bool = False) -> SubmissionResult:
+def start_a_kernel_ahead(session, path: Path, *, submission_id: str | None = None) -> SubmissionResult:
     """:func:`fake_grade`, after starting a real kernel ahead, as a worker's last submission leaves
     one for a next that never comes; where that kernel's folder is goes beside the submission."""
-    from grader import execute
-
-    execute._start_ahead(config)
-    (Path(path) / "runtime.txt").write_text(str(execute._ahead.result().runtime))
-    return fake_grade(path, config, submission_id=submission_id)
+    session.kernels.start_ahead()
+    (Path(path) / "runtime.txt").write_text(str(session.kernels.ahead.result().runtime))
+    return fake_grade(session, path, submission_id=submission_id)
 
 
 def make_class(root: Path, count: int, extra: dict[str, str] | None = None) -> Path:
@@ -81,7 +78,7 @@ def comparable(gradebook: Path) -> list[tuple]:
                 for check in exercise["checks"]:
                     check.pop("duration_s")
         out.append((row.student_id, row.content_hash, row.status.value, row.score, row.max_score,
-                    json.dumps(result, sort_keys=True), row.error, json.dumps(row.meta, sort_keys=True)))
+                    json.dumps(result, sort_keys=True), row.error, json.dumps(row.info.to_dict(), sort_keys=True)))
     return out
 
 
@@ -148,9 +145,9 @@ DRIVER = """
 import dataclasses
 import sys
 from pathlib import Path
-from grader.bulk import BulkOptions, grade_class
+from grader.bulk.run import BulkOptions, grade_class
 from grader.config import GradeConfig, Limits
-from grader.course import load_course
+from grader.course.manifest import load_course
 if __name__ == "__main__":  # workers re-import the main module: grade only in the coordinator
     source, out, work, data, unit = sys.argv[1:6]
     course = load_course(Path("exercises"))
@@ -230,7 +227,7 @@ def test_real_kernels_sigkill_then_resume(tmp_path: Path, data_root: Path) -> No
     for student, notebook in (("a_right", solution), ("b_wrong", wrong), ("c_right", solution)):
         (source / student).mkdir(parents=True)
         (source / student / "02_dataset.ipynb").write_text(json.dumps(notebook))
-    rows = resume_matches_uninterrupted(tmp_path, source, data_root, "grader.grade:grade_submission",
+    rows = resume_matches_uninterrupted(tmp_path, source, data_root, "grader.session:grade",
                                         kill_at=1, deadline=400)
     graded = {r[0]: (r[2], r[3], r[4]) for r in rows}
     full = graded["a_right"][2]

@@ -1,5 +1,5 @@
 """What graders on one machine share, and how they tell whether its owner is gone: pids cgroups
-and kernel uids claimed with a lock every grader judges alike (grader.sandbox.claims), whatever
+and kernel uids claimed with a lock every grader judges alike (grader.kernel.sandbox.claims), whatever
 its /tmp or pid namespace; and a kernel that starts even when its cgroup is gone."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from grader.results import ExerciseStatus
-from grader.sandbox import claims, limits
+from grader.kernel.sandbox import claims, limits
 
 from .notebooks import of_cells
 
@@ -63,10 +63,11 @@ _WITH_OWN_TMP = ["unshare", "--pid", "--fork", "--kill-child", "--mount-proc", "
                  "sh", "-c", 'mount -t tmpfs grader-own-tmp /tmp && exec "$0" "$@"']
 _GRADER = textwrap.dedent("""
     import subprocess, sys
-    from grader.sandbox import limits
+    from grader.kernel.sandbox import limits
     rounds, missed = int(sys.argv[1]), []
+    owner = limits.CgroupOwner()  # a grading process's own cgroup
     for round in range(rounds):
-        group = limits.pids_cgroup(16)
+        group = owner.new(16)
         assert group is not None, "no cgroup could be made"
         limits.sweep_cgroups()  # as every new grading process does, while the other one works
         # A kernel joins its cgroup before anything else, as a fresh kernel's preexec does.
@@ -76,6 +77,7 @@ _GRADER = textwrap.dedent("""
         if not any(line.endswith(relative) for line in seen.splitlines()):
             missed.append(round)
         limits.kill_cgroup(group)
+    owner.close()
     print("MISSED", len(missed), "OF", rounds)
 """)
 
@@ -108,8 +110,9 @@ def test_a_dead_graders_cgroups_are_swept_and_a_live_ones_kept() -> None:
     dead = base / "grader-o-deadbeef0000"
     (dead / "k-0123456789").mkdir(parents=True)
     # A live one in another process (another pid namespace would do the same: the lock is the proof).
-    live = subprocess.Popen([sys.executable, "-c", "import sys\nfrom grader.sandbox import limits\n"
-                             "print(limits.pids_cgroup(8), flush=True)\nsys.stdin.read()"],
+    live = subprocess.Popen([sys.executable, "-c", "import sys\nfrom grader.kernel.sandbox import limits\n"
+                             "owner = limits.CgroupOwner()\nprint(owner.new(8), flush=True)\nsys.stdin.read()\n"
+                             "owner.close()"],
                             cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         group = Path(live.stdout.readline().strip())
@@ -126,20 +129,17 @@ def test_a_dead_graders_cgroups_are_swept_and_a_live_ones_kept() -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("kernel", ["fresh", "forkserver"])
 def test_a_kernel_whose_cgroup_is_removed_as_it_starts_still_runs_and_says_so(make_config, monkeypatch,
-                                                                              kernel: str) -> None:
-    from grader import execute
-    from grader.sandbox import cages
+                                                                              kernel: str, running) -> None:
+    made = limits.CgroupOwner.new
 
-    made = cages.pids_cgroup
-
-    def removed_at_once(limit: int) -> str | None:
-        group = made(limit)
+    def removed_at_once(self, limit: int) -> str | None:
+        group = made(self, limit)
         os.rmdir(group)  # another process removed it before the kernel could join
         return group
 
-    monkeypatch.setattr(cages, "pids_cgroup", removed_at_once)
+    monkeypatch.setattr(limits.CgroupOwner, "new", removed_at_once)
     config = make_config(sandbox="auto", kernel=kernel)
-    with execute.running_notebook(of_cells("answer = 6 * 7"), config) as (run, backend):
+    with running(of_cells("answer = 6 * 7"), config) as (run, backend):
         assert backend.run(_answer) == 42
     assert run.status is ExerciseStatus.GRADED
     assert run.kernel["pids_cgroup"] is False and "processes" in run.kernel["gaps"]
@@ -153,13 +153,14 @@ def _answer(ns):
 @needs_cgroups
 @pytest.mark.skipif(not shutil.which("unshare"), reason="needs unshare (util-linux) for the second grader's namespaces")
 def test_a_kernel_uid_leased_here_is_not_leased_by_a_grader_with_another_tmp() -> None:
-    from grader.sandbox import container
+    from grader.kernel.sandbox import container
 
     uid, lease = container.lease_uid(65200)
     where = limits.shared_root() / f"grader-uid-{uid}"
     try:
         assert where.is_dir() and claims.abandoned(where) is None  # held where the whole machine sees it
-        lease_next = "from grader.sandbox import container\nuid, lease = container.lease_uid(65200)\nprint(uid)"
+        lease_next = ("from grader.kernel.sandbox import container\nuid, lease = container.lease_uid(65200)\nprint(uid)\n"
+                      "container.end(uid, lease)")
         other = subprocess.run([*_WITH_OWN_TMP, sys.executable, "-c", lease_next], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
                                capture_output=True, text=True, timeout=120)
         assert other.returncode == 0 and int(other.stdout) == uid - 1, other.stdout + other.stderr

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from markupsafe import escape
 
-from grader.classreport import render_class_report, summarise, write_class_report
-from grader.gradebook import Row, Status
+from grader.publish.classreport import render_class_report, summarise, write_class_report
+from grader.store.records import Row, Status, SubmissionInfo
 from grader.i18n import T
 from grader.results import CheckResult, CheckStatus, ExerciseResult, ExerciseStatus, SubmissionResult
 
@@ -29,7 +29,7 @@ def make_rows() -> list[Row]:
                   CheckResult("t.py::hard", T("어려움", "hard"), CheckStatus.PASSED if points == 10 else CheckStatus.FAILED,
                               max(0, points - 5), 5)]
         result = SubmissionResult(student, [ExerciseResult("02_dataset", T.same("x"), ExerciseStatus.GRADED, checks)])
-        rows.append(Row.from_result(result, "h", {"late": student == "bo"}))
+        rows.append(Row.from_result(result, "h", SubmissionInfo(late=student == "bo")))
     rows.append(Row("gus", "h", Status.ERROR, 0, 10, error="the grading worker died (exit code 9)"))
     rows.append(Row("hal.zip", "h", Status.UNREADABLE, 0, 10, error="hal.zip: an entry points outside the archive (..)"))
     return rows
@@ -125,9 +125,9 @@ def test_report_in_headless_chromium(tmp_path: Path, course) -> None:
 def test_a_report_with_adjustments_stale_and_late_ones_opens_clean(tmp_path: Path, course, lang: str) -> None:
     from datetime import datetime, timedelta, timezone
 
-    from grader.grades.adjustments import Adjustment
+    from grader.store.records import Adjustment
     from grader.grades.final import final_grade
-    from grader.grades.late import parse_policy
+    from grader.course.late import parse_policy
 
     due = datetime(2026, 12, 14, 23, 59, tzinfo=timezone.utc)
     late = parse_policy({"due": due, "deduct_percent": 10, "mode": "apply"}, {}, "test")

@@ -22,23 +22,23 @@ import pytest
 
 distributed = pytest.importorskip("distributed", reason="the 'dask' extra is not installed")
 
-from grader.bulk import BulkOptions, grade_class  # noqa: E402
-from grader.cluster.spec import ClusterError, ClusterSpec  # noqa: E402
-from grader.cluster.worker import NAME, GraderPlugin  # noqa: E402
+from grader.bulk.run import BulkOptions, grade_class  # noqa: E402
+from grader.bulk.dask.spec import ClusterError, ClusterSpec  # noqa: E402
+from grader.bulk.dask.worker import NAME, GraderPlugin  # noqa: E402
 
 from .test_bulk import FAKE, ROOT, comparable, committed, make_class  # noqa: E402
 
 MARKING = "tests.test_cluster:marking_grade"
 
 
-def marking_grade(path: Path, config, *, submission_id: str | None = None, more_follow: bool = False):
+def marking_grade(session, path: Path, *, submission_id: str | None = None):
     """The fake unit, leaving ``<student>.<worker pid>.<time>`` in $GRADER_TEST_MARKS per attempt."""
     from .test_bulk import fake_grade
 
     marks = Path(os.environ["GRADER_TEST_MARKS"])
     (marks / f"{submission_id}.{os.getpid()}.{time.monotonic_ns()}").touch()
     time.sleep(0.6)
-    return fake_grade(path, config, submission_id=submission_id, more_follow=more_follow)
+    return fake_grade(session, path, submission_id=submission_id)
 
 
 def attempts(marks: Path) -> dict[str, int]:
@@ -145,7 +145,7 @@ def test_no_scheduler_exits_3_and_writes_nothing(tmp_path: Path, fake_config) ->
 
 
 def test_a_payload_round_trips_carries_only_notebooks_and_refuses_other_bytes(tmp_path: Path) -> None:
-    from grader.cluster.payload import PayloadError, digest, pack, read_message, unpack
+    from grader.bulk.dask.payload import PayloadError, digest, pack, read_message, unpack
 
     folder = tmp_path / "alice"
     (folder / "sub").mkdir(parents=True)
@@ -170,7 +170,7 @@ def test_nothing_imports_dask_unless_asked_and_the_options_are_checked(tmp_path:
 
     from grader.cli import cli
 
-    code = ("import sys, grader.cli, grader.bulk, grader.cluster.spec\n"
+    code = ("import sys, grader.cli, grader.bulk.run, grader.bulk.dask.spec\n"
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed')))")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]", done.stdout
@@ -208,10 +208,10 @@ def test_workers_without_the_grader_resource_or_with_another_course_are_refused(
 DRIVER = """
 import sys
 from pathlib import Path
-from grader.bulk import BulkOptions, grade_class
-from grader.cluster.spec import ClusterSpec
+from grader.bulk.run import BulkOptions, grade_class
+from grader.bulk.dask.spec import ClusterSpec
 from grader.config import GradeConfig, Limits
-from grader.course import load_course
+from grader.course.manifest import load_course
 if __name__ == "__main__":
     source, out, work, data, unit, scheduler = sys.argv[1:7]
     config = GradeConfig(course=load_course(Path("exercises")), data_root=Path(data), work_dir=Path(work),
@@ -306,8 +306,8 @@ def test_real_kernels_on_dask_grade_as_the_local_pool_and_cannot_reach_the_sched
     write(solution(), source / "honest")
     probe = f"import socket\nreached = socket.create_connection(({host!r}, {port}), timeout=5)"
     write(with_cell(probe), source / "prober")
-    dask = run(source, config, tmp_path / "dask", ClusterSpec(scheduler=address), unit="grader.grade:grade_submission")
-    run(source, config, tmp_path / "local", None, unit="grader.grade:grade_submission")
+    dask = run(source, config, tmp_path / "dask", ClusterSpec(scheduler=address), unit="grader.session:grade")
+    run(source, config, tmp_path / "local", None, unit="grader.session:grade")
     assert dask.backend == "dask" and dask.graded == 2
     rows = comparable(tmp_path / "dask" / "gradebook.sqlite")
     assert rows == comparable(tmp_path / "local" / "gradebook.sqlite")
@@ -321,9 +321,9 @@ def test_real_kernels_on_dask_grade_as_the_local_pool_and_cannot_reach_the_sched
 
 @pytest.mark.slow
 def test_a_killed_worker_leaves_no_zygote_or_kernel_behind(tmp_path: Path, real_cluster) -> None:
-    from grader.bulk import DEFAULT_UNIT
-    from grader.cluster.payload import digest, pack, settings_of
-    from grader.cluster.worker import grade_task
+    from grader.bulk.run import DEFAULT_UNIT
+    from grader.bulk.dask.payload import digest, pack, settings_of
+    from grader.bulk.dask.worker import grade_task
 
     from .notebooks import with_cell, write
 
@@ -362,12 +362,12 @@ def _cmdline(pid: int) -> str:
 
 def _has_kernel(worker: int) -> bool:
     """A kernel forked from the zygote (its children) is running under this worker."""
-    zygotes = [p for p in descendants(worker) if "grader.forkserver.zygote" in _cmdline(p)]
+    zygotes = [p for p in descendants(worker) if "grader.kernel.forkserver.zygote" in _cmdline(p)]
     return any(descendants(z) for z in zygotes)
 
 
 class CommandLineCluster:
-    """``dask scheduler`` and ``dask worker ... --preload grader.cluster.worker`` as the README starts them."""
+    """``dask scheduler`` and ``dask worker ... --preload grader.bulk.dask.worker`` as the README starts them."""
 
     def __init__(self, folder: Path, data_root: Path, workers: int = 2) -> None:
         self.folder, self.data_root, self.workers = folder, data_root, workers
@@ -390,7 +390,7 @@ class CommandLineCluster:
              "--local-directory", str(self.folder / "dask-scratch"),
              "--nthreads", "1", "--resources", f"{NAME}=1", "--no-dashboard",
              # The preload's own options take their values after "=".
-             "--preload", "grader.cluster.worker", f"--grader-course={ROOT / 'exercises'}",
+             "--preload", "grader.bulk.dask.worker", f"--grader-course={ROOT / 'exercises'}",
              f"--grader-data-root={self.data_root}", f"--grader-work-dir={self.folder / 'workers'}"],
             cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL))
@@ -469,7 +469,7 @@ def test_a_worker_where_no_cage_holds_refuses_to_start(fake_config) -> None:
     if problem() is not None:
         pytest.skip(problem())
 
-    snippet = ("import sys\nfrom grader.cluster.worker import GraderPlugin\n"
+    snippet = ("import sys\nfrom grader.bulk.dask.worker import GraderPlugin\n"
                "plugin = GraderPlugin('exercises', data_root=sys.argv[1], work_dir=sys.argv[2], "
                "allow_uncaged=sys.argv[3] == 'yes', kernel='fresh')\n"
                "try:\n    plugin.setup(None)\nexcept Exception as error:\n    print('REFUSED', error)\n"

@@ -19,11 +19,11 @@ from pathlib import Path
 import pytest
 
 from grader.i18n import T
-from grader.insight.clusters import cluster_id, clusters, diagnosis, signature
-from grader.plugin import GradingContext
-from grader.remote import LocalNotebook
+from grader.insight.mistakes import cluster_id, clusters, diagnosis, signature
+from grader.checking.plugin import GradingContext
+from grader.checking.remote import LocalNotebook
 from grader.results import CheckResult, CheckStatus, ExerciseResult, ExerciseStatus, SubmissionResult
-from grader.runner import run_checks
+from grader.checking.runner import run_checks
 
 from .planted import renamed, reordered
 from .test_golden import CASES, expected_failures, solution_namespace
@@ -135,8 +135,8 @@ def test_the_key_masks_numbers_when_no_why_was_given() -> None:
 
 _IDS_SCRIPT = """
 import json, random, sys
-from grader.course import load_course
-from grader.insight.clusters import clusters
+from grader.course.manifest import load_course
+from grader.insight.mistakes import clusters
 from grader.results import SubmissionResult
 course = load_course(sys.argv[1])
 results = {sid: SubmissionResult.from_dict(data) for sid, data in json.load(open(sys.argv[2])).items()}

@@ -92,8 +92,8 @@ def _ids() -> list[str]:
 
 
 def test_which_cage_auto_picks_on_each_machine(make_config, data_root) -> None:
-    probe = ("import json, sys\nfrom pathlib import Path\nfrom grader import sandbox\nfrom grader.sandbox import bwrap\n"
-             "from grader.config import GradeConfig\nfrom grader.course import load_course\n"
+    probe = ("import json, sys\nfrom pathlib import Path\nfrom grader.kernel import sandbox\nfrom grader.kernel.sandbox import bwrap\n"
+             "from grader.config import GradeConfig\nfrom grader.course.manifest import load_course\n"
              "config = GradeConfig(course=load_course(Path('exercises')), data_root=Path(sys.argv[1]), "
              "work_dir=Path(sys.argv[2]))\n"
              "try:\n    mode = sandbox.plan(config).mode\nexcept Exception as exc:\n    mode = f'refused: {exc}'\n"

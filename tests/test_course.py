@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from grader.course import load_course
+from grader.course.manifest import load_course
 from grader.errors import CourseError
-from grader.plugin import GradingContext
-from grader.remote import MissingNotebook
+from grader.checking.plugin import GradingContext
+from grader.checking.remote import MissingNotebook
 from grader.results import CheckStatus
-from grader.runner import run_checks
+from grader.checking.runner import run_checks
 
 MANIFEST = """
 [course]
@@ -62,7 +62,7 @@ def test_checks_speak_through_fail_never_a_bare_assert(course) -> None:
 def test_a_check_file_parse_hit_by_cpythons_ast_counter_race_is_parsed_again(monkeypatch) -> None:
     import ast
 
-    from grader import course as course_module
+    from grader.course import manifest as course_module
 
     real, failures = ast.parse, []
 

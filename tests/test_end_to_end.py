@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from grader.cli import ExitCode, cli
-from grader.course import load_course
+from grader.course.manifest import load_course
 from grader.results import CheckStatus, SubmissionResult
 
 ROOT = Path(__file__).resolve().parent.parent

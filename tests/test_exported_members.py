@@ -15,9 +15,9 @@ def test_importing_the_probe_runtime_stays_light() -> None:
     import subprocess
     import sys
 
-    code = "import sys, grader.probe; print(' '.join(m for m in ('nbclient', 'pytest', 'jinja2', 'click') if m in sys.modules))"
+    code = "import sys, grader.checking.probe; print(' '.join(m for m in ('nbclient', 'pytest', 'jinja2', 'click') if m in sys.modules))"
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
-    assert loaded == [], f"a kernel importing grader.probe also loads {loaded}"
+    assert loaded == [], f"a kernel importing grader.checking.probe also loads {loaded}"
 
 
 def test_every_module_keeps_a_sorted_all_of_names_it_defines() -> None:

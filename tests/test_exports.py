@@ -11,8 +11,9 @@ import pytest
 from click.testing import CliRunner
 
 from grader.cli import ExitCode, cli
-from grader.exports import gradescope_results, write_canvas_csv, write_csv, write_gradescope, write_junit
-from grader.gradebook import Gradebook, Row, Status
+from grader.publish.exports import gradescope_results, write_canvas_csv, write_csv, write_gradescope, write_junit
+from grader.store.gradebook import Gradebook
+from grader.store.records import Row, Status, SubmissionInfo
 from grader.i18n import T
 from grader.results import CheckResult, CheckStatus, ExerciseResult, ExerciseStatus, SubmissionResult
 
@@ -27,7 +28,7 @@ def rows() -> list[Row]:
     ]
     graded = SubmissionResult("김민준,\"quoted\"", [ExerciseResult("02_dataset", T.same("x"), ExerciseStatus.GRADED,
                                                                 checks)], hidden_checks=True)
-    return [Row.from_result(graded, "h1", {"late": True, "name": "kimminjun", "lms_user_id": "1001"}),
+    return [Row.from_result(graded, "h1", SubmissionInfo(late=True, name="kimminjun", lms_user_id="1001")),
             Row("broken", "h2", Status.UNREADABLE, 0, 20, error="broken.zip: the archive cannot be read")]
 
 
@@ -110,6 +111,6 @@ def test_a_public_only_check_is_shown_on_gradescope_when_the_hidden_ones_are() -
                           message=T.same("works on the public data set only: 1000 for 200 images")),
               CheckResult("02_dataset::test_item_images", T.same("items"), CheckStatus.PASSED, 2, 2)]
     result = SubmissionResult("s1", [ExerciseResult("02_dataset", T.same("x"), ExerciseStatus.GRADED, checks)])
-    tests = {t["number"]: t for t in gradescope_results(Row.from_result(result, "h", {}))["tests"]}
+    tests = {t["number"]: t for t in gradescope_results(Row.from_result(result, "h", SubmissionInfo()))["tests"]}
     assert tests["02_dataset::test_len_train"]["visibility"] == "after_published"
     assert tests["02_dataset::test_item_images"]["visibility"] == "visible"

@@ -6,9 +6,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from grader.grades.adjustments import Adjustment
+from grader.store.records import Adjustment
 from grader.grades.final import final_grade
-from grader.grades.late import parse_policy
+from grader.course.late import parse_policy
 from grader.i18n import T
 from grader.results import CheckResult, CheckStatus, ExerciseResult, ExerciseStatus, SubmissionResult
 

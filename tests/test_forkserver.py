@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -14,12 +15,12 @@ import pytest
 from jupyter_core.utils import run_sync
 
 from grader.config import GradeConfig, Limits
-from grader.execute import running_notebook
-from grader.forkserver import PROVISIONER_NAME, client
-from grader.forkserver.client import fork_server
-from grader.forkserver.process import ForkedProcess
-from grader.kernels import new_kernel_manager, runtime_dir
-from grader.sandbox import kernel_env
+from grader.kernel.forkserver import PROVISIONER_NAME, client
+from grader.kernel.host import KernelHost
+from grader.kernel.pool import KernelPool
+from grader.kernel.forkserver.process import ForkedProcess
+from grader.kernel.managers import new_kernel_manager, runtime_dir
+from grader.kernel.sandbox import kernel_env
 
 from .notebooks import of_cells
 
@@ -34,14 +35,14 @@ def no_sandbox(monkeypatch):
     as root without it, they get a uid of their own, which cannot read a Python under /root.
     The sandbox's own tests cover the cage.
     """
-    from grader import sandbox
+    from grader.kernel import sandbox
 
     monkeypatch.setattr(sandbox, "plan", lambda config: sandbox.Sandbox("none"))
 
 
 # Fast: no kernel.
 def test_only_this_interpreters_ipykernel_can_be_forked() -> None:
-    from grader.forkserver.provisioner import kernel_arguments
+    from grader.kernel.forkserver.provisioner import kernel_arguments
 
     assert kernel_arguments([sys.executable, "-m", "ipykernel_launcher", "-f", "c.json"]) == ["-f", "c.json"]
     for cmd in (["/usr/bin/python3", "-m", "ipykernel_launcher", "-f", "c.json"],
@@ -60,14 +61,14 @@ def test_zygotes_are_keyed_by_what_is_read_at_interpreter_start() -> None:
 
 def test_the_zygote_command_takes_a_prefix() -> None:
     assert client.zygote_command(7, ["bwrap", "--"]) == [
-        "bwrap", "--", sys.executable, "-m", "grader.forkserver.zygote", "--fd", "7"]
+        "bwrap", "--", sys.executable, "-m", "grader.kernel.forkserver.zygote", "--fd", "7"]
 
 
 def test_every_forkserver_module_has_a_sorted_resolvable_all() -> None:
     import importlib
 
     for name in ("channel", "child", "client", "process", "provisioner", "zygote"):
-        module = importlib.import_module(f"grader.forkserver.{name}")
+        module = importlib.import_module(f"grader.kernel.forkserver.{name}")
         assert module.__all__ == sorted(module.__all__), name
         assert all(getattr(module, member) is not None for member in module.__all__)
 
@@ -77,7 +78,26 @@ def forked(make_config) -> GradeConfig:
     return make_config(kernel="forkserver", limits=Limits(cell_timeout=20, notebook_timeout=60))
 
 
-# Probes: their source runs in the kernel (see grader.remote); they only observe.
+@pytest.fixture(scope="module")
+def host():
+    """This module's own host: its tests kill, stop and replace zygotes."""
+    with KernelHost() as made:
+        yield made
+
+
+@pytest.fixture
+def running(host):
+    """``with running(notebook, config) as (execution, nb)``: one notebook in a kernel from ``host``."""
+
+    @contextlib.contextmanager
+    def run(notebook, config):
+        with KernelPool(config, host) as pool, pool.running(notebook) as outcome:
+            yield outcome
+
+    return run
+
+
+# Probes: their source runs in the kernel (see grader.checking.remote); they only observe.
 def executable_probe(ns):
     import sys
 
@@ -130,14 +150,14 @@ def identity_probe(ns):
 
 @slow
 @pytest.mark.parametrize("kernel", ["forkserver", "fresh"], ids=["forkserver", "fresh"])
-def test_kernel_runs_the_graders_interpreter(make_config, kernel) -> None:
-    with running_notebook(of_cells("x = 1"), make_config(kernel=kernel)) as (execution, nb):
+def test_kernel_runs_the_graders_interpreter(make_config, kernel, running) -> None:
+    with running(of_cells("x = 1"), make_config(kernel=kernel)) as (execution, nb):
         assert not execution.cell_errors
         assert nb.run(executable_probe) == sys.executable
 
 
 @slow
-def test_nothing_set_in_one_notebook_reaches_the_next(forked) -> None:
+def test_nothing_set_in_one_notebook_reaches_the_next(forked, running) -> None:
     first = of_cells(textwrap.dedent("""
         import builtins, math, os, random
         import numpy, torch
@@ -148,14 +168,14 @@ def test_nothing_set_in_one_notebook_reaches_the_next(forked) -> None:
         torch.set_num_threads(2)         # a thread setting
         torch.manual_seed(123); numpy.random.seed(123); random.seed(123)
     """), STATE_CELL)
-    with running_notebook(first, forked) as (execution, nb):
+    with running(first, forked) as (execution, nb):
         assert not execution.cell_errors, execution.cell_errors
         polluted = nb.run(namespace_probe, "state")
     assert (polluted["pi"], polluted["threads"], polluted["torch_seed"]) == (3, 2, 123)
 
     states = []
     for _ in range(2):
-        with running_notebook(of_cells(STATE_CELL), forked) as (execution, nb):
+        with running(of_cells(STATE_CELL), forked) as (execution, nb):
             assert not execution.cell_errors, execution.cell_errors
             states.append(nb.run(namespace_probe, "state"))
     import math
@@ -172,19 +192,19 @@ def test_nothing_set_in_one_notebook_reaches_the_next(forked) -> None:
 
 
 @slow
-def test_a_kernel_holds_no_channel_to_the_zygote(forked) -> None:
+def test_a_kernel_holds_no_channel_to_the_zygote(forked, running) -> None:
     import socket
 
-    with running_notebook(of_cells("x = 1"), forked) as (_, nb):
+    with running(of_cells("x = 1"), forked) as (_, nb):
         kinds = nb.run(channel_probe)
     assert kinds, "the kernel's own zmq sockets should be seen"
     assert (int(socket.AF_UNIX), int(socket.SOCK_SEQPACKET)) not in [tuple(k) for k in kinds]
 
 
 @slow
-def test_a_cell_over_its_time_is_interrupted_and_the_kernel_goes_on(make_config) -> None:
+def test_a_cell_over_its_time_is_interrupted_and_the_kernel_goes_on(make_config, running) -> None:
     config = make_config(kernel="forkserver", limits=Limits(cell_timeout=2, notebook_timeout=60))
-    with running_notebook(of_cells("import time\ntime.sleep(30)", "after = 7"), config) as (execution, nb):
+    with running(of_cells("import time\ntime.sleep(30)", "after = 7"), config) as (execution, nb):
         (error,) = execution.cell_errors
         assert error.kind == "timeout"
         assert not execution.kernel_wedged
@@ -192,13 +212,13 @@ def test_a_cell_over_its_time_is_interrupted_and_the_kernel_goes_on(make_config)
 
 
 @slow
-def test_a_kernel_that_exits_is_a_dead_kernel_with_its_exit_status(forked) -> None:
-    with running_notebook(of_cells("x = 1", "import os\nos._exit(3)", "y = 2"), forked) as (execution, _):
+def test_a_kernel_that_exits_is_a_dead_kernel_with_its_exit_status(forked, running) -> None:
+    with running(of_cells("x = 1", "import os\nos._exit(3)", "y = 2"), forked) as (execution, _):
         assert execution.status.value == "kernel_died"
 
 
-def _manager(config: GradeConfig, tmp_path: Path):
-    km = new_kernel_manager(runtime_dir(), provisioner=PROVISIONER_NAME)
+def _manager(config: GradeConfig, tmp_path: Path, server: client.ForkServer):
+    km = new_kernel_manager(runtime_dir(), provisioner=PROVISIONER_NAME, provisioner_config={"fork_server": server})
     run_sync(km.start_kernel)(env=kernel_env(config, tmp_path), cwd=str(tmp_path))
     kc = km.client()
     kc.start_channels()
@@ -211,8 +231,8 @@ def _execute(kc, code: str, timeout: float = 20) -> dict:
 
 
 @slow
-def test_interrupt_restart_and_kill_work_as_with_a_fresh_kernel(forked, tmp_path) -> None:
-    km, kc = _manager(forked, tmp_path)
+def test_interrupt_restart_and_kill_work_as_with_a_fresh_kernel(forked, tmp_path, host) -> None:
+    km, kc = _manager(forked, tmp_path, host.fork_server)
     try:
         process = km.provisioner.process
         assert isinstance(process, ForkedProcess)
@@ -247,16 +267,16 @@ def test_interrupt_restart_and_kill_work_as_with_a_fresh_kernel(forked, tmp_path
 
 
 @slow
-def test_a_killed_zygote_is_replaced_and_its_kernels_live_on(forked, tmp_path) -> None:
-    km, kc = _manager(forked, tmp_path)
+def test_a_killed_zygote_is_replaced_and_its_kernels_live_on(forked, tmp_path, running, host) -> None:
+    km, kc = _manager(forked, tmp_path, host.fork_server)
     try:
-        server = fork_server()
-        zygote = _zygote_of(km)
+        server = host.fork_server
+        zygote = _zygote_of(km, host.fork_server)
         restarts = server.restarts
         os.kill(zygote.process.pid, signal.SIGKILL)
         zygote.process.wait(10)
         assert _execute(kc, "1 + 1")["content"]["status"] == "ok"  # still alive
-        with running_notebook(of_cells("z = 5"), forked) as (execution, nb):
+        with running(of_cells("z = 5"), forked) as (execution, nb):
             assert nb.run(namespace_probe, "z") == 5
         assert server.restarts == restarts + 1
     finally:
@@ -265,29 +285,29 @@ def test_a_killed_zygote_is_replaced_and_its_kernels_live_on(forked, tmp_path) -
 
 
 @slow
-def test_a_zygote_stopped_by_a_kernel_is_resumed(forked) -> None:
+def test_a_zygote_stopped_by_a_kernel_is_resumed(forked, running, host) -> None:
     # A kernel shares its zygote's uid (and, in bubblewrap, its pid namespace): SIGSTOP reaches it.
-    with running_notebook(of_cells("import os, signal\nos.kill(os.getppid(), signal.SIGSTOP)"), forked) as (run, _):
+    with running(of_cells("import os, signal\nos.kill(os.getppid(), signal.SIGSTOP)"), forked) as (run, _):
         assert run.status.value == "graded" and not run.cell_errors
-    restarts = fork_server().restarts
-    with running_notebook(of_cells("z = 5"), forked) as (execution, nb):
+    restarts = host.fork_server.restarts
+    with running(of_cells("z = 5"), forked) as (execution, nb):
         assert nb.run(namespace_probe, "z") == 5  # not "the fork server did not answer"
-    assert fork_server().restarts == restarts  # the same zygote, resumed
+    assert host.fork_server.restarts == restarts  # the same zygote, resumed
 
 
 @slow
-def test_a_changed_environment_restarts_the_zygote(forked, monkeypatch) -> None:
-    with running_notebook(of_cells("x = 1"), forked) as (_, nb):
+def test_a_changed_environment_restarts_the_zygote(forked, monkeypatch, running) -> None:
+    with running(of_cells("x = 1"), forked) as (_, nb):
         first = nb.run(identity_probe)
     monkeypatch.setattr(client, "environment_stamp", lambda: ("changed",))
-    with running_notebook(of_cells("x = 1"), forked) as (_, nb):
+    with running(of_cells("x = 1"), forked) as (_, nb):
         second = nb.run(identity_probe)
     assert first[1] != second[1], "the kernel's parent (the zygote) should be a new process"
 
 
 @slow
-def test_orphaned_workers_are_reaped_by_the_zygote(forked, tmp_path) -> None:
-    km, kc = _manager(forked, tmp_path)
+def test_orphaned_workers_are_reaped_by_the_zygote(forked, tmp_path, host) -> None:
+    km, kc = _manager(forked, tmp_path, host.fork_server)
     try:
         # A worker that left the kernel's process group: killing the group does not reach it.
         reply = _execute(kc, "import subprocess\nw = subprocess.Popen(['sleep', '120'], start_new_session=True)")
@@ -295,7 +315,7 @@ def test_orphaned_workers_are_reaped_by_the_zygote(forked, tmp_path) -> None:
     finally:
         kc.stop_channels()
     worker = _worker_pid(km)
-    zygote = _zygote_of(km)
+    zygote = _zygote_of(km, host.fork_server)
     run_sync(km.shutdown_kernel)(now=True)
     deadline = time.monotonic() + 5
     while _ppid(worker) != zygote.process.pid and time.monotonic() < deadline:
@@ -308,10 +328,10 @@ def test_orphaned_workers_are_reaped_by_the_zygote(forked, tmp_path) -> None:
     assert not os.path.exists(f"/proc/{worker}"), "the orphan was left a zombie"
 
 
-def _zygote_of(km):
+def _zygote_of(km, server: client.ForkServer):
     # The zygote that forked this kernel (other tests may have left sandboxed zygotes alive).
     parent = _ppid(km.provisioner.process.pid)
-    return next(z for z in fork_server().zygotes.values() if z.alive() and z.process.pid == parent)
+    return next(z for z in server.zygotes.values() if z.alive() and z.process.pid == parent)
 
 
 def _worker_pid(km) -> int:
@@ -341,12 +361,13 @@ GRADER_THAT_DIES = """
 import os, sys, time
 from pathlib import Path
 from jupyter_core.utils import run_sync
-from grader.forkserver import PROVISIONER_NAME
-from grader.forkserver.client import fork_server
-from grader.kernels import new_kernel_manager, runtime_dir
-km = new_kernel_manager(runtime_dir(), provisioner=PROVISIONER_NAME)
+from grader.kernel.forkserver import PROVISIONER_NAME
+from grader.kernel.forkserver.client import ForkServer
+from grader.kernel.managers import new_kernel_manager, runtime_dir
+server = ForkServer()
+km = new_kernel_manager(runtime_dir(), provisioner=PROVISIONER_NAME, provisioner_config={"fork_server": server})
 run_sync(km.start_kernel)(env={"PATH": os.environ["PATH"], "OMP_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}, cwd=sys.argv[1])
-zygote = next(iter(fork_server().zygotes.values()))
+zygote = next(iter(server.zygotes.values()))
 print(zygote.process.pid, km.provisioner.process.pid, flush=True)
 time.sleep(600)
 """
@@ -377,19 +398,20 @@ def _alive(pid: int) -> bool:
 
 
 @slow
-def test_the_zygote_imports_without_starting_a_thread(forked) -> None:
-    with running_notebook(of_cells("x = 1"), forked):
-        zygote = next(z for z in fork_server().zygotes.values() if z.alive())
+def test_the_zygote_imports_without_starting_a_thread(forked, running, host) -> None:
+    with running(of_cells("x = 1"), forked):
+        zygote = next(z for z in host.fork_server.zygotes.values() if z.alive())
     assert zygote.info["threads"] == 1
     assert zygote.info["import_s"] > 0
 
 
 @slow
-def test_per_kernel_setup_is_applied_in_the_child(forked, tmp_path) -> None:
+def test_per_kernel_setup_is_applied_in_the_child(forked, tmp_path, host) -> None:
     """The sandbox's hook: rlimits and calls, applied in the forked child before ipykernel."""
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    km = new_kernel_manager(runtime_dir(), provisioner=PROVISIONER_NAME)
+    km = new_kernel_manager(runtime_dir(), provisioner=PROVISIONER_NAME,
+                            provisioner_config={"fork_server": host.fork_server})
     setup = {"rlimits": {"RLIMIT_NOFILE": [200, 200]}, "calls": [["os:chdir", {"path": str(elsewhere)}]]}
     run_sync(km.start_kernel)(env=kernel_env(forked, tmp_path), cwd=str(tmp_path), child_setup=setup)
     kc = km.client()

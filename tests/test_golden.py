@@ -25,11 +25,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader.assign import BEGIN
-from grader.plugin import GradingContext
-from grader.remote import LocalNotebook
+from grader.course.assign import BEGIN
+from grader.checking.plugin import GradingContext
+from grader.checking.remote import LocalNotebook
 from grader.results import CheckStatus
-from grader.runner import run_checks
 
 GOLDEN = Path(__file__).resolve().parent / "data" / "golden"
 CASES = sorted(GOLDEN.glob("*/*.py"))
@@ -63,12 +62,12 @@ def solution_namespace(notebook: Path, data_root: Path) -> dict:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[f"{c.parent.name}/{c.stem}" for c in CASES])
-def test_golden_case(case: Path, course, data_root, session_dir) -> None:
+def test_golden_case(case: Path, course, data_root, session_dir, check_runner) -> None:
     exercise = course.exercise(case.parent.name)
     namespace = solution_namespace(exercise.solution, data_root)
     exec(compile(case.read_text(encoding="utf-8"), str(case), "exec"), namespace)  # noqa: S102
     context = GradingContext(exercise_id=exercise.id, data_root=data_root, work_dir=session_dir / "golden")
-    results = run_checks(course, exercise, LocalNotebook(namespace), context, hidden=True)
+    results = check_runner.run(course, exercise, LocalNotebook(namespace), context, hidden=True)
     counted = [r for r in results if r.counts]
     failing = {r.id.split("::")[1].split("[")[0] for r in counted if r.status is not CheckStatus.PASSED}
     details = {r.id: (r.status.value, r.message.en if r.message else "") for r in counted
@@ -77,7 +76,7 @@ def test_golden_case(case: Path, course, data_root, session_dir) -> None:
     hard_coded = {r.id.split("::")[1].split("[")[0] for r in counted if r.status is CheckStatus.PUBLIC_ONLY}
     assert hard_coded == public_only(case), details
     if hard_coded:  # the student's own self-check sees them pass: it has no hidden twin
-        own = run_checks(course, exercise, LocalNotebook(namespace), context, hidden=False)
+        own = check_runner.run(course, exercise, LocalNotebook(namespace), context, hidden=False)
         assert all(r.status is CheckStatus.PASSED for r in own if r.counts and r.id.split("::")[1].split("[")[0] in hard_coded)
 
 
@@ -98,7 +97,8 @@ def test_golden_snippets_redefine_only_solution_names(course) -> None:
 
 
 @pytest.mark.parametrize("exercise_id", ["03_transforms", "06_training"])
-def test_one_process_grades_the_same_whatever_came_before(exercise_id: str, course, data_root, session_dir) -> None:
+def test_one_process_grades_the_same_whatever_came_before(exercise_id: str, course, data_root, session_dir,
+                                                           check_runner) -> None:
     # A bulk worker keeps each exercise's checks, their tables and their memoised reference values
     # from one notebook to the next: graded in one order and then the other, every wrong case
     # gets the same statuses, messages and recognised mistakes.
@@ -110,7 +110,7 @@ def test_one_process_grades_the_same_whatever_came_before(exercise_id: str, cour
         namespace = solution_namespace(exercise.solution, data_root)
         exec(compile(case.read_text(encoding="utf-8"), str(case), "exec"), namespace)  # noqa: S102
         return [(r.id, r.status.value, r.message.en if r.message else None, r.why.en if r.why else None, r.observed)
-                for r in run_checks(course, exercise, LocalNotebook(namespace), context, hidden=True)]
+                for r in check_runner.run(course, exercise, LocalNotebook(namespace), context, hidden=True)]
 
     forward = {case.stem: grade(case) for case in cases}
     backward = {case.stem: grade(case) for case in reversed(cases)}

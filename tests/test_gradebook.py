@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from grader.errors import GraderError
-from grader.gradebook import Gradebook, Row, Status, config_fingerprint, content_hash, status_of
+from grader.store.gradebook import Gradebook
+from grader.hashing import config_fingerprint, content_hash
+from grader.store.records import Row, Status, status_of, SubmissionInfo
 from grader.i18n import T
 from grader.results import CellError, CheckResult, CheckStatus, ExerciseResult, ExerciseStatus, SubmissionResult
 
@@ -22,21 +24,21 @@ def result(student: str, points: float, status: ExerciseStatus = ExerciseStatus.
 
 def test_record_replaces_and_round_trips(tmp_path: Path) -> None:
     with Gradebook(tmp_path / "g.sqlite") as book:
-        book.record(Row.from_result(result("alice", 0), "h1", {"late": True}))
-        book.record(Row.from_result(result("alice", 5), "h2", {"late": True}))
+        book.record(Row.from_result(result("alice", 0), "h1", SubmissionInfo(late=True)))
+        book.record(Row.from_result(result("alice", 5), "h2", SubmissionInfo(late=True)))
         book.record(Row("bob", "h3", Status.UNREADABLE, 0, 20, error="bad zip"))
         rows = book.rows()
         assert book.hashes() == {"alice": "h2", "bob": "h3"}
     assert [(r.student_id, r.status, r.score, r.max_score) for r in rows] == [
         ("alice", Status.GRADED, 5.0, 5.0), ("bob", Status.UNREADABLE, 0.0, 20.0)]
-    assert rows[0].meta == {"late": True} and rows[0].result.to_dict() == result("alice", 5).to_dict()
+    assert rows[0].info == SubmissionInfo(late=True) and rows[0].result.to_dict() == result("alice", 5).to_dict()
     assert rows[1].result is None and rows[1].error == "bad zip"
 
 
 def test_wal_mode_and_a_second_reader_sees_committed_rows(tmp_path: Path) -> None:
     path = tmp_path / "g.sqlite"
     with Gradebook(path) as book:
-        book.record(Row.from_result(result("alice", 5), "h", {}))
+        book.record(Row.from_result(result("alice", 5), "h", SubmissionInfo()))
         reader = sqlite3.connect(path)
         assert reader.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert reader.execute("SELECT count(*) FROM submissions").fetchone()[0] == 1

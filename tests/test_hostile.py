@@ -10,7 +10,7 @@ what must come out::
     # status: graded | limit | kernel_died | timeout     (several: a|b)
     # score: 0 | full | max full
     # says: text the result must contain              (optional; several: a|b)
-    # needs: network | processes | scratch_size         (optional: a gap of grader.sandbox.GAPS)
+    # needs: network | processes | scratch_size         (optional: a gap of grader.kernel.sandbox.GAPS)
     # cell-timeout: 6                                   (optional: seconds, for cases that wait for it)
 
 A case runs only under a cage that holds it: where the machine has none (``--sandbox auto``
@@ -40,13 +40,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader import sandbox
-from grader.bulk import BulkOptions, grade_class
+from grader.kernel import sandbox
+from grader.bulk.run import BulkOptions, grade_class
 from grader.errors import SandboxError
-from grader.gradebook import Gradebook
+from grader.store.gradebook import Gradebook
 from grader.config import Limits
-from grader.grade import grade_submission
-from grader.report import render_student_report
+from grader.publish.report import render_student_report
 from grader.results import ExerciseStatus
 
 HOSTILE = Path(__file__).resolve().parent / "data" / "hostile"
@@ -167,7 +166,7 @@ def _notebook(course, base: str, cell: str) -> nbformat.NotebookNode:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.stem for c in CASES])
-def test_hostile_submission(case: Path, course, make_config, tmp_path: Path, witnesses) -> None:
+def test_hostile_submission(case: Path, course, make_config, tmp_path: Path, witnesses, grade) -> None:
     fields = header(case)
     out, marker = tmp_path / "out", tmp_path / "marker-file"
     out.mkdir()
@@ -187,7 +186,7 @@ def test_hostile_submission(case: Path, course, make_config, tmp_path: Path, wit
     mine.parent.mkdir(parents=True)
     nbformat.write(_notebook(course, fields["base"], cell), mine)
 
-    result = grade_submission(mine.parent, config, exercises=["02_dataset"])
+    result = grade(mine.parent, config, exercises=["02_dataset"])
 
     exercise = result.exercises[0]
     text = json.dumps(result.to_dict(), ensure_ascii=False)

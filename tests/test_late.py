@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from grader.grades.late import (Extension, LatePolicy, LatePolicyError, cost, effective_due, parse_extensions,
-                                parse_policy, parse_times)
+from grader.grades.late import cost, effective_due, parse_extensions, parse_times
+from grader.course.late import LatePolicy, LatePolicyError, parse_policy
+from grader.store.records import Extension
 
 KST = timezone(timedelta(hours=9))
 DUE = datetime(2026, 12, 14, 23, 59, tzinfo=KST)

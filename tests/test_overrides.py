@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from grader.bulk import BulkOptions, grade_class
+from grader.bulk.run import BulkOptions, grade_class
 from grader.cli import ExitCode, cli
-from grader.exports import write_csv
-from grader.gradebook import SCHEMA_VERSION, Gradebook, writer_lock
+from grader.publish.exports import write_csv
+from grader.store.gradebook import SCHEMA_VERSION, Gradebook, writer_lock
 from grader.grades.book import class_grades
-from grader.grades.late import parse_policy
+from grader.course.late import parse_policy
 
 from .test_bulk import FAKE, make_class
 
@@ -156,8 +156,8 @@ def test_override_while_bulk_holds_the_gradebook_exits_3_and_writes_nothing(grad
 IMPORT_SLOWLY = """
 import sys, time
 from pathlib import Path
-from grader.course import load_course
-from grader.gradebook import Gradebook
+from grader.course.manifest import load_course
+from grader.store.gradebook import Gradebook
 from grader.grades import book
 real = Gradebook.add_adjustments
 def slowly(self, adjustments):

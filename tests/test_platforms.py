@@ -15,8 +15,7 @@ import jsonschema
 import nbformat
 import pytest
 
-from grader.course import load_course
-from grader.grade import grade_submission
+from grader.course.manifest import load_course
 from grader.platforms import gradescope, prairielearn
 from grader.platforms.package import build
 
@@ -68,14 +67,14 @@ def autograder_root(tmp_path: Path, autograder_zip: Path, notebook: nbformat.Not
 
 @pytest.mark.slow
 def test_a_simulated_gradescope_run_scores_as_grader_grade_does(cage_for_students, autograder_zip, course,
-                                                                make_config, data_root, tmp_path) -> None:
+                                                                make_config, data_root, tmp_path, grade) -> None:
     root = autograder_root(tmp_path, autograder_zip, nbformat.read(course.exercise("02_dataset").solution, as_version=4))
     packaged = load_course(root / "source" / "course" / "exercises")
     written = gradescope.autograde(root, course=packaged, data_root=data_root)
     results = json.loads((root / "results" / "results.json").read_text(encoding="utf-8"))
     assert results == written
     jsonschema.validate(results, SCHEMA)
-    direct = grade_submission(root / "submission", make_config(), submission_id="2024001")
+    direct = grade(root / "submission", make_config(), submission_id="2024001")
     assert results["score"] == direct.score == 20 and results["extra_data"]["grader_version"]
     tests = {t["number"]: t for t in results["tests"] if "number" in t}
     hidden = {c.id for e in direct.exercises for c in e.checks if c.hidden}
@@ -186,7 +185,8 @@ def test_package_command_and_an_unknown_platform(tmp_path) -> None:
 def edited_after_submit(course, tmp_path: Path) -> tuple[bytes, bytes]:
     """02_dataset's solution edited after submit (a markdown cell: the score cannot change), and the
     ``grader submit`` manifest of the notebook as it was submitted."""
-    from grader.submission.manifest import SCHEMA as SUBMIT_SCHEMA, course_hash, file_entry
+    from grader.submit.manifest import SCHEMA as SUBMIT_SCHEMA, file_entry
+    from grader.hashing import course_hash
 
     solution = course.exercise("02_dataset").solution
     notebook = nbformat.read(solution, as_version=4)
@@ -204,7 +204,7 @@ CHANGED = "changed after submit (its hash differs from the manifest's; graded as
 @pytest.mark.slow
 def test_gradescope_says_a_notebook_changed_after_submit_and_grades_it(cage_for_students, autograder_zip, course,
                                                                        data_root, tmp_path) -> None:
-    from grader.submission.manifest import MANIFEST_NAME
+    from grader.submit.manifest import MANIFEST_NAME
 
     edited, manifest = edited_after_submit(course, tmp_path)
     results = {}
@@ -226,7 +226,7 @@ def test_gradescope_says_a_notebook_changed_after_submit_and_grades_it(cage_for_
 @pytest.mark.slow
 def test_prairielearn_says_a_notebook_changed_after_submit_and_grades_it(cage_for_students, course, data_root,
                                                                          tmp_path) -> None:
-    from grader.submission.manifest import MANIFEST_NAME
+    from grader.submit.manifest import MANIFEST_NAME
 
     edited, manifest = edited_after_submit(course, tmp_path)
     results = {}

@@ -16,15 +16,16 @@ from pathlib import Path
 import pytest
 
 from grader.i18n import T
-from grader.results import CheckResult, CheckStatus, ExerciseResult, ExerciseStatus
+from grader.results import CheckResult, CheckStatus, ExerciseStatus
+from grader.selfcheck import SelfCheckResult
 
 ROOT = Path(__file__).resolve().parent.parent
 POSIXLESS = [sys.executable, str(ROOT / "tests" / "posixless.py")]
 
 # Every module a student's path imports: the notebook's self-check cell, `grader check`, `grader submit`.
-STUDENT_MODULES = ["grader.selfcheck", "grader.cli", "grader.cli.grading", "grader.cli.submit", "grader.grade",
-                   "grader.execute", "grader.kernel_choice", "grader.submission.build", "grader.submission.manifest",
-                   "grader.textreport", "grader.report", "grader.archives"]
+STUDENT_MODULES = ["grader.selfcheck", "grader.cli", "grader.cli.run", "grader.cli.submit", "grader.session",
+                   "grader.kernel.cells", "grader.kernel.choice", "grader.kernel.host", "grader.kernel.pool", "grader.submit.build", "grader.submit.manifest",
+                   "grader.publish.terminal", "grader.publish.report", "grader.intake.submissions"]
 
 
 def posixless(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None,
@@ -44,12 +45,12 @@ def test_the_simulation_really_removes_posix() -> None:
 
 def test_every_module_of_a_students_path_imports_without_posix() -> None:
     code = (f"import importlib, sys\nfor name in {STUDENT_MODULES!r}:\n    importlib.import_module(name)\n"
-            "import grader.sandbox as s\n"
-            "print(s.plan.__module__, s.checks_data_dir.__module__)\n"
+            "import grader.kernel.sandbox as s\n"
+            "print(s.plan.__module__, s.Premises.__module__)\n"
             "print(sorted(m for m in ('resource', 'fcntl', 'pwd', 'grp', 'termios') if m in sys.modules))")
     done = posixless("-c", code)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines() == ["grader.sandbox.plain grader.sandbox.plain", "[]"]
+    assert done.stdout.splitlines() == ["grader.kernel.sandbox.plain grader.kernel.sandbox.plain", "[]"]
 
 
 SELFCHECK_CELL = """
@@ -97,20 +98,19 @@ def test_grader_check_uses_a_fresh_kernel_without_posix(folder, code, total, dat
     assert total in done.stdout
 
 
-def _result() -> ExerciseResult:
+def _result() -> SelfCheckResult:
     checks = [CheckResult(id="test_a", title=T("가", "a check"), status=CheckStatus.PASSED, points=2, max_points=2)]
-    return ExerciseResult(exercise_id="01_tensors", title=T("텐서", "Tensors"), status=ExerciseStatus.GRADED,
-                          checks=checks)
+    return SelfCheckResult(exercise_id="01_tensors", title=T("텐서", "Tensors"), status=ExerciseStatus.GRADED,
+                           checks=checks, lang="en")
 
 
-def test_an_exercise_result_displays_as_its_table(monkeypatch) -> None:
+def test_a_self_check_result_displays_as_its_table() -> None:
     from IPython.lib.pretty import pretty
 
-    monkeypatch.setenv("LANG", "en_US.UTF-8")
     result = _result()
     assert 'data-status="passed"' in result._repr_html_() and "2 / 2" in result._repr_html_()
     text = pretty(result)
-    assert "a check" in text and "ExerciseResult(" not in text
+    assert "a check" in text and "SelfCheckResult(" not in text
 
 
 @pytest.mark.slow

@@ -1,4 +1,4 @@
-"""The kernel's side of a check (grader.probe): seeded draws that leave the student's streams alone."""
+"""The kernel's side of a check (grader.checking.probe): seeded draws that leave the student's streams alone."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import random
 import numpy as np
 import torch
 
-from grader import probe, wire
+from grader.checking import probe, seeds, wire
 
 
 def _draws() -> tuple[float, float, float]:
@@ -19,9 +19,9 @@ def test_seeded_rngs_repeat_and_restore() -> None:
     expected_after = _draws()
     random.seed(5), np.random.seed(5), torch.manual_seed(5)
 
-    with probe.seeded_rngs(0):
+    with seeds.seeded_rngs(0):
         first = _draws()
-    with probe.seeded_rngs(0):
+    with seeds.seeded_rngs(0):
         second = _draws()
 
     assert first == second  # every probe (and every check) starts from the same seeds
@@ -33,7 +33,7 @@ def test_seeded_rngs_restore_after_an_exception() -> None:
     expected = torch.rand(3)
     torch.manual_seed(9)
     try:
-        with probe.seeded_rngs(0):
+        with seeds.seeded_rngs(0):
             torch.rand(100)
             raise ValueError("student code failed")
     except ValueError:
@@ -76,13 +76,13 @@ def test_cuda_generators_are_left_alone_until_cuda_has_started(monkeypatch) -> N
     # torch.manual_seed would queue a lazy CUDA seeding (and format a stack) on every call.
     idle = _FakeCuda(started=False)
     monkeypatch.setattr(torch, "cuda", idle)
-    with probe.seeded_rngs(3):
+    with seeds.seeded_rngs(3):
         pass
     assert idle.calls == []
 
     started = _FakeCuda(started=True)
     monkeypatch.setattr(torch, "cuda", started)
-    with probe.seeded_rngs(3):
+    with seeds.seeded_rngs(3):
         assert started.calls == ["get", "seed 3"]
     assert started.calls == ["get", "seed 3", "set ['state']"]  # and restored afterwards
 
@@ -90,7 +90,7 @@ def test_cuda_generators_are_left_alone_until_cuda_has_started(monkeypatch) -> N
 def test_manual_seed_draws_what_torch_manual_seed_draws_and_seeds_cuda_only_when_asked(monkeypatch) -> None:
     import torch
 
-    from grader.probe import manual_seed
+    from grader.checking.seeds import manual_seed
 
     torch.manual_seed(7)
     want = torch.rand(4)

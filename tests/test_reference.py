@@ -1,4 +1,4 @@
-"""Reference values memoised per grading process (grader.reference): keyed by every input."""
+"""Reference values memoised per grading process (grader.checking.reference): keyed by every input."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from grader import reference as reference_module
+from grader.checking import reference as reference_module
 from grader.checks import reference
 from grader.errors import CourseError
-from grader.remote import LocalNotebook, MissingNotebook
+from grader.checking.remote import LocalNotebook, MissingNotebook
 
 
 def counted():

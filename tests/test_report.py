@@ -7,7 +7,7 @@ import re
 import pytest
 
 from grader.i18n import T
-from grader.report import render_student_report
+from grader.publish.report import render_student_report
 from grader.results import CellError, CheckResult, CheckStatus, ExerciseResult, ExerciseStatus, SubmissionResult
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
@@ -91,7 +91,7 @@ def test_every_exercise_status_has_words_in_both_languages() -> None:
 def test_the_report_says_which_cage_and_what_it_does_not_stop(lang: str) -> None:
     import html
 
-    from grader.sandbox import GAPS
+    from grader.kernel.sandbox import GAPS
 
     result = submission([check(CheckStatus.PASSED, 2)])
     result.exercises[0].kernel.update(sandbox="container", gaps=["other_files", "scratch_size"])
@@ -107,9 +107,9 @@ def test_the_report_says_which_cage_and_what_it_does_not_stop(lang: str) -> None
 def test_the_report_leads_with_the_final_grade_its_adjustments_and_lateness(course, lang: str) -> None:
     from datetime import datetime, timedelta, timezone
 
-    from grader.grades.adjustments import Adjustment
+    from grader.store.records import Adjustment
     from grader.grades.final import final_grade
-    from grader.grades.late import parse_policy
+    from grader.course.late import parse_policy
     from grader.i18n import ui
 
     due = datetime(2026, 12, 14, 23, 59, tzinfo=timezone.utc)

@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -16,14 +15,15 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader import breaches, sandbox
+from grader.kernel import breaches, sandbox
 from grader.config import Limits
 from grader.errors import SandboxError
-from grader.sandbox import bwrap, cages, folders, limits
-from grader.execute import Execution
-from grader.load import load_submission, read_notebook
+from grader.kernel.pool import KernelPool
+from grader.kernel.sandbox import bwrap, cages, folders, limits
+from grader.kernel.cells import Execution
+from grader.intake.notebooks import load_submission, read_notebook
 from grader.results import CellError, ExerciseStatus
-from grader.tamper import given_cells, tampering
+from grader.intake.tamper import given_cells, tampering
 
 from .notebooks import of_cells
 
@@ -88,27 +88,27 @@ def test_each_cage_says_what_it_does_not_stop(make_config, machine, monkeypatch)
 
 
 @needs_bwrap
-def test_prefix_hides_solutions_work_dir_and_protected(make_config, tmp_path: Path) -> None:
+def test_prefix_hides_solutions_work_dir_and_protected(make_config, tmp_path: Path, kernel_host) -> None:
     out = tmp_path / "out"
     out.mkdir()
     config = make_config(sandbox="bwrap", protected_paths=(out,))
     runtime, scratch = tmp_path / "rt", tmp_path / "rt" / "work"
     scratch.mkdir(parents=True)
-    prefix = bwrap.command_prefix(config, runtime=runtime, scratch=scratch, checks_data=folders.checks_data_dir())
+    prefix = bwrap.command_prefix(config, runtime=runtime, scratch=scratch, checks_data=kernel_host.premises.checks_data)
     assert prefix[-1] == "--" and "--unshare-net" in prefix and "--die-with-parent" in prefix
     bound = {prefix[i + 1] for i, word in enumerate(prefix) if word in ("--bind", "--ro-bind")}
-    assert str(folders.checks_data_dir()) in bound  # what the checks hand to student code, read-only
+    assert str(kernel_host.premises.checks_data) in bound  # what the checks hand to student code, read-only
     for hidden in sandbox.hidden_paths(config):
         assert not any(Path(b) == hidden or hidden in Path(b).parents for b in bound if b != "/"), hidden
     assert str(config.data_root) in bound and str(runtime) in bound
 
 
 @needs_bwrap
-def test_a_project_and_interpreter_under_tmp_stay_visible(make_config, tmp_path: Path) -> None:
+def test_a_project_and_interpreter_under_tmp_stay_visible(make_config, tmp_path: Path, kernel_host) -> None:
     # CI may clone the project (and its venv) under /tmp: the sandbox's fresh /tmp must not hide it.
     config = make_config(sandbox="bwrap")
     runtime, scratch = tmp_path / "rt", tmp_path / "rt" / "work"
-    prefix = bwrap.command_prefix(config, runtime=runtime, scratch=scratch, checks_data=folders.checks_data_dir())
+    prefix = bwrap.command_prefix(config, runtime=runtime, scratch=scratch, checks_data=kernel_host.premises.checks_data)
     fresh_tmp = next(i for i in range(len(prefix) - 1) if prefix[i:i + 2] == ["--tmpfs", "/tmp"])
     binds = [i for i, word in enumerate(prefix) if word == "--ro-bind" and prefix[i + 1] != "/"
              and not prefix[i + 1].startswith(("/usr", "/etc", "/lib", "/bin", "/sbin", "/opt"))]
@@ -116,11 +116,11 @@ def test_a_project_and_interpreter_under_tmp_stay_visible(make_config, tmp_path:
 
 
 @needs_bwrap
-def test_inside_the_sandbox_nothing_secret_is_visible(make_config, tmp_path: Path) -> None:
+def test_inside_the_sandbox_nothing_secret_is_visible(make_config, tmp_path: Path, kernel_host) -> None:
     config = make_config(sandbox="bwrap")
     runtime, scratch = tmp_path / "rt", tmp_path / "rt" / "work"
     scratch.mkdir(parents=True)
-    prefix = bwrap.command_prefix(config, runtime=runtime, scratch=scratch, checks_data=folders.checks_data_dir())
+    prefix = bwrap.command_prefix(config, runtime=runtime, scratch=scratch, checks_data=kernel_host.premises.checks_data)
     probe = ("import os, socket, json\n"
              "paths = {p: os.path.exists(p) for p in json.loads(os.environ['PATHS'])}\n"
              "try:\n    socket.create_connection(('1.1.1.1', 53), timeout=2); net = True\n"
@@ -209,8 +209,8 @@ def test_edited_and_deleted_given_cells_are_flagged(course) -> None:
     notebook.metadata["grader"]["given_cells"] = {}  # the submission's own record is not trusted
     problems = [p.en for p in tampering(notebook, path)]
     assert len(problems) == 2
-    assert f"Given cell {given[0].index}" in problems[0] and "edited" in problems[0]
-    assert f"Given cell {given[-1].index}" in problems[1] and "deleted" in problems[1]
+    assert f"Given cell {given[0].position}" in problems[0] and "edited" in problems[0]
+    assert f"Given cell {given[-1].position}" in problems[1] and "deleted" in problems[1]
 
 
 # ----------------------------------------------------------------------------- hostile files
@@ -252,11 +252,13 @@ def test_non_utf8_file_name_is_reported_as_text(course, tmp_path: Path) -> None:
 
 
 @needs_bwrap
-def test_forked_kernels_live_under_the_zygotes_shared_root(make_config) -> None:
+def test_forked_kernels_live_under_the_zygotes_shared_root(make_config, kernel_host) -> None:
     config = make_config(sandbox="bwrap", kernel="forkserver")
-    first, second = folders.forked_runtime(config.limits), folders.forked_runtime(config.limits)
-    prefix = bwrap.zygote_prefix(config, checks_data=folders.checks_data_dir())
-    assert prefix == bwrap.zygote_prefix(config, checks_data=folders.checks_data_dir())  # one zygote, every kernel
+    premises = kernel_host.premises
+    first, second = premises.folders.forked_runtime(config.limits), premises.folders.forked_runtime(config.limits)
+    box = sandbox.plan(config)
+    prefix = sandbox.zygote_prefix(box, config, premises)
+    assert prefix == sandbox.zygote_prefix(box, config, premises)  # one zygote, every kernel
     root = prefix[prefix.index("--bind") + 1]
     assert first.parent == second.parent == Path(root) and first != second
     assert "--unshare-net" in prefix and "--unshare-pid" in prefix
@@ -279,14 +281,13 @@ def _read_seen(ns):
 
 @pytest.mark.slow
 @needs_bwrap
-def test_forked_kernels_alive_together_cannot_see_each_others_folders(make_config) -> None:
+def test_forked_kernels_alive_together_cannot_see_each_others_folders(make_config, kernel_host) -> None:
     # The next notebook's kernel is started while the current one is still being checked: the
     # current student's code must not reach its connection key, its sockets or its /dev/shm.
-    from grader.execute import running_notebook
-
     config = make_config(sandbox="bwrap", kernel="forkserver")
     notebook = of_cells(_SNOOP)
-    with running_notebook(notebook, config) as (_, first), running_notebook(notebook, config) as (_, second):
+    with KernelPool(config, kernel_host) as pool, pool.running(notebook) as (_, first), \
+            pool.running(notebook) as (_, second):
         views = [_seen(first), _seen(second)]
     assert views[0]["runtime"] != views[1]["runtime"]
     for view in views:
@@ -299,31 +300,25 @@ def test_forked_kernels_alive_together_cannot_see_each_others_folders(make_confi
 def test_the_zygote_launched_first_is_the_one_the_kernel_uses(make_config, mode: str) -> None:
     # `grader check` launches the zygote before it even imports nbclient; a zygote for other
     # settings than the kernel's would cost a second torch import instead of saving one.
-    from grader.execute import running_notebook
-    from grader.forkserver.client import fork_server
-    from grader.warmup import launch_zygote
+    from grader.kernel.host import KernelHost
 
     config = make_config(sandbox=mode, kernel="forkserver")
-    server = fork_server()
-    server.close()  # the zygotes of earlier tests: the next ones start their own
-    before = set(server.zygotes)
-    launch_zygote(config)
-    launched = set(server.zygotes) - before
-    assert len(launched) == 1 and server.zygotes[next(iter(launched))].info is None  # not waited for
-    with running_notebook(of_cells("x = 1"), config) as (run, _):
-        assert run.status is ExerciseStatus.GRADED
-    assert set(server.zygotes) - before == launched
+    with KernelHost() as host:  # no zygote yet
+        host.launch_zygote(config, sandbox.plan(config))
+        launched = set(host.fork_server.zygotes)
+        assert len(launched) == 1 and host.fork_server.zygotes[next(iter(launched))].info is None  # not waited for
+        with KernelPool(config, host) as pool, pool.running(of_cells("x = 1")) as (run, _):
+            assert run.status is ExerciseStatus.GRADED
+        assert set(host.fork_server.zygotes) == launched
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("kernel", ["fresh", "forkserver"])
 @pytest.mark.parametrize("mode", ["none", "auto"], ids=["limits-only", "auto"])
 def test_the_reference_solution_earns_full_marks_in_every_mode(course, make_config, capfd, mode: str,
-                                                              kernel: str) -> None:
-    from grader.grade import grade_submission
-
+                                                              kernel: str, grade) -> None:
     config = make_config(sandbox=mode, kernel=kernel)
-    result = grade_submission(course.exercise("02_dataset").solution, config)
+    result = grade(course.exercise("02_dataset").solution, config)
     exercise = result.exercises[0]
     assert result.score == result.max_score > 0, [(c.id, c.status, c.message) for c in exercise.checks]
     expected = "none" if mode == "none" else sandbox.plan(config).mode
@@ -345,11 +340,11 @@ def test_a_missing_data_folder_is_made_before_a_cage_is_planned(make_config, tmp
         sandbox.plan(make_config(data_root=blocked / "data", sandbox="auto"))
 
 
-def test_leftovers_of_a_dead_grader_are_swept() -> None:
+def test_leftovers_of_a_dead_grader_are_swept(kernel_host) -> None:
     # A folder whose lock nobody holds is a dead grader's; a held lock keeps it, in any pid namespace.
     dead = Path(tempfile.mkdtemp(prefix="grader-d-test-"))
     Path(f"{dead}.lock").touch()
-    alive = folders.checks_data_dir()
+    alive = kernel_host.premises.checks_data
     folders.sweep()
     assert not dead.exists() and not Path(f"{dead}.lock").exists()
     assert alive.is_dir() and Path(f"{alive}.lock").exists()
@@ -362,7 +357,7 @@ needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="container mode gives 
 
 @needs_root
 def test_kernels_alive_together_get_uids_of_their_own_and_a_used_uid_is_skipped() -> None:
-    from grader.sandbox import container
+    from grader.kernel.sandbox import container
 
     first = 65000  # far from the uids the rest of the suite uses
     squatter = subprocess.Popen(["sleep", "60"], user=first, group=first)  # a process already runs as it
@@ -382,7 +377,7 @@ def test_kernels_alive_together_get_uids_of_their_own_and_a_used_uid_is_skipped(
 
 @needs_root
 def test_when_a_kernel_is_done_its_uids_processes_and_leftover_files_go() -> None:
-    from grader.sandbox import container
+    from grader.kernel.sandbox import container
 
     uid, lease = container.lease_uid(65100)
     left = Path(tempfile.gettempdir()) / f"left-by-{uid}"
@@ -404,7 +399,7 @@ def test_when_a_kernel_is_done_its_uids_processes_and_leftover_files_go() -> Non
 
 @needs_root
 def test_hidden_paths_are_closed_to_other_users(tmp_path: Path) -> None:
-    from grader.sandbox import container
+    from grader.kernel.sandbox import container
 
     solutions, out, gradebook = tmp_path / "solutions", tmp_path / "out", tmp_path / "book.sqlite"
     solutions.mkdir(mode=0o755)
@@ -415,10 +410,10 @@ def test_hidden_paths_are_closed_to_other_users(tmp_path: Path) -> None:
     assert [oct(p.stat().st_mode & 0o777) for p in (solutions, out, gradebook)] == ["0o700", "0o700", "0o600"]
 
 
-def test_the_readme_security_table_says_what_each_cage_says_it_does_not_stop() -> None:
+def test_the_security_docs_table_says_what_each_cage_says_it_does_not_stop() -> None:
     import re
 
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).resolve().parent.parent / "docs" / "security.md").read_text(encoding="utf-8")
     rows = {m.group(1): m.group(2) for m in re.finditer(r"^\| `(\w+)` \|.*\| ([^|]*) \|$", readme, re.M)}
     assert set(rows) >= {*sandbox.CAGES, "none"}
     for mode in ("container", "userns"):

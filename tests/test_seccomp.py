@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from grader.sandbox import seccomp
+from grader.kernel.sandbox import seccomp
 
 pytestmark = pytest.mark.skipif(seccomp.problem() is not None, reason=f"no seccomp here: {seccomp.problem()}")
 
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.skipif(seccomp.problem() is not None, reason=f"no secco
 # namespace and the socket are the child's own and gone with it.
 _TRIES = r"""
 import ctypes, errno, json, os, socket, sys, threading
-from grader.sandbox import seccomp
+from grader.kernel.sandbox import seccomp
 libc = ctypes.CDLL(None, use_errno=True)
 libc.prctl(38, 1, 0, 0, 0)  # PR_SET_NO_NEW_PRIVS
 os.setpgid(0, 0)  # a group of its own, visible from here (under a pid namespace a group may be outside it)

@@ -10,7 +10,7 @@ import pytest
 from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 
-from grader.kernels import new_kernel_manager, runtime_dir
+from grader.kernel.managers import new_kernel_manager, runtime_dir
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent

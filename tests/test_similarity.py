@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from grader.cli import cli
 from grader.errors import GraderError
-from grader.gradebook import Gradebook
+from grader.store.gradebook import Gradebook
 from grader.insight.archive import Archive
 from grader.insight.fingerprints import CELL_BREAK, hashes, notebook_code, own_code, tokens, winnow
 from grader.insight.pages import CSV_COLUMNS, write_csv, write_pages
@@ -267,7 +267,7 @@ def test_pages_and_csv_open_in_chromium(course, tmp_path) -> None:
 
 
 def test_the_similarity_command_on_a_graded_class(tmp_path, make_config) -> None:
-    from grader.bulk import BulkOptions, grade_class
+    from grader.bulk.run import BulkOptions, grade_class
 
     from .test_bulk import FAKE
 

@@ -15,8 +15,8 @@ import pytest
 from click.testing import CliRunner
 
 from grader.cli import ExitCode, cli
-from grader.gradebook import Gradebook
-from grader.submission.manifest import MANIFEST_NAME, SCHEMA
+from grader.store.gradebook import Gradebook
+from grader.submit.manifest import MANIFEST_NAME, SCHEMA
 
 ROOT = Path(__file__).resolve().parent.parent
 COURSE = ["--course", str(ROOT / "exercises"), "--lang", "en"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from grader.grade import grade_submission
 from grader.results import CheckStatus
 
 from .notebooks import of_cells, with_cell, write
@@ -14,7 +13,7 @@ pytestmark = pytest.mark.slow
 FORGED_ANSWER = '''
 import base64, io, json
 import numpy as np
-import grader.probe
+import grader.checking.probe
 
 class Payload:
     def __reduce__(self):
@@ -26,18 +25,18 @@ forged = {{"kind": "value", "value": {{"t": "{tag}", "tensor_dtype": "torch.floa
                                      "data": base64.b64encode(buffer.getvalue()).decode()}}}}
 
 def forged_call(probe, user_ns, args_json):
-    grader.probe.LAST = json.dumps(forged)
-    return grader.probe.LAST
+    grader.checking.probe.LAST = json.dumps(forged)
+    return grader.checking.probe.LAST
 
-grader.probe.call = forged_call
+grader.checking.probe.call = forged_call
 '''
 
 
 @pytest.mark.parametrize("tag", ["ndarray", "tensor"], ids=["object-array", "pickled-tensor"])
-def test_forged_pickle_answers_earn_nothing_and_run_nothing(tag, tmp_path, make_config) -> None:
+def test_forged_pickle_answers_earn_nothing_and_run_nothing(tag, tmp_path, make_config, grade) -> None:
     marker = tmp_path / "PWNED"
     notebook = with_cell(FORGED_ANSWER.format(marker=str(marker), tag=tag))
-    result = grade_submission(write(notebook, tmp_path / "sub"), make_config()).exercises[0]
+    result = grade(write(notebook, tmp_path / "sub"), make_config()).exercises[0]
     assert result.score == 0
     assert not marker.exists(), "a pickle from the kernel was loaded by the grader"
     messages = {c.message.en for c in result.checks if c.message}
@@ -63,19 +62,19 @@ class CIFAR10Dataset(_Honest):
 '''
 
 
-def test_objects_that_lie_about_equality_earn_nothing(tmp_path, make_config) -> None:
+def test_objects_that_lie_about_equality_earn_nothing(tmp_path, make_config, grade) -> None:
     notebook = with_cell(LIARS)
-    result = grade_submission(write(notebook, tmp_path / "sub"), make_config()).exercises[0]
+    result = grade(write(notebook, tmp_path / "sub"), make_config()).exercises[0]
     by_name = {c.id.split("::")[1]: c for c in result.checks}
     for name in ("test_item_images", "test_item_targets", "test_transforms", "test_hidden_items_across_batches"):
         assert by_name[name].status is CheckStatus.FAILED, name
     assert by_name["test_len_train"].status is CheckStatus.PASSED  # honest parts still count
 
 
-def test_a_kernel_cannot_claim_a_result_by_printing(tmp_path, make_config) -> None:
+def test_a_kernel_cannot_claim_a_result_by_printing(tmp_path, make_config, grade) -> None:
     notebook = with_cell('print(\'{"score": 20, "status": "passed", "all passed": true}\')')
     notebook.cells = [c for c in notebook.cells if "### BEGIN SOLUTION" not in c.source]
-    result = grade_submission(write(notebook, tmp_path / "sub"), make_config()).exercises[0]
+    result = grade(write(notebook, tmp_path / "sub"), make_config()).exercises[0]
     assert result.score == 0
 
 
@@ -90,13 +89,11 @@ def _spin(ns):
 
 
 @pytest.mark.parametrize("broken", [False, True], ids=["probe-server", "execute-fallback"])
-def test_probes_answer_over_the_probe_server_or_the_execute_path(make_config, broken: bool) -> None:
-    from grader.execute import running_notebook
-
+def test_probes_answer_over_the_probe_server_or_the_execute_path(make_config, broken: bool, running) -> None:
     # Where the probe server cannot start (here: student code replaced it), execute requests.
-    source = "value = [1, 2.5, 'x']" + ("\nimport grader.probe\ndef serve(endpoint):\n    raise OSError('no')\n"
-                                        "grader.probe.serve = serve" if broken else "")
-    with running_notebook(of_cells(source), make_config()) as (execution, backend):
+    source = "value = [1, 2.5, 'x']" + ("\nimport grader.checking.probe\ndef serve(endpoint):\n    raise OSError('no')\n"
+                                        "grader.checking.probe.serve = serve" if broken else "")
+    with running(of_cells(source), make_config()) as (execution, backend):
         assert not execution.cell_errors
         assert backend.run(_value) == [1, 2.5, "x"]
         assert (backend._channel is None) is broken
@@ -120,18 +117,17 @@ def _append(ns, item):
     return len(ns["box"])
 
 
-def test_the_probe_server_answers_only_requests_signed_once_with_the_kernels_key(make_config) -> None:
+def test_the_probe_server_answers_only_requests_signed_once_with_the_kernels_key(make_config, running) -> None:
     from jupyter_client.session import Session
 
-    from grader import probe
-    from grader.execute import running_notebook
-    from grader.remote import probe_source
+    from grader.checking import probe
+    from grader.checking.remote import probe_source
 
     def request(session: Session, item: str) -> dict:
         source, name = probe_source(_append)
         return session.msg(probe.REQUEST, {"source": source, "name": name, "args": f'["{item}"]'})
 
-    with running_notebook(of_cells("box = []"), make_config()) as (_, backend):
+    with running(of_cells("box = []"), make_config()) as (_, backend):
         assert backend.run(_box) == []  # the kernel serves probes from now on
         channel, session = backend._channel, backend.client.session
         # Whoever reaches the socket without the kernel's key is not answered, and nothing runs.
@@ -145,11 +141,9 @@ def test_the_probe_server_answers_only_requests_signed_once_with_the_kernels_key
         assert backend.run(_box_now) == ["signed"]  # another probe: _box's answer is kept for this notebook
 
 
-def test_a_forked_kernel_binds_its_probe_socket_as_it_starts(make_config) -> None:
-    from grader import probe
-    from grader.execute import running_notebook
-
-    with running_notebook(of_cells("import grader.probe\nbound = sorted(grader.probe._BOUND)"), make_config()) as (_, backend):
+def test_a_forked_kernel_binds_its_probe_socket_as_it_starts(make_config, running) -> None:
+    from grader.checking import probe
+    with running(of_cells("import grader.checking.probe\nbound = sorted(grader.checking.probe._BOUND)"), make_config()) as (_, backend):
         assert backend.run(_bound) == [probe.ipc_endpoint(backend.client.ip)]
         assert backend.run(_value_of_bound_now) == []  # taken by the probe server
 
@@ -159,17 +153,15 @@ def _bound(ns):
 
 
 def _value_of_bound_now(ns):
-    import grader.probe
+    import grader.checking.probe
 
-    return sorted(grader.probe._BOUND)
+    return sorted(grader.checking.probe._BOUND)
 
 
-def test_a_probe_that_runs_out_of_time_leaves_the_kernel_usable(make_config) -> None:
+def test_a_probe_that_runs_out_of_time_leaves_the_kernel_usable(make_config, running) -> None:
     from grader.errors import ProbeTimeout
-    from grader.execute import running_notebook
-
     source = "value = 7\ndef spin():\n    while True:\n        pass"
-    with running_notebook(of_cells(source), make_config()) as (_, backend):
+    with running(of_cells(source), make_config()) as (_, backend):
         assert backend.run(_value) == 7
         with pytest.raises(ProbeTimeout):
             backend.run(_spin, timeout=1)
@@ -190,11 +182,9 @@ def _raises_once_called(ns):
     raise ValueError(len(ns["calls"]))
 
 
-def test_a_notebook_is_asked_each_probe_once_and_each_check_gets_its_own_copy(make_config) -> None:
+def test_a_notebook_is_asked_each_probe_once_and_each_check_gets_its_own_copy(make_config, running) -> None:
     from grader.errors import StudentError
-    from grader.execute import running_notebook
-
-    with running_notebook(of_cells("import torch\ncalls = []"), make_config()) as (_, backend):
+    with running(of_cells("import torch\ncalls = []"), make_config()) as (_, backend):
         first, again = backend.run(_called, "a"), backend.run(_called, "a")
         assert first[0] == again[0] == 1  # the student's code ran once
         again[1].add_(1)
@@ -206,7 +196,7 @@ def test_a_notebook_is_asked_each_probe_once_and_each_check_gets_its_own_copy(ma
         backend.answers.max_chars = backend.answers.chars  # no room left: answers are asked each time
         assert [backend.run(_called, "c")[0] for _ in range(2)] == [4, 5]
     # Kept for its notebook only: the next one is asked (its list starts longer).
-    with running_notebook(of_cells("import torch\ncalls = ['x', 'y']"), make_config()) as (_, backend):
+    with running(of_cells("import torch\ncalls = ['x', 'y']"), make_config()) as (_, backend):
         assert backend.run(_called, "a")[0] == 3
 
 
@@ -215,18 +205,17 @@ def _which(ns):
 
 
 def test_the_probe_server_runs_the_code_sent_compiled_and_compiles_what_it_cannot_read(make_config,
-                                                                                      monkeypatch) -> None:
-    from grader import remote
-    from grader.execute import running_notebook
-    from grader.remote import probe_source
+                                                                                      monkeypatch, running) -> None:
+    from grader.checking import remote
+    from grader.checking.remote import probe_source
 
     # Code that says where it came from, packed under the probe's own source.
     sent = remote.probe_runtime.pack_code(probe_source(_which)[0].replace("compiled from its source", "sent compiled"))
     monkeypatch.setattr(remote, "_packed", lambda source: sent)
-    with running_notebook(of_cells("x = 1"), make_config()) as (_, backend):
+    with running(of_cells("x = 1"), make_config()) as (_, backend):
         assert backend.run(_which) == "sent compiled"
     monkeypatch.setattr(remote, "_packed", lambda source: "AAAA" + sent[4:])  # another Python's bytecode magic
-    with running_notebook(of_cells("x = 1"), make_config()) as (_, backend):
+    with running(of_cells("x = 1"), make_config()) as (_, backend):
         assert backend.run(_which) == "compiled from its source"
 
 
@@ -239,16 +228,14 @@ def _draws(ns, label):
     return [label, random.random(), float(np.random.rand()), float(torch.rand(1))]
 
 
-def test_every_probe_draws_from_seed_0_in_a_probe_servers_kernel(make_config) -> None:
+def test_every_probe_draws_from_seed_0_in_a_probe_servers_kernel(make_config, running) -> None:
     import random
 
     import numpy as np
     import torch
 
-    from grader.execute import running_notebook
-
     cells = "import random, numpy as np, torch\nrandom.seed(5); np.random.seed(5); torch.manual_seed(5)"
-    with running_notebook(of_cells(cells), make_config()) as (_, backend):
+    with running(of_cells(cells), make_config()) as (_, backend):
         first, second = backend.run(_draws, "a"), backend.run(_draws, "b")  # other arguments: asked twice
     random.seed(0), np.random.seed(0), torch.manual_seed(0)
     expected = [random.random(), float(np.random.rand()), float(torch.rand(1))]

@@ -9,17 +9,17 @@ from pathlib import Path
 
 import pytest
 
-from grader.course import load_course
+from grader.course.manifest import load_course
 from grader.errors import CourseError
-from grader.exports import write_csv, write_junit
-from grader.gradebook import Row
+from grader.publish.exports import write_csv, write_junit
+from grader.store.records import Row, SubmissionInfo
 from grader.i18n import T
-from grader.plugin import GradingContext
-from grader.remote import LocalNotebook
-from grader.report import render_student_report
+from grader.checking.plugin import GradingContext
+from grader.checking.remote import LocalNotebook
+from grader.publish.report import render_student_report
 from grader.results import CheckResult, CheckStatus, ExerciseResult, ExerciseStatus, SubmissionResult
-from grader.runner import run_checks
-from grader.twins import gate
+from grader.checking.runner import run_checks
+from grader.checking.twins import gate
 
 from .test_golden import GOLDEN, solution_namespace
 
@@ -93,7 +93,7 @@ def test_reports_and_exports_show_public_only_as_its_own_status(tmp_path: Path, 
     checks = gate([result("test_len_train", CheckStatus.PASSED),
                    result("test_hidden_lengths", CheckStatus.FAILED, hidden=True)], TWINS)
     graded = SubmissionResult("amy", [ExerciseResult("02_dataset", T.same("x"), ExerciseStatus.GRADED, checks)])
-    row = Row.from_result(graded, "h", {})
+    row = Row.from_result(graded, "h", SubmissionInfo())
     assert "public data only" in render_student_report(graded, "en") and "공개 데이터에서만 통과" in render_student_report(graded, "ko")
     table = list(csv.DictReader(write_csv([row], course, tmp_path / "g.csv").open(encoding="utf-8")))
     assert table[0]["public_only"] == "1"

@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image
 
-from grader import wire
+from grader.checking import wire
 from grader.errors import WireError
 
 json_values = st.recursive(
@@ -200,7 +200,7 @@ class _Helper:
 
 def test_probe_helpers_travel_with_the_probe_and_decorators_stay_behind() -> None:
     from grader.checks import probe_uses
-    from grader.remote import LocalNotebook, probe_source
+    from grader.checking.remote import LocalNotebook, probe_source
 
     @probe_uses(_Helper)
     def probe_with_helper(ns):

@@ -35,7 +35,7 @@ def each(ns, calls):
     alone (the generators seeded afresh). The probes are the ones sent along (:func:`answers`), found
     by name in the probe's own scope. The first call's exception is the probe's; a later call that
     raises ends the list unanswered from there, to be asked alone (:func:`answers`)."""
-    from grader.probe import seeded_rngs
+    from grader.checking.seeds import seeded_rngs
 
     sent = globals()
     answered = []

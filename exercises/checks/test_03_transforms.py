@@ -10,7 +10,7 @@ from practice_checklib import answers
 
 from grader.checks import T, check, describe, fail, reference
 from grader.errors import StudentError
-from grader.probe import manual_seed
+from grader.checking.seeds import manual_seed
 
 CIFAR10_MEAN = (0.4914, 0.4822, 0.4465)
 CIFAR10_STD = (0.2470, 0.2435, 0.2616)
@@ -22,7 +22,7 @@ CIFAR10_STD = (0.2470, 0.2435, 0.2616)
 def probe_transform(ns, builder, images, seeds):
     from PIL import Image
 
-    from grader.probe import manual_seed
+    from grader.checking.seeds import manual_seed
 
     transform = ns[builder]()
     outputs = []

@@ -86,7 +86,7 @@ def probe_count(ns, builder, specs):
 def probe_predict(ns, builder, spec, seed, x, start_training):
     scope = {"torch": torch}
     exec(builder, scope)  # noqa: S102 - the checks' own model builder
-    from grader.probe import manual_seed
+    from grader.checking.seeds import manual_seed
 
     manual_seed(seed)
     model = scope["build"](spec)

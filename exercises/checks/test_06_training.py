@@ -84,7 +84,7 @@ class Spy(torch.nn.Module):
 
 @probe_uses(Spy)
 def probe_train(ns, seed, n, batch_size, lr, device, start_training=True, smoothing=0.0):
-    from grader.probe import manual_seed
+    from grader.checking.seeds import manual_seed
 
     manual_seed(seed, cuda=device != "cpu")
     inputs, targets = torch.randn(n, 5), torch.randint(0, 3, (n,))
@@ -100,7 +100,7 @@ def probe_train(ns, seed, n, batch_size, lr, device, start_training=True, smooth
 
 @probe_uses(Spy)
 def probe_evaluate(ns, seed, n, batch_size, device, start_training=False, smoothing=0.0):
-    from grader.probe import manual_seed
+    from grader.checking.seeds import manual_seed
 
     manual_seed(seed, cuda=device != "cpu")
     inputs, targets = torch.randn(n, 5), torch.randint(0, 3, (n,))

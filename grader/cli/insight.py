@@ -13,10 +13,17 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ..errors import GraderError
-from ..i18n import default_language
-from . import EXIT_CODES_HELP, Failure, _course, cli
-from .graded import COURSE_OPTION, GRADEBOOK_OPTION, LANG_OPTION, author_name, gradebook_in, refresh_reports
+from grader.cli.common import EXIT_CODES_HELP, Failure, cli, course_from
+from grader.cli.outfolder import (
+    COURSE_OPTION,
+    GRADEBOOK_OPTION,
+    LANG_OPTION,
+    author_name,
+    gradebook_in,
+    refresh_reports,
+)
+from grader.errors import GraderError
+from grader.i18n import default_language
 
 
 def _exercise_choice(course, exercise: str | None) -> list[str]:
@@ -36,14 +43,14 @@ def clusters(out_dir: str, exercise: str | None, as_json: bool, gradebook_path: 
              lang: str | None) -> None:
     """The class's common mistakes: students whose checks recognised the same mistakes, per exercise,
     largest first, each with a stable id to answer it by ('grader annotate')."""
-    from ..gradebook import Gradebook
-    from ..insight.annotations import orphaned
-    from ..insight.clusters import clusters as find
+    from grader.insight.annotations import orphaned
+    from grader.insight.mistakes import clusters as find
+    from grader.store.gradebook import Gradebook
 
     path = gradebook_in(out_dir, gradebook_path, must_exist=True)
     lang = lang or default_language(os.environ)
     try:
-        course = _course(course_path)
+        course = course_from(course_path)
         wanted = _exercise_choice(course, exercise)
         with Gradebook(path) as book:
             found = find({r.student_id: r.result for r in book.rows()}, course)
@@ -74,7 +81,8 @@ def clusters(out_dir: str, exercise: str | None, as_json: bool, gradebook_path: 
         console.print(table if every else f"{exercise_id}: no mistakes (every check passed, or nothing graded)")
     for a in lost:
         if a.exercise_id in wanted:
-            console.print(f"orphaned: annotation #{a.id} on cluster {a.cluster_id} ({a.exercise_id}) has no students now: "
+            console.print(f"orphaned: annotation #{a.id} on cluster {a.cluster_id} ({a.exercise_id}) has no "
+                          f"students now: "
                           f"\"{escape(a.comment(lang))}\"")
 
 
@@ -96,12 +104,12 @@ def annotate(out_dir: str, cluster_id: str, comment_ko: str | None, comment_en: 
     """Answer a mistake cluster once (its id from 'grader clusters'): a comment in every member's report
     and, with --points, one adjustment per member. Students who land in the cluster later get the
     same answer at the next 'grader bulk'; those who leave it have the points revoked."""
-    from ..gradebook import Gradebook, writer_lock
-    from ..insight.annotations import annotate as record
+    from grader.insight.annotations import annotate as record
+    from grader.store.gradebook import Gradebook, writer_lock
 
     path = gradebook_in(out_dir, gradebook_path, must_exist=True)
     try:
-        course = _course(course_path)
+        course = course_from(course_path)
         with writer_lock(path), Gradebook(path) as book:
             made, reached = record(book, course, cluster_id, comment_ko=comment_ko, comment_en=comment_en,
                                    author=author_name(author), points=points, check=check_id)
@@ -128,14 +136,14 @@ def similarity(out_dir: str, exercise: str | None, archive_path: str | None, ter
     identical code, a page per pair side by side) and OUT/export/similarity.csv. Given cells, the
     skeleton and code much of the class shares are left out; a pair is flagged only on enough
     evidence. It measures similarity, nothing more: read both programs before concluding."""
-    from ..classreport import student_report_path
-    from ..gradebook import Gradebook
-    from ..insight.archive import Archive
-    from ..insight.clusters import clusters as find
-    from ..insight.fingerprints import notebook_code
-    from ..insight.pages import write_csv, write_pages
-    from ..insight.similarity import compare_exercise
-    from ..results import ExerciseStatus
+    from grader.insight.archive import Archive
+    from grader.insight.fingerprints import notebook_code
+    from grader.insight.mistakes import clusters as find
+    from grader.insight.pages import write_csv, write_pages
+    from grader.insight.similarity import compare_exercise
+    from grader.publish.classreport import student_report_path
+    from grader.results import ExerciseStatus
+    from grader.store.gradebook import Gradebook
 
     if term and not archive_path:
         raise click.UsageError("--term needs --archive")
@@ -143,14 +151,14 @@ def similarity(out_dir: str, exercise: str | None, archive_path: str | None, ter
     lang = lang or default_language(os.environ)
     out = Path(out_dir)
     try:
-        course = _course(course_path)
+        course = course_from(course_path)
         wanted = _exercise_choice(course, exercise)
         with Gradebook(path) as book:
             rows = book.rows()
             code = {e: book.code(e) for e in wanted}
         found = find({r.student_id: r.result for r in rows}, course)
         # A group's code is stored once, under its submitter: the other members are not missing it.
-        members = {m for r in rows for m in (r.meta.get("group") or [])[1:] if m != r.student_id}
+        members = {m for r in rows for m in r.info.group[1:] if m != r.student_id}
         results, missing = [], {}
         with Archive(Path(archive_path)) if archive_path else contextlib.nullcontext() as archive:
             for exercise_id in wanted:
@@ -174,7 +182,8 @@ def similarity(out_dir: str, exercise: str | None, archive_path: str | None, ter
     table = write_csv(results, out / "export" / "similarity.csv")
     for r in results:
         note = f", {len(missing[r.exercise_id])} without stored code" if missing[r.exercise_id] else ""
-        click.echo(f"{r.exercise_id}: {r.students} students, {r.programs} distinct programs, {r.compared} pairs compared "
+        click.echo(f"{r.exercise_id}: {r.students} students, {r.programs} distinct programs, "
+                   f"{r.compared} pairs compared "
                    f"(of {r.programs * (r.programs - 1) // 2}), {len(r.flagged)} flagged, {len(r.groups)} groups of "
                    f"identical code{note}")
     click.echo(f"similarity report: {index}\npairs: {table}")

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from ..errors import GraderError
-from . import EXIT_CODES_HELP, Failure, _course, cli
+from grader.cli.common import EXIT_CODES_HELP, Failure, cli, course_from
+from grader.errors import GraderError
 
 _PLATFORMS = click.Choice(["gradescope", "prairielearn"])
 
@@ -22,10 +22,10 @@ _PLATFORMS = click.Choice(["gradescope", "prairielearn"])
 def package(platform: str, out_file: str, course_path: str | None, torch_index: str) -> None:
     """Build PLATFORM's package: gradescope, an autograder zip to upload; prairielearn, the folder
     (zipped) to build the external-grading image from. It holds no solution notebook."""
-    from ..platforms.package import build
+    from grader.platforms.package import build
 
     try:
-        written = build(platform, Path(out_file), _course(course_path), torch_index=torch_index)
+        written = build(platform, Path(out_file), course_from(course_path), torch_index=torch_index)
     except GraderError as error:
         raise Failure(error) from None
     click.echo(f"{platform}: {written} ({written.stat().st_size / 1e6:.1f} MB)")
@@ -42,11 +42,11 @@ def package(platform: str, out_file: str, course_path: str | None, torch_index: 
 def autograde(platform: str, root: str | None, course_path: str | None, data_root: str, lang: str) -> None:
     """Grade the submission a PLATFORM container holds and write its results file (always: on a
     failure the file says so). Run by the package's own scripts."""
-    from ..platforms import gradescope, prairielearn
+    from grader.platforms import gradescope, prairielearn
 
     entry = gradescope if platform == "gradescope" else prairielearn
     try:
-        course = _course(course_path)
+        course = course_from(course_path)
     except GraderError as error:
         raise Failure(error) from None
     entry.autograde(Path(root) if root else entry.ROOT, course=course, data_root=Path(data_root).resolve(), lang=lang)

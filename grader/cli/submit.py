@@ -11,9 +11,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ..errors import GraderError
-from ..i18n import T, default_language
-from . import EXIT_CODES_HELP, ExitCode, Failure, _course, build_config, cli, common_options
+from grader.cli.common import EXIT_CODES_HELP, ExitCode, Failure, build_config, cli, common_options, course_from
+from grader.errors import GraderError
+from grader.i18n import T, default_language
 
 _STATUS = {"found": ("FOUND", "green"), "missing": ("MISSING", "red"), "extra": ("EXTRA", "yellow")}
 _GRADED = T("채점되는 것은 디스크에 저장된 파일입니다: 제출 전에 노트북을 저장하세요.",
@@ -49,14 +49,14 @@ def submit(path: str, student: str, out_path: str | None, partial: bool, no_self
     Exits 1 (and writes nothing) when an expected notebook is missing, unless --partial. A failing
     self-check only warns.
     """
-    from ..kernel_choice import choose_kernel
-    from ..submission.build import SubmitOptions, build_submission
-    from ..textreport import print_submission
+    from grader.kernel.choice import choose_kernel
+    from grader.publish.terminal import print_submission
+    from grader.submit.build import SubmitOptions, build_submission
 
     lang = lang or default_language(os.environ)
     console = Console(highlight=False)
     try:
-        course = _course(course_path)
+        course = course_from(course_path)
         check = None
         if not no_selfcheck:
             check = build_config(course=course, hidden=False, lang=lang, data_root=data_root, work_dir=work_dir,

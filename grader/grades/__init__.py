@@ -5,7 +5,7 @@
 - :mod:`.final`: the final grade of a student, derived, never stored;
 - :mod:`.book`: these operations on a gradebook file, each under its writer lock.
 
-The gradebook (:mod:`grader.gradebook`) stores the inputs; nothing here runs a notebook.
+The gradebook (:mod:`grader.store.gradebook`) stores the inputs; nothing here runs a notebook.
 Import the modules themselves: this package's own import costs nothing, and the gradebook
 imports its data types.
 """

@@ -16,13 +16,14 @@ from __future__ import annotations
 import csv
 import io
 import math
-from dataclasses import dataclass, replace
-from datetime import datetime, timezone
-from typing import Mapping
+from collections.abc import Mapping
+from dataclasses import replace
 
-from ..course import Course
-from ..errors import GraderError
-from ..results import SubmissionResult
+from grader.clock import utc_stamp
+from grader.course.manifest import Course
+from grader.errors import GraderError
+from grader.results import SubmissionResult
+from grader.store.records import Adjustment
 
 __all__ = ["Adjustment", "AdjustmentError", "KINDS", "check_request", "now", "parse_sheet", "resolve_check"]
 
@@ -35,37 +36,7 @@ class AdjustmentError(GraderError):
 
 
 def now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-@dataclass(frozen=True)
-class Adjustment:
-    student_id: str
-    exercise_id: str
-    kind: str
-    reason: str
-    author: str
-    check_id: str | None = None
-    value: float | None = None
-    created_at: str = ""
-    files_hash: str | None = None  # the submission files it was made against (None: unknown)
-    revokes: int | None = None
-    id: int | None = None  # given by the gradebook
-    source: str | None = None  # None: made by hand; "annotation:N": the points of an answer to a mistake cluster
-
-    def stale_against(self, files_hash: str | None) -> bool:
-        """Made by hand against other files than the student's current ones. A cluster's answer
-        follows who is in the cluster now (:mod:`grader.insight.annotations`): never stale."""
-        return bool(self.kind != "revoke" and self.source is None and self.files_hash and files_hash
-                    and self.files_hash != files_hash)
-
-    def describe(self) -> str:
-        """What it does, in a few words ("set 12", "add +2", "excuse", "revoke #4")."""
-        if self.kind == "revoke":
-            return f"revoke #{self.revokes}"
-        if self.kind == "excuse":
-            return "excuse"
-        return f"{self.kind} {self.value:+g}" if self.kind == "add" else f"set {self.value:g}"
+    return utc_stamp()
 
 
 def resolve_check(check_id: str | None, exercise_id: str) -> str | None:
@@ -119,7 +90,8 @@ def parse_sheet(text: str, where: str, *, author: str, course: Course,
     wanted = ("student_id", "exercise_id", "check_id", "set", "add", "excuse", "reason")
     missing = [c for c in wanted if c not in (reader.fieldnames or [])]
     if missing:
-        raise AdjustmentError(f"{where}: the header lacks {', '.join(missing)} (has {', '.join(reader.fieldnames or [])})")
+        has = ", ".join(reader.fieldnames or [])
+        raise AdjustmentError(f"{where}: the header lacks {', '.join(missing)} (has {has})")
     found = []
     for line, row in enumerate(reader, start=2):
         cells = {key: (row.get(key) or "").strip() for key in wanted}

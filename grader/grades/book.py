@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Iterator
 
-from ..course import Course
-from ..errors import GraderError
-from ..gradebook import Gradebook, Row, writer_lock
-from .adjustments import Adjustment, AdjustmentError, check_request, now, parse_sheet
-from .final import FinalGrade, effective_adjustments, final_grade
-from .late import Extension, LatePolicyError, parse_extensions, parse_times
+from grader.course.late import LatePolicyError
+from grader.course.manifest import Course
+from grader.errors import GraderError
+from grader.grades.adjustments import AdjustmentError, check_request, now, parse_sheet
+from grader.grades.final import FinalGrade, effective_adjustments, final_grade
+from grader.grades.late import parse_extensions, parse_times
+from grader.store.gradebook import Gradebook, writer_lock
+from grader.store.records import Adjustment, Extension, Row
 
 __all__ = ["class_grades", "import_extensions", "import_sheet", "import_times", "override", "revoke"]
 
@@ -47,7 +49,8 @@ def override(path: Path, course: Course, adjustment: Adjustment) -> Adjustment:
     """Record one adjustment (``set``, ``add`` or ``excuse``), checked; it comes back with its id."""
     with _writing(path) as book:
         rows = {row.student_id: row for row in book.rows()}
-        checked = _stamped(check_request(adjustment, course=course, results={s: r.result for s, r in rows.items()}), rows)
+        results = {s: r.result for s, r in rows.items()}
+        checked = _stamped(check_request(adjustment, course=course, results=results), rows)
         (number,) = book.add_adjustments([checked])
     return dataclasses.replace(checked, id=number)
 
@@ -83,7 +86,7 @@ def import_sheet(path: Path, course: Course, sheet: Path, *, author: str) -> lis
                             results={s: r.result for s, r in rows.items()})
         stamped = [_stamped(a, rows) for a in asked]
         numbers = book.add_adjustments(stamped)
-    return [dataclasses.replace(a, id=n) for a, n in zip(stamped, numbers)]
+    return [dataclasses.replace(a, id=n) for a, n in zip(stamped, numbers, strict=True)]
 
 
 def import_extensions(path: Path, course: Course, sheet: Path) -> int:
@@ -119,7 +122,7 @@ def submitted_at(row: Row, recorded: dict[str, datetime]) -> datetime | None:
     """When a student submitted: the times given to the grader win over the layout's own."""
     if row.student_id in recorded:
         return recorded[row.student_id]
-    layout = row.meta.get("submitted_at")
+    layout = row.info.submitted_at
     return datetime.fromisoformat(layout) if layout else None
 
 

@@ -13,18 +13,19 @@ marked *stale*: the student resubmitted after the instructor decided.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Iterable
 
-from ..course import Course
-from ..results import ExerciseResult, SubmissionResult
-from .adjustments import Adjustment
-from .late import Extension, LateCost, LatePolicy, cost, effective_due
+from grader.course.late import LatePolicy
+from grader.course.manifest import Course
+from grader.grades.late import LateCost, cost, effective_due
+from grader.results import ExerciseResult, SubmissionResult
+from grader.store.records import Adjustment, Extension
 
 __all__ = ["ExerciseGrade", "FinalGrade", "effective_adjustments", "final_grade"]
 
-_ON_TIME = LateCost(0.0, 0, 0.0, False)
+_ON_TIME = LateCost(0.0, 0, 0.0)
 
 
 @dataclass(frozen=True)

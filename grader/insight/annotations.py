@@ -17,40 +17,25 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
 
-from ..errors import GraderError
-from ..grades.adjustments import Adjustment, now
-from ..i18n import T
+from grader.errors import GraderError
+from grader.grades.adjustments import now
+from grader.i18n import T
+from grader.store.records import Adjustment, Annotation
 
 if TYPE_CHECKING:
-    from ..course import Course
-    from ..gradebook import Gradebook, Row
-    from .clusters import Cluster
+    from grader.course.manifest import Course
+    from grader.insight.mistakes import Cluster
+    from grader.store.gradebook import Gradebook
+    from grader.store.records import Row
 
 __all__ = ["Annotation", "AnnotationError", "annotate", "find_cluster", "notes", "orphaned", "sync", "sync_plan"]
 
 
 class AnnotationError(GraderError):
     """An annotation that cannot be recorded: no such cluster, a check outside it, no comment..."""
-
-
-@dataclass(frozen=True)
-class Annotation:
-    exercise_id: str
-    cluster_id: str
-    comment: T
-    author: str
-    check_id: str | None = None  # ``exercise::test_name``; None: the exercise as a whole
-    points: float | None = None  # None: a comment only
-    created_at: str = ""
-    id: int | None = None  # given by the gradebook
-
-    @property
-    def source(self) -> str:
-        """What its adjustments carry as their ``source``."""
-        return f"annotation:{self.id}"
 
 
 Found = Mapping[str, list["Cluster"]]  # exercise id → its clusters (clusters.clusters)
@@ -60,7 +45,7 @@ def _members(found: Found) -> dict[tuple[str, str], list[str]]:
     return {(c.exercise_id, c.id): c.members for every in found.values() for c in every}
 
 
-def find_cluster(found: Found, wanted: str) -> "Cluster":
+def find_cluster(found: Found, wanted: str) -> Cluster:
     """The cluster with this id, or the one whose id starts with it (at least 4 characters)."""
     every = [c for clusters in found.values() for c in clusters]
     exact = [c for c in every if c.id == wanted]
@@ -106,13 +91,13 @@ def sync_plan(annotations: Iterable[Annotation], adjustments: Iterable[Adjustmen
     return plan
 
 
-def _found(rows: list["Row"], course: "Course") -> Found:
-    from .clusters import clusters
+def _found(rows: list[Row], course: Course) -> Found:
+    from grader.insight.mistakes import clusters
 
     return clusters({row.student_id: row.result for row in rows}, course)
 
 
-def sync(book: "Gradebook", course: "Course", rows: list["Row"] | None = None) -> int:
+def sync(book: Gradebook, course: Course, rows: list[Row] | None = None) -> int:
     """Apply :func:`sync_plan` to the gradebook (its writer holds the lock); how many rows it added.
     ``rows``: the gradebook's, where the caller has them already (adjustments change no row)."""
     annotations = book.annotations()
@@ -124,7 +109,7 @@ def sync(book: "Gradebook", course: "Course", rows: list["Row"] | None = None) -
     return len(plan)
 
 
-def annotate(book: "Gradebook", course: "Course", cluster: str, *, comment_ko: str | None, comment_en: str | None,
+def annotate(book: Gradebook, course: Course, cluster: str, *, comment_ko: str | None, comment_en: str | None,
              author: str, points: float | None = None, check: str | None = None) -> tuple[Annotation, int]:
     """Answer a cluster: record the annotation and one adjustment per member (with ``points``);
     the annotation and how many members it reached."""

@@ -9,10 +9,10 @@ fingerprint, never all pairs of students across terms.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Iterable, Iterator, Mapping
 
-from ..errors import GraderError
+from grader.errors import GraderError
 
 __all__ = ["Archive"]
 
@@ -57,7 +57,7 @@ class Archive:
             self._db.close()
             raise GraderError(f"{self.path}: not a similarity archive (another SQLite file; a gradebook?)")
 
-    def __enter__(self) -> "Archive":
+    def __enter__(self) -> Archive:
         return self
 
     def __exit__(self, *exc: object) -> None:

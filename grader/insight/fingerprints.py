@@ -2,7 +2,7 @@
 
 *Own code* is what the student wrote: the code cells of their notebook that are not given cells
 of the course's student notebook (the setup, data paths and self-check cells, found by
-fingerprint as :mod:`grader.tamper` does). Each cell is tokenised with Python's own
+fingerprint as :mod:`grader.intake.tamper` does). Each cell is tokenised with Python's own
 :mod:`tokenize`; a cell that does not tokenise keeps the tokens before the error.
 
 Normalising keeps the structure and drops what a copier changes for free: comments, docstrings
@@ -19,19 +19,20 @@ from __future__ import annotations
 
 import builtins
 import hashlib
-from collections import deque
 import io
 import keyword
 import re
 import tokenize
+from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
-from ..assign import fingerprint
-from ..course import Course
-from ..load import load_submission
-from ..tamper import given_cells
+from grader.course.assign import fingerprint
+from grader.course.manifest import Course
+from grader.intake.notebooks import load_submission
+from grader.intake.tamper import given_cells
 
 __all__ = ["Code", "K", "NONE", "W", "hashes", "library_names", "notebook_code", "own_code", "submission_code",
            "tokens", "winnow"]
@@ -122,7 +123,7 @@ def tokens(code: str, library: Iterable[str] = ()) -> Code:
     keep = set(library) | _BUILTINS | {name for raw in raws for name in _imported(raw)}
     result = Code()
     offset = 0
-    for cell, raw in zip(cells, raws):
+    for cell, raw in zip(cells, raws, strict=True):
         starts = [0]
         for line in cell.splitlines(keepends=True):
             starts.append(starts[-1] + len(line))
@@ -142,7 +143,8 @@ def tokens(code: str, library: Iterable[str] = ()) -> Code:
                 result.verbatim.update(f"#{w.lower()}" for w in _WORD.findall(text))
             if kind in _SKIPPED:
                 if kind != tokenize.COMMENT:
-                    previous_type = kind if kind in (tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT) else previous_type
+                    if kind in (tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT):
+                        previous_type = kind
                 continue
             if kind == tokenize.STRING and previous_type in _STATEMENT_START \
                     and following[index] in (tokenize.NEWLINE, tokenize.ENDMARKER, None):
@@ -174,7 +176,8 @@ def tokens(code: str, library: Iterable[str] = ()) -> Code:
                 word = text
             (row, col), (end_row, end_col) = token.start, token.end
             result.normalised.append(word)
-            result.spans.append((offset + starts[row - 1] + col, offset + starts[min(end_row, len(starts)) - 1] + end_col))
+            end = offset + starts[min(end_row, len(starts)) - 1] + end_col
+            result.spans.append((offset + starts[row - 1] + col, end))
             previous_type, previous_text = kind, text
         offset += len(cell) + len(CELL_BREAK)
     return result

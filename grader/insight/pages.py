@@ -9,15 +9,15 @@ shows the two programs side by side with each shared fragment in its own colour.
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
 
-from ..course import Course
-from ..i18n import T
-from ..report import environment
-from .similarity import MIN_FRAGMENT, MIN_OWN, MIN_SHARED, THRESHOLD, Document, ExerciseSimilarity, Pair
+from grader.clock import utc_stamp
+from grader.course.manifest import Course
+from grader.i18n import T
+from grader.insight.similarity import MIN_FRAGMENT, MIN_OWN, MIN_SHARED, THRESHOLD, Document, ExerciseSimilarity, Pair
+from grader.publish.report import environment
 
 __all__ = ["CSV_COLUMNS", "write_csv", "write_pages"]
 
@@ -36,18 +36,23 @@ WORDS: dict[str, T] = {
               "and ≥ {o} fingerprints of own code on each side."),
     "students": T("학생", "students"), "programs": T("서로 다른 프로그램", "distinct programs"),
     "compared": T("비교한 쌍", "pairs compared"), "all_pairs": T("모든 쌍이라면", "all pairs would be"),
-    "flagged": T("표시된 쌍", "flagged pairs"), "histogram": T("유사도 분포 (비교한 쌍)", "Similarity of the pairs compared"),
+    "flagged": T("표시된 쌍", "flagged pairs"),
+    "histogram": T("유사도 분포 (비교한 쌍)", "Similarity of the pairs compared"),
     "threshold": T("기준", "threshold"), "pairs": T("유사한 쌍", "Most similar pairs"),
     "a": T("학생 A", "student A"), "b": T("학생 B", "student B"), "similarity": T("유사도", "similarity"),
-    "longest": T("가장 긴 공통 조각 (토큰)", "longest fragment (tokens)"), "shared": T("공유한 드문 지문", "rare shared"),
-    "rare_tokens": T("둘만 쓴 토큰", "tokens only these two wrote"), "cluster": T("같은 작은 실수 묶음", "same small mistake cluster"),
-    "page": T("나란히 보기", "side by side"), "groups": T("정규화한 코드가 똑같은 학생들", "Students with identical normalised code"),
+    "longest": T("가장 긴 공통 조각 (토큰)", "longest fragment (tokens)"),
+    "shared": T("공유한 드문 지문", "rare shared"),
+    "rare_tokens": T("둘만 쓴 토큰", "tokens only these two wrote"),
+    "cluster": T("같은 작은 실수 묶음", "same small mistake cluster"),
+    "page": T("나란히 보기", "side by side"),
+    "groups": T("정규화한 코드가 똑같은 학생들", "Students with identical normalised code"),
     "own": T("자기 코드 지문", "own fingerprints"), "short": T("짧아서 근거가 되지 않음", "too short to be evidence"),
     "top": T("학생별 가장 비슷한 상대", "Each student's top match"), "none": T("없음", "none"),
     "missing": T("저장된 코드가 없는 학생 (이 버전 이전에 채점됨: grader bulk --force 로 다시 채점)",
                  "students without stored code (graded before this grader version: regrade with grader bulk --force)"),
     "past": T("지난 학기", "past term"), "is_flagged": T("표시됨", "flagged"),
-    "same_code": T("같은 코드의 학생 {n}명 더", "and {n} more with the same code"), "back": T("목록으로", "back to the list"), "yes": T("예", "yes"),
+    "same_code": T("같은 코드의 학생 {n}명 더", "and {n} more with the same code"),
+    "back": T("목록으로", "back to the list"), "yes": T("예", "yes"),
     "generated": T("생성 시각", "generated"), "more": T("나머지는 export/similarity.csv 에 있습니다.",
                                                     "The rest are in export/similarity.csv."),
 }
@@ -112,8 +117,9 @@ def write_pages(results: list[ExerciseSimilarity], course: Course, out: Path, *,
     index.write_text(env.get_template("similarity_index.html.j2").render(
         w=w, lang=lang, results=results, titles=titles, histogram=_histogram, bins=BINS, listed=LISTED,
         has_page=_has_page, missing=missing or {}, href=report_href or (lambda sid: None),
-        threshold=THRESHOLD, min_own=MIN_OWN, rule=WORDS["rule"].format(t=THRESHOLD, f=MIN_FRAGMENT, s=MIN_SHARED, o=MIN_OWN)(lang),
-        generated=datetime.now(timezone.utc).isoformat(timespec="seconds")), encoding="utf-8")
+        threshold=THRESHOLD, min_own=MIN_OWN,
+        rule=WORDS["rule"].format(t=THRESHOLD, f=MIN_FRAGMENT, s=MIN_SHARED, o=MIN_OWN)(lang),
+        generated=utc_stamp()), encoding="utf-8")
     return index
 
 

@@ -31,14 +31,15 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import combinations
-from typing import TYPE_CHECKING, Iterable, Mapping
+from typing import TYPE_CHECKING
 
-from .fingerprints import K, NONE, Code, hashes, library_names, tokens, winnow
+from grader.insight.fingerprints import NONE, Code, K, hashes, library_names, tokens, winnow
 
 if TYPE_CHECKING:
-    from .archive import Archive
+    from grader.insight.archive import Archive
 
 __all__ = ["Document", "ExerciseSimilarity", "LISTED_FROM", "MIN_FRAGMENT", "MIN_OWN", "MIN_SHARED", "Pair",
            "SMALL_CLUSTER", "THRESHOLD", "compare_exercise", "document"]
@@ -139,7 +140,8 @@ def _runs(a: Document, b: Document, excluded: set[int]) -> list[tuple[int, int, 
     for j, h in enumerate(b.kgrams):
         if h != NONE and h not in excluded:
             where[h].append(j)
-    runs, previous = [], {}
+    runs: list[tuple[int, int, int]] = []
+    previous: dict[int, int] = {}
     for i, h in enumerate(a.kgrams):
         current = {j: previous.get(j - 1, 0) + 1 for j in where.get(h, ())}
         runs.extend((i - 1, j, n) for j, n in previous.items() if j + 1 not in current)
@@ -197,7 +199,7 @@ def _pair(exercise_id: str, a: Document, b: Document, shared: int, skeleton: set
 
 
 def compare_exercise(exercise_id: str, code: Mapping[str, str], skeleton: str, *, library: Iterable[str] = (),
-                     cluster_of: Mapping[str, tuple[str, int]] | None = None, archive: "Archive | None" = None,
+                     cluster_of: Mapping[str, tuple[str, int]] | None = None, archive: Archive | None = None,
                      term: str | None = None) -> ExerciseSimilarity:
     """Compare every student's own code for one exercise (``code``: student → code; ``skeleton``:
     the course notebook's code; ``cluster_of``: student → (mistake cluster id, its size))."""
@@ -230,7 +232,8 @@ def compare_exercise(exercise_id: str, code: Mapping[str, str], skeleton: str, *
     # Aligning two programs is what costs; a pair too unalike to list only counts in the histogram.
     similarities = [_similarity(documents[a], documents[b], n) for (a, b), n in shared.items()]
     pairs = [_pair(exercise_id, documents[a], documents[b], n, skeleton_kgrams, rare, skeleton_words, cluster_of)
-             for ((a, b), n), similarity in zip(shared.items(), similarities) if similarity >= LISTED_FROM]
+             for ((a, b), n), similarity in zip(shared.items(), similarities, strict=True)
+             if similarity >= LISTED_FROM]
     past: dict[str, Document] = {}
     if archive is not None:
         for student in representatives:

@@ -18,14 +18,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
-from ..archives import ArchiveRejected, extract_zip, safe_name, submit_manifest
-from ..config import GradeConfig
-from ..course import Course
-from ..i18n import T
-from ..results import SubmissionResult
-from ..submission.manifest import MANIFEST_NAME, course_hash, verify_folder
-from ..submission.manifest import problems as manifest_problems
+from grader import __version__
+from grader.config import GradeConfig
+from grader.course.manifest import Course
+from grader.hashing import course_hash
+from grader.i18n import T
+from grader.intake.extract import ArchiveRejected, extract_zip, safe_name
+from grader.intake.submissions import submit_manifest
+from grader.results import SubmissionResult
+from grader.submit.manifest import MANIFEST_NAME, verify_folder
+from grader.submit.manifest import problems as manifest_problems
 
 __all__ = ["Collected", "collect", "grade_collected", "write_atomically"]
 
@@ -77,13 +79,14 @@ def collect(submission: Path, staging: Path, course: Course | None = None) -> Co
 
 def grade_collected(collected: Collected, *, course: Course, data_root: Path, work_dir: Path, student_id: str,
                     protected: tuple[Path, ...], lang: str = "en") -> SubmissionResult:
-    """Grade the collected folder against every exercise, hidden checks included, in a cage."""
-    from ..grade import grade_submission, prepare_data
+    """Grade the collected folder against every exercise, hidden checks included, in a cage.
+    Every kernel, zygote and folder of the grading is gone when it returns."""
+    from grader.session import GradingSession
 
     config = GradeConfig(course=course, data_root=data_root, work_dir=work_dir, hidden=course.has_hidden_checks,
                          lang=lang, protected_paths=protected)
-    prepare_data(config)
-    result = grade_submission(collected.folder, config, submission_id=student_id)
+    with GradingSession(config) as session:
+        result = session.grade(collected.folder, submission_id=student_id)
     result.problems[:0] = collected.problems
     return result
 

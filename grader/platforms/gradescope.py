@@ -20,14 +20,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
-from ..course import Course
-from ..execute import finish_kernels
-from ..exports import gradescope_results
-from ..gradebook import Row
-from ..grades.final import final_grade
-from ..grades.late import LatePolicy, aware
-from .adapter import collect, grade_collected, versions, write_atomically
+from grader import __version__
+from grader.course.late import LatePolicy, aware
+from grader.course.manifest import Course
+from grader.grades.final import final_grade
+from grader.platforms.adapter import collect, grade_collected, versions, write_atomically
+from grader.publish.exports import gradescope_results
+from grader.store.records import Row, SubmissionInfo
 
 __all__ = ["ROOT", "autograde", "metadata"]
 
@@ -78,7 +77,7 @@ def autograde(root: Path, *, course: Course, data_root: Path, lang: str = "en") 
             result = grade_collected(collected, course=course, data_root=data_root, work_dir=Path(scratch) / "work",
                                      student_id=_student(meta), lang=lang,
                                      protected=(root / "source", root / "results", Path(scratch) / "work"))
-        row = Row.from_result(result, "", {})
+        row = Row.from_result(result, "", SubmissionInfo())
         grade = final_grade(row.student_id, result, course, [], policy=policy, submitted_at=submitted)
         document = gradescope_results(row, lang, grade)
         sandbox = sorted({e.kernel.get("sandbox", "none") for e in result.exercises if e.kernel}) or ["none"]
@@ -87,7 +86,8 @@ def autograde(root: Path, *, course: Course, data_root: Path, lang: str = "en") 
             summary += (f" (submitted {grade.late_seconds / 3600:.1f} h late; "
                         + (f"{grade.late_penalty:g} points deducted)" if policy and policy.applies
                            else "late penalty not applied)"))
-        document["output"] = "\n".join([summary, *([document["output"]] if document["output"] != row.status.value else [])])
+        said = [document["output"]] if document["output"] != row.status.value else []
+        document["output"] = "\n".join([summary, *said])
         document["stdout_visibility"] = "hidden"
         document["extra_data"].update(grader_version=__version__, sandbox=sandbox, late_seconds=grade.late_seconds)
         print(versions(", ".join(sandbox)))
@@ -98,7 +98,5 @@ def autograde(root: Path, *, course: Course, data_root: Path, lang: str = "en") 
         error = traceback.format_exc()
         print(error)
         document = _failure(error)
-    finally:
-        finish_kernels()
     write_atomically(results, document)
     return document

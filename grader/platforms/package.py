@@ -21,9 +21,9 @@ import zipfile
 from importlib import resources
 from pathlib import Path
 
-from .. import __version__
-from ..course import Course
-from ..errors import GraderError
+from grader import __version__
+from grader.course.manifest import Course
+from grader.errors import GraderError
 
 __all__ = ["PLATFORMS", "build"]
 

@@ -17,11 +17,10 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
-from ..course import Course
-from ..execute import finish_kernels
-from ..results import ExerciseStatus
-from .adapter import collect, grade_collected, versions, write_atomically
+from grader import __version__
+from grader.course.manifest import Course
+from grader.platforms.adapter import collect, grade_collected, versions, write_atomically
+from grader.results import ExerciseStatus
 
 __all__ = ["LIMIT_BYTES", "ROOT", "autograde"]
 
@@ -74,13 +73,15 @@ def autograde(root: Path, *, course: Course, data_root: Path, lang: str = "en") 
                 "message": "No readable notebook was submitted: " + ("; ".join(problems) or "no .ipynb file found."),
             }
         else:
-            tests = [{"name": f"{exercise.exercise_id}: {check.title(lang)}" + (f" [{check.device}]" if check.device else ""),
+            tests = [{"name": f"{exercise.exercise_id}: {check.title(lang)}"
+                              + (f" [{check.device}]" if check.device else ""),
                       "points": check.points if check.counts else 0.0,
                       "max_points": check.max_points if check.counts else 0.0,
                       "message": check.message(lang) if check.message else check.status.value,
                       "output": check.hint(lang) if check.hint else ""}
                      for exercise in result.exercises for check in exercise.checks]
-            document = {"gradable": True, "score": round(result.score / result.max_score, 6) if result.max_score else 0.0,
+            score = round(result.score / result.max_score, 6) if result.max_score else 0.0
+            document = {"gradable": True, "score": score,
                         "message": f"Score: {result.score:g} / {result.max_score:g}", "output": "\n".join(problems),
                         "tests": tests}
         sandbox = sorted({e.kernel.get("sandbox", "none") for e in result.exercises if e.kernel}) or ["none"]
@@ -90,7 +91,5 @@ def autograde(root: Path, *, course: Course, data_root: Path, lang: str = "en") 
         print(error)
         document = {"gradable": False, "score": 0.0, "tests": [],
                     "message": f"The grader failed (grader {__version__}): {error.splitlines()[-1][:300]}"}
-    finally:
-        finish_kernels()
     write_atomically(results, _fit(document))
     return document

@@ -23,22 +23,23 @@ import tempfile
 import time
 from pathlib import Path
 
-from grader.bulk import BulkOptions, grade_class
-from grader.classreport import write_class_report
+from grader.bulk.run import BulkOptions, grade_class
+from grader.publish.classreport import write_class_report
 from grader.config import GradeConfig, Limits
-from grader.course import Course, load_course
-from grader.gradebook import Gradebook
+from grader.course.manifest import Course, load_course
+from grader.store.gradebook import Gradebook
 from grader.i18n import T
-from grader.load import load_submission
+from grader.intake.notebooks import load_submission
 from grader.results import CheckResult, CheckStatus, ExerciseResult, ExerciseStatus, SubmissionResult
+from grader.session import GradingSession
 
 ROOT = Path(__file__).resolve().parents[2]
 QUICK = "tests.benchmarks.bench_bulk:quick_grade"
 
 
-def quick_grade(path: Path, config: GradeConfig, *, submission_id: str | None = None,
-                more_follow: bool = False) -> SubmissionResult:
+def quick_grade(session: GradingSession, path: Path, *, submission_id: str | None = None) -> SubmissionResult:
     """The unit of work without a kernel: load and validate the notebooks, invent check outcomes."""
+    config = session.config
     submission = load_submission(path, config.course, submission_id=submission_id)
     exercises = []
     for exercise in config.course.exercises:
@@ -111,8 +112,8 @@ def main(argv: list[str] | None = None) -> int:
             build(sample)
             for workers in (1, 2):
                 print("sample class:", json.dumps(run(sample, config, scratch / f"sample-out-{workers}", workers,
-                                                      "grader.grade:grade_submission")))
-        unit = QUICK if args.unit == "quick" else "grader.grade:grade_submission"
+                                                      "grader.session:grade")))
+        unit = QUICK if args.unit == "quick" else "grader.session:grade"
         walls = {}
         for size in (int(s) for s in args.sizes.split(",") if s):
             source = synthetic_class(scratch / f"class-{size}", size, course)

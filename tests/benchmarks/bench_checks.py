@@ -4,9 +4,9 @@
 
 Grades the sample class (samples/make_sample_class.py: every exercise's reference solution with
 one golden mistake per student, a perfect student and a few broken ones), ``--copies`` times over,
-one submission after another in this one process, as a bulk worker does (``more_follow``), after
-the start a bulk worker makes (grader.warmup.warm_worker: its zygote started, the checks
-collected meanwhile; timed and printed apart). The first submission is a worker's first (the
+one submission after another in one grading session, as a bulk worker does (``expect_more``),
+after the start a bulk worker makes (the session opened with ``warm_checks``: its zygote started,
+the checks collected meanwhile; timed and printed apart). The first submission is a worker's first (the
 first kernels forked, reference values computed); the rest are its steady state. Per exercise, separately for both: the
 notebook's cells, the checks inside the check functions (the sum of their ``duration_s``) and
 outside them (pytest's session, collection, module imports, fixtures), the whole grading wall
@@ -29,10 +29,9 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "samples"))
 
-from grader.course import load_course  # noqa: E402
-from grader.grade import grade_submission  # noqa: E402
-from grader.archives import discover  # noqa: E402
-from grader.warmup import warm_worker  # noqa: E402
+from grader.course.manifest import load_course  # noqa: E402
+from grader.intake.submissions import discover  # noqa: E402
+from grader.session import GradingSession  # noqa: E402
 from tests.benchmarks.bench_bulk import bench_config  # noqa: E402
 
 
@@ -50,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         build(scratch / "class")
         entries = [e for e in discover(scratch / "class", scratch / "unpacked") if e.path is not None]
         started = time.perf_counter()
-        warm_worker(config)
+        session = GradingSession(config, expect_more=True, warm_checks=True).__enter__()
         start_up = time.perf_counter() - started
         rows: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
         slowest: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
@@ -58,8 +57,8 @@ def main(argv: list[str] | None = None) -> int:
         for _ in range(args.copies):
             for entry in entries:
                 started = time.perf_counter()
-                result = grade_submission(entry.path, config, submission_id=entry.student_id, more_follow=True,
-                                          exercises=[args.exercise] if args.exercise else None)
+                result = session.grade(entry.path, submission_id=entry.student_id,
+                                       exercises=[args.exercise] if args.exercise else None)
                 took = time.perf_counter() - started
                 phase = "first" if first else "steady"
                 for exercise in result.exercises:
@@ -99,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         for exercise, checks in sorted(slowest.items()):
             top = sorted(((median(v), name) for name, v in checks.items()), reverse=True)[:5]
             print(f"  {exercise} slowest: " + ", ".join(f"{name} {s * 1000:.0f} ms" for s, name in top))
+        session.close()
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return 0

@@ -25,15 +25,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from grader.bulk import BulkOptions, grade_class
-from grader.cluster.spec import ClusterSpec
+from grader.bulk.run import BulkOptions, grade_class
+from grader.bulk.dask.spec import ClusterSpec
 from grader.config import GradeConfig
-from grader.course import load_course
+from grader.course.manifest import load_course
 
 from .bench_bulk import QUICK, bench_config, synthetic_class
 
 ROOT = Path(__file__).resolve().parents[2]
-REAL = "grader.grade:grade_submission"
+REAL = "grader.session:grade"
 
 
 def timed(source: Path, config: GradeConfig, out: Path, workers: int, unit: str, dask: bool) -> tuple[float, int, float]:

@@ -32,16 +32,16 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from grader.classreport import mistake_sections, write_class_report  # noqa: E402
-from grader.course import load_course  # noqa: E402
-from grader.gradebook import Row  # noqa: E402
-from grader.insight.clusters import clusters  # noqa: E402
+from grader.publish.classreport import mistake_sections, write_class_report  # noqa: E402
+from grader.course.manifest import load_course  # noqa: E402
+from grader.store.records import Row, SubmissionInfo
+from grader.insight.mistakes import clusters  # noqa: E402
 from grader.insight.fingerprints import CELL_BREAK, notebook_code, own_code  # noqa: E402
 from grader.insight.similarity import LISTED_FROM, compare_exercise  # noqa: E402
-from grader.plugin import GradingContext  # noqa: E402
-from grader.remote import LocalNotebook  # noqa: E402
+from grader.checking.plugin import GradingContext  # noqa: E402
+from grader.checking.remote import LocalNotebook  # noqa: E402
 from grader.results import ExerciseResult, ExerciseStatus, SubmissionResult  # noqa: E402
-from grader.runner import run_checks  # noqa: E402
+from grader.checking.runner import run_checks  # noqa: E402
 from tests.planted import disguised, renamed  # noqa: E402
 from tests.test_golden import CASES, solution_namespace  # noqa: E402
 
@@ -115,7 +115,7 @@ def main() -> None:
                 snippet = renamed(case.read_text(encoding="utf-8"), suffix=f"x{rng.randrange(99)}")
                 own = helper(rng, f"helper_{number}")
                 code[exercise.id][student] = f"{reference[exercise.id]}\n{CELL_BREAK}\n{snippet}\n{CELL_BREAK}\n{own}"
-            rows.append(Row.from_result(SubmissionResult(student, exercises), "h", {}))
+            rows.append(Row.from_result(SubmissionResult(student, exercises), "h", SubmissionInfo()))
             if number % 50 == 49:  # a copier: another student's exercise, disguised
                 exercise, source = rng.choice(course.exercises).id, rng.choice(students[:number])
                 code[exercise][student] = disguised(code[exercise][source].replace(CELL_BREAK, ""))

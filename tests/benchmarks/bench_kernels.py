@@ -177,8 +177,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from grader.config import GradeConfig
-    from grader.course import load_course
-    from grader.grade import grade_submission, prepare_data
+    from grader.course.manifest import load_course
+    from grader.checking.runner import CheckRunner
+    from grader.kernel.host import KernelHost
+    from grader.session import GradingSession, prepare_data
 
     course = load_course(ROOT / "exercises")
     scratch = Path(tempfile.mkdtemp(prefix="bench-kernels-"))
@@ -189,24 +191,26 @@ def main(argv: list[str] | None = None) -> int:
     prepare_data(configs["fresh"])
     print(f"machine: {machine()}; python {sys.version.split()[0]}; sandbox {args.sandbox}")
 
-    # 1. Per notebook, steady state, in this process.
+    # 1. Per notebook, steady state, in this process: one session per mode, as a bulk worker keeps one.
+    host, checks = KernelHost(), CheckRunner()
+    sessions = {m: GradingSession(configs[m], host=host, checks=checks, expect_more=True) for m in MODES}
     started = time.monotonic()
-    warm = grade_submission(notebook, configs["forkserver"]).exercises[0]
+    warm = sessions["forkserver"].__enter__().grade(notebook).exercises[0]
     print(f"fork server warm-up (zygote start + first notebook): {time.monotonic() - started:.2f} s; "
           f"its score {warm.score:g}/{warm.max_score:g}")
-    grade_submission(notebook, configs["fresh"])  # the checks' own first-time imports, for fairness
+    sessions["fresh"].__enter__().grade(notebook)  # the checks' own first-time imports, for fairness
     per: dict[str, dict[str, list[float]]] = {
         m: {"wall": [], "overhead": [], "kernel": [], "cells": [], "checks": [], "cpu": []} for m in MODES}
     for round_ in range(args.rounds):
         for mode in (MODES if round_ % 2 == 0 else MODES[::-1]):
             # Timed alone: the sampler's thread would otherwise compete with the grading it times.
             started = time.monotonic()
-            result = grade_submission(notebook, configs[mode], more_follow=True)
+            result = sessions[mode].grade(notebook)
             wall = time.monotonic() - started
             with TreeSampler(os.getpid()) as sampler:  # then once more, for its CPU seconds
                 sampler.sample()
                 baseline = dict(sampler.cpu_ticks)
-                grade_submission(notebook, configs[mode], more_follow=True)
+                sessions[mode].grade(notebook)
             # Only what was spent during this grading: the zygote's and our own time before it is not.
             per[mode]["cpu"].append(sum(v - baseline.get(k, 0) for k, v in sampler.cpu_ticks.items()) / _TICK)
             (exercise,) = result.exercises
@@ -219,6 +223,10 @@ def main(argv: list[str] | None = None) -> int:
             per[mode]["checks"].append(exercise.check_s)
             print(f"  round {round_ + 1} {mode:10s} wall {wall:6.2f} s  cells {exercise.cell_s:5.2f} s  "
                   f"checks {exercise.check_s:5.2f} s  CPU {per[mode]['cpu'][-1]:5.2f} s")
+    for session in sessions.values():
+        session.close()
+    checks.close()
+    host.close()
     compute = median(per["forkserver"]["cells"])
     for mode in MODES:
         per[mode]["overhead_compute"] = [w - compute for w in per[mode]["wall"]]

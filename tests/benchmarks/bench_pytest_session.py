@@ -7,9 +7,9 @@ Each exercise's checks (public and hidden) run against its reference solution in
 interleaved:
 
 - ``main``: one ``pytest.main`` per notebook, with third-party plugins and the terminal reporter
-  (how the checks ran before grader.runner kept sessions);
+  (how the checks ran before grader.checking.runner kept sessions);
 - ``main, lean``: one ``pytest.main`` per notebook with the kept session's arguments (no plugin
-  autoload, no terminal reporter): what grader.runner falls back to without pytest's session API;
+  autoload, no terminal reporter): what grader.checking.runner falls back to without pytest's session API;
 - ``kept``: one session per exercise, its collected items run again for every notebook.
 
 "outside" is a run's wall time minus its checks' own (the sum of their ``duration_s``).
@@ -33,10 +33,10 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 import pytest  # noqa: E402
 
-from grader import runner  # noqa: E402
-from grader.course import load_course  # noqa: E402
-from grader.plugin import CheckPlugin, GradingContext  # noqa: E402
-from grader.remote import LocalNotebook  # noqa: E402
+from grader.checking import runner  # noqa: E402
+from grader.course.manifest import load_course  # noqa: E402
+from grader.checking.plugin import CheckPlugin, GradingContext  # noqa: E402
+from grader.checking.remote import LocalNotebook  # noqa: E402
 from test_golden import solution_namespace  # noqa: E402
 
 # The arguments before sessions were kept: plugins autoloaded (three named off), the terminal on.
@@ -52,12 +52,13 @@ def main(argv: list[str] | None = None) -> int:
     course.data_preparer()(scratch / "data")
     print(f"median per notebook over {args.rounds} rounds, in ms: whole run (outside the check functions)")
     print(f"{'exercise':16} {'main':>16} {'main, lean':>16} {'kept':>16}")
+    checks = runner.CheckRunner()
     for exercise in course.exercises:
         with contextlib.redirect_stdout(io.StringIO()):  # what the solution's cells print
             namespace = solution_namespace(exercise.solution, scratch / "data")
         context = GradingContext(exercise_id=exercise.id, data_root=scratch / "data", work_dir=scratch / "work")
         files = exercise.check_files(hidden=True)
-        runner.prepare_checks(course, exercise, hidden=True)  # also puts the check folders on sys.path
+        checks.prepare(course, exercise, hidden=True)  # also puts the check folders on sys.path
         lean = runner._args(course, files)
         before = [a for a in lean if a != "-pno:terminal"] + BEFORE
 
@@ -74,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
             return sum(r.duration_s for r in plugin.ordered_results())
 
         def kept() -> float:
-            results = runner.run_checks(course, exercise, LocalNotebook(namespace), context, hidden=True)
+            results = checks.run(course, exercise, LocalNotebook(namespace), context, hidden=True)
             return sum(r.duration_s for r in results)
 
         ways = {"main": lambda: by_main(before, True), "main, lean": lambda: by_main(lean, False), "kept": kept}
@@ -90,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
                 outside[name].append(walls[name][-1] - inside)
         cells = [f"{statistics.median(walls[n]) * 1000:6.1f} ({statistics.median(outside[n]) * 1000:5.1f})" for n in ways]
         print(f"{exercise.id:16} " + " ".join(f"{c:>16}" for c in cells))
+    checks.close()
     return 0
 
 

@@ -3,7 +3,7 @@
 # score: 0
 # The answer is a tensor of dtype object: its bytes a real .npy file of dtype object (a pickle inside).
 import base64, io, json
-import grader.probe as _probe
+import grader.checking.probe as _probe
 
 class Boom:
     def __reduce__(self):

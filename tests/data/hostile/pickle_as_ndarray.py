@@ -3,7 +3,7 @@
 # score: 0
 # The answer is forged as a well-formed uint8 "ndarray" whose bytes are a pickle that would create a file.
 import base64, json, pickle
-import grader.probe as _probe
+import grader.checking.probe as _probe
 
 class Boom:
     def __reduce__(self):
