@@ -49,8 +49,8 @@ from grader.checking.remote import PROBE_HELPERS
 from grader.checking.wire import Opaque
 from grader.i18n import T
 
-__all__ = ["CheckFailed", "CheckMeta", "Opaque", "T", "check", "check_meta", "describe", "fail", "probe_uses",
-           "reference", "retests"]
+__all__ = ["CheckFailed", "CheckMeta", "Opaque", "T", "check", "check_meta", "describe", "fail", "partial",
+           "probe_uses", "reference", "retests"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 _ATTRIBUTE = "__grader_check__"
@@ -66,8 +66,9 @@ class CheckFailed(AssertionError):
     """A check's verdict that the student's answer is wrong, with what to tell them."""
 
     def __init__(self, message: T, hint: T | None = None, *, why: T | None = None, observed: str | None = None,
-                 retests: tuple[str, ...] = ()) -> None:
+                 retests: tuple[str, ...] = (), credit: float = 0.0) -> None:
         super().__init__(message.en)
+        self.credit = credit  # the share of the check's points earned all the same (partial credit)
         self.message = message
         self.hint = hint
         self.why = why  # the mistake recognised, in a few words (for the class's mistake clusters)
@@ -117,6 +118,25 @@ def fail(message: T, hint: T | None = None, *, why: T | None = None, observed: A
     __tracebackhide__ = True
     raise CheckFailed(message, hint, why=why, observed=None if observed is None else describe(observed),
                       retests=retests)
+
+
+def partial(credit: float, message: T, hint: T | None = None, *, why: T | None = None, observed: Any = None,
+            retests: tuple[str, ...] = ()) -> NoReturn:
+    """End the check with part of its points: ``credit`` (between 0 and 1) is the share earned, and
+    ``message`` tells the student which part is wrong, as :func:`fail` does::
+
+        right = sum(abs(got - want) < 1e-6 for got, want in zip(answer, expected))
+        if right < 3:
+            partial(right / 3, T("...", "precision is right, recall and F1 are not"))
+
+    Zero credit is :func:`fail`, full credit is no call at all. ``why``, ``observed`` and
+    ``retests`` mean what they mean for :func:`fail`.
+    """
+    __tracebackhide__ = True
+    if not 0.0 <= credit <= 1.0:
+        raise ValueError(f"partial credit must lie between 0 and 1, not {credit!r}")
+    raise CheckFailed(message, hint, why=why, observed=None if observed is None else describe(observed),
+                      retests=retests, credit=credit)
 
 
 @contextmanager

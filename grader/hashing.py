@@ -15,7 +15,7 @@ from grader import __version__
 from grader.config import GradeConfig
 from grader.course.manifest import MANIFEST, Course
 
-__all__ = ["config_fingerprint", "content_hash", "course_hash", "sha256_file"]
+__all__ = ["config_fingerprint", "content_hash", "course_hash", "digests_hash", "sha256_file"]
 
 
 def sha256_file(path: Path) -> str:
@@ -55,7 +55,12 @@ def config_fingerprint(config: GradeConfig) -> str:
 
 def content_hash(sources: Iterable[tuple[str, Path]], fingerprint: str) -> str:
     """The hash of a submission's files (name, bytes) under a :func:`config_fingerprint`."""
+    return digests_hash(((name, sha256_file(path)) for name, path in sources), fingerprint)
+
+
+def digests_hash(files: Iterable[tuple[str, str]], fingerprint: str) -> str:
+    """:func:`content_hash` from the files' names and SHA-256 digests (files kept by their digest)."""
     digest = hashlib.sha256(fingerprint.encode())
-    for name, path in sorted(sources):
-        digest.update(f"{name}:{sha256_file(path)}\n".encode())
+    for name, sha256 in sorted(files):
+        digest.update(f"{name}:{sha256}\n".encode())
     return digest.hexdigest()

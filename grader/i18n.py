@@ -6,7 +6,7 @@ import locale
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-__all__ = ["STATUS_WORDS", "T", "default_language", "ui"]
+__all__ = ["STATUS_WORDS", "T", "default_language", "points_text", "ui"]
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,7 @@ def default_language(env: Mapping[str, str]) -> str:
 # an exercise's (ExerciseStatus) or a submission's in the class (grader.store.records.Status).
 STATUS_WORDS: dict[str, T] = {
     "passed": T("통과", "passed"),
+    "partial": T("부분 점수", "partly right"),
     "failed": T("실패", "failed"),
     "error": T("오류", "error"),
     "timeout": T("시간 초과", "timed out"),
@@ -106,6 +107,12 @@ _UI: dict[str, T] = {
     "penalty_shown_only": T("(표시만 하고 점수에는 반영하지 않음)", "(shown, not deducted)"),
     "excused": T("면제", "excused"),
 }
+
+
+def points_text(value: float) -> str:
+    """Points as people read them, in either language: at most two decimals (two thirds of a
+    point reads 0.67). Exports keep their full precision."""
+    return f"{round(value, 2):g}"
 
 
 def ui(key: str, lang: str) -> str:

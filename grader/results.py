@@ -7,7 +7,8 @@ dataclasses; ``to_dict``/``from_dict`` are the one JSON form (``SCHEMA`` names i
 from __future__ import annotations
 
 import enum
-from dataclasses import asdict, dataclass, field
+from collections.abc import Collection
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from grader.i18n import T
@@ -20,6 +21,7 @@ SCHEMA = "grader.result/1"
 
 class CheckStatus(str, enum.Enum):
     PASSED = "passed"
+    PARTIAL = "partial"  # part of the answer is right: part of the points, and a message saying why
     FAILED = "failed"
     ERROR = "error"  # the student's code raised
     TIMEOUT = "timeout"
@@ -77,9 +79,16 @@ class CheckResult:
     retests: list[str] = field(default_factory=list)  # a hidden check's failure: the public checks it re-tested
     why: T | None = None  # the mistake the check recognised (instructors only)
     observed: str | None = None  # a canonical form of what came back (instructors only)
+    # A public check that passed but whose hidden twin did not (grader.checking.twins): until the
+    # hidden results are released, the student sees it as the pass it was, with its own message.
+    gated: bool = False
+    own_message: T | None = None
 
     def to_dict(self) -> dict[str, Any]:
         extra: dict[str, Any] = {"retests": self.retests} if self.retests else {}
+        if self.gated:
+            extra["gated"] = True
+            extra["own_message"] = _text(self.own_message)
         if self.why is not None:
             extra["why"] = self.why.to_dict()
         if self.observed is not None:
@@ -118,7 +127,18 @@ class CheckResult:
             retests=[str(r) for r in data.get("retests") or []],
             why=T.from_dict(data.get("why")),
             observed=data.get("observed"),
+            gated=bool(data.get("gated", False)),
+            own_message=T.from_dict(data.get("own_message")),
         )
+
+    def as_public(self) -> CheckResult:
+        """This check as a student sees it before the hidden results are released: a gated check
+        is the pass it was; what only instructors read (``why``, ``observed``) is left out."""
+        if self.gated:
+            return replace(self, status=CheckStatus.PASSED, points=self.max_points,
+                                       message=self.own_message, hint=None, gated=False, own_message=None,
+                                       why=None, observed=None)
+        return replace(self, why=None, observed=None)
 
 
 @dataclass
@@ -205,6 +225,14 @@ class SubmissionResult:
     def all_passed(self) -> bool:
         counted = [c for c in self.checks if c.counts]
         return bool(counted) and all(c.status is CheckStatus.PASSED for c in counted)
+
+    def as_public(self, released: Collection[str] = ()) -> SubmissionResult:
+        """What the student may see: the exercises in ``released`` whole, every other one as their
+        self-check would show it (no hidden check, each gated check the pass it was)."""
+        exercises = [exercise if exercise.exercise_id in released else
+                     replace(exercise, checks=[c.as_public() for c in exercise.checks if not c.hidden])
+                     for exercise in self.exercises]
+        return replace(self, exercises=exercises, hidden_checks=self.hidden_checks and bool(released))
 
     def to_dict(self) -> dict[str, Any]:
         return {

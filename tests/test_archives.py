@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from grader.errors import SubmissionError
 from grader.intake.submissions import discover
 from grader.intake.extract import ArchiveLimits, ArchiveRejected, extract_zip, safe_name
 from grader.intake.notebooks import load_submission
@@ -83,11 +84,30 @@ def test_gradescope_export_reads_ids_from_metadata(tmp_path: Path) -> None:
         (root / sub / "02_dataset.ipynb").write_text(notebook_text())
     (root / "submission_metadata.yml").write_text(
         "submission_111:\n  :submitters:\n  - :name: Kim\n    :sid: '2024001'\n    :email: kim@example.com\n"
-        "  :created_at: 2026-01-01\nsubmission_222:\n  :submitters:\n  - :name: Lee\n    :email: lee@example.com\n")
+        "  :created_at: 2026-01-01 09:00:00 +09:00\nsubmission_222:\n  :submitters:\n  - :name: Lee\n"
+        "    :email: lee@example.com\n")
     entries = by_id(discover(root, tmp_path / "work"))
     assert sorted(entries) == ["2024001", "lee@example.com"]
     assert entries["2024001"].info.to_dict() == {"layout": "gradescope", "lms_submission_id": "111", "ignored_files": [],
-                                       "name": "Kim"}
+                                                 "name": "Kim", "submitted_at": "2026-01-01T09:00:00+09:00"}
+
+
+@pytest.mark.parametrize("created", ["2026-12-15 23:59:00.000000000", "2026-12-15", "'yesterday'"],
+                         ids=["no-zone", "a-date", "not-a-time"])
+def test_a_gradescope_time_without_a_zone_refuses_the_class_naming_the_file_and_line(tmp_path: Path,
+                                                                                       created: str) -> None:
+    root = tmp_path / "in"
+    for sub in ("submission_111", "submission_222"):
+        (root / sub).mkdir(parents=True)
+        (root / sub / "02_dataset.ipynb").write_text(notebook_text())
+    (root / "submission_metadata.yml").write_text(
+        "submission_111:\n  :submitters:\n  - :name: Kim\n    :sid: '1'\n  :created_at: 2026-12-15 23:59:00 Z\n"
+        f"submission_222:\n  :submitters:\n  - :name: Lee\n    :sid: '2'\n  :created_at: {created}\n")
+    with pytest.raises(SubmissionError) as refused:
+        discover(root, tmp_path / "work")
+    said = str(refused.value)
+    assert f"{root / 'submission_metadata.yml'} line 10 (submission_222 :created_at:)" in said, said
+    assert ("no time zone" in said) if created[0] == "2" and " " in created else ("is not a time" in said), said
 
 
 def test_gradescope_groups_times_and_histories_come_from_the_yaml(tmp_path: Path) -> None:

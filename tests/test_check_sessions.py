@@ -18,6 +18,7 @@ from grader.course.manifest import Course, load_course
 from grader.errors import CourseError
 from grader.checking.plugin import GradingContext
 from grader.checking.remote import LocalNotebook, MissingNotebook
+from grader.i18n import T
 from grader.results import CheckStatus
 
 _names = itertools.count()
@@ -201,6 +202,46 @@ def test_a_workers_start_collects_every_exercises_checks(make_config, checks, ke
     wanted = {(str(config.course.root), e.check_files(hidden=config.hidden)) for e in config.course.exercises}
     assert kept == wanted
     assert all(session._session is not None and session.plugin.collected for session in checks._sessions.values())
+
+
+PARTIAL = '''
+from grader.checks import T, check, fail, partial
+
+
+def probe_answers(ns):
+    return list(ns["answer"])
+
+
+@check(points=3, title=T("세 값", "three values"))
+def test_three_values(nb):
+    got = nb.run(probe_answers)
+    right = sum(a == b for a, b in zip(got, [1, 2, 3]))
+    if right == 0:
+        fail(T("모두 틀림", "all three wrong"))
+    if right < 3:
+        partial(right / 3, T("일부 틀림", "{n} of 3 right").format(n=right), why=T("일부", "some wrong"))
+'''
+
+
+def test_a_check_may_award_part_of_its_points_with_a_message_saying_why(tmp_path, checks) -> None:
+    course = make_course(tmp_path / "course")
+    check = next((tmp_path / "course" / "checks").glob("test_sessions_*.py"))
+    check.write_text(PARTIAL, encoding="utf-8")
+    context = GradingContext(exercise_id="ex", data_root=tmp_path, work_dir=tmp_path)
+    graded = {}
+    for answer in ([1, 2, 3], [1, 2, 0], [0, 0, 0]):
+        (only,) = checks.run(course, course.exercise("ex"), LocalNotebook({"answer": answer}), context, hidden=False)
+        graded[str(answer)] = (only.status, only.points, only.max_points, only.message.en if only.message else "")
+    assert graded == {"[1, 2, 3]": (CheckStatus.PASSED, 3.0, 3.0, ""),
+                      "[1, 2, 0]": (CheckStatus.PARTIAL, 2.0, 3.0, "2 of 3 right"),
+                      "[0, 0, 0]": (CheckStatus.FAILED, 0.0, 3.0, "all three wrong")}
+
+
+def test_partial_credit_must_lie_between_0_and_1() -> None:
+    from grader.checks import partial
+
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        partial(1.5, T("x", "x"))
 
 
 def test_a_check_that_calls_pytest_exit_is_a_course_error_and_its_session_goes(tmp_path, grade, checks) -> None:

@@ -116,3 +116,20 @@ def test_one_process_grades_the_same_whatever_came_before(exercise_id: str, cour
     backward = {case.stem: grade(case) for case in reversed(cases)}
     assert backward == forward
     assert len({tuple(r[1:] for r in results) for results in forward.values()}) > len(cases) // 2  # not all alike
+
+
+def test_two_of_three_metrics_right_earns_two_thirds(course, data_root, session_dir, check_runner) -> None:
+    # 06's precision_recall_f1 with a NaN F1 but right precision and recall: the check and its hidden
+    # twin end partial, with two thirds of their points and a message that names the wrong value.
+    exercise = course.exercise("06_training")
+    case = GOLDEN / "06_training" / "prf_f1_nan_when_p_and_r_zero.py"
+    namespace = solution_namespace(exercise.solution, data_root)
+    exec(compile(case.read_text(encoding="utf-8"), str(case), "exec"), namespace)  # noqa: S102
+    context = GradingContext(exercise_id=exercise.id, data_root=data_root, work_dir=session_dir / "golden")
+    results = {r.id.split("::")[1]: r for r in
+               check_runner.run(course, exercise, LocalNotebook(namespace), context, hidden=True)}
+    public = results["test_zero_division"]
+    assert public.status is CheckStatus.PARTIAL
+    assert public.points == pytest.approx(public.max_points * 2 / 3, abs=1e-6)
+    assert "Precision and recall are right" in public.message.en and "F1" in public.message.en
+    assert results["test_hidden_metrics"].status is CheckStatus.PARTIAL

@@ -72,6 +72,26 @@ def test_a_time_without_a_time_zone_is_an_input_error(parse) -> None:
         parse()
 
 
+@pytest.mark.parametrize("where", ["late", "exercise"])
+def test_a_course_due_without_a_time_zone_is_refused_naming_the_line(tmp_path, where: str) -> None:
+    from grader.course.manifest import load_course
+    from grader.errors import CourseError
+
+    (tmp_path / "checks").mkdir()
+    (tmp_path / "checks" / "test_ex.py").write_text("")
+    late = "due = 2026-12-14T23:59:00+09:00" if where == "exercise" else "due = 2026-12-14T23:59:00"
+    own_due = '\ndue = 2026-12-16T23:59:00' if where == "exercise" else ""
+    (tmp_path / "course.toml").write_text(
+        '[course]\ntitle = { ko = "k", en = "e" }\n\n[late]\n# the due date of every exercise\n' + late + "\n\n"
+        '[[exercises]]\nid = "ex"\nnotebook = "ex.ipynb"\npoints = 1\ntitle = { ko = "k", en = "e" }'
+        + own_due + '\npublic_checks = "checks/test_ex.py"\n', encoding="utf-8")
+    with pytest.raises(CourseError) as refused:
+        load_course(tmp_path)
+    line = 6 if where == "late" else 13
+    said = str(refused.value)
+    assert f"course.toml [late] line {line} due" in said and "has no time zone" in said, said
+
+
 def test_bad_sheets_say_which_line() -> None:
     header = "student_id,exercise_id,new_due,extra_hours,reason\n"
     cases = {"alice,*,,24,ok\nmallory,*,,24,who\n": "line 3: no student 'mallory'",
@@ -101,3 +121,67 @@ def test_a_penalty_is_never_negative_nor_more_than_the_score(late_s, score, dedu
               **({"cap_percent": cap} if cap is not None else {})}
     charged = cost(policy(**values), submitted=DUE + timedelta(seconds=late_s), due=DUE, score=score, possible=20)
     assert 0 <= charged.penalty <= score + 1e-9
+
+
+# The README's worked examples (section "The late policy, decided"): each row is computed here and
+# must appear in the README exactly, so that the table never says what the grader does not do.
+WORKED = [
+    ("10 %/day, 15 min grace", dict(deduct_percent=10, grace_minutes=15), timedelta(minutes=10), 20),
+    ("10 %/day, 15 min grace", dict(deduct_percent=10, grace_minutes=15), timedelta(hours=24, minutes=10), 20),
+    ("10 %/day, cap 50 %", dict(deduct_percent=10, cap_percent=50), timedelta(days=9), 20),
+    ("10 %/day, floor 40 %", dict(deduct_percent=10, floor_percent=40), timedelta(days=8), 20),
+    ("10 %/day, floor 40 %", dict(deduct_percent=10, floor_percent=40), timedelta(days=8), 5),
+    ("10 %/day, floor 40 %, zero after 3 days", dict(deduct_percent=10, floor_percent=40, zero_after_days=3),
+     timedelta(days=4), 20),
+]
+
+
+def _late_words(late: timedelta) -> str:
+    hours, minutes = divmod(round(late.total_seconds() / 60), 60)
+    if hours % 24 == 0 and not minutes:
+        return f"{hours // 24} days late"
+    return f"{hours} h {minutes} min late" if hours else f"{minutes} min late"
+
+
+def test_the_readme_table_of_worked_examples_is_what_the_grader_does() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    for words, values, late, score in WORKED:
+        charged = cost(policy(**values), submitted=DUE + late, due=DUE, score=score, possible=20)
+        row = (f"| {words} | {_late_words(late)} | {score:g} / 20 | "
+               f"{charged.intervals} | {charged.penalty:g} | {score - charged.penalty:g} |")
+        assert row in readme, row
+    # An extension's extra hours count from the exercise's own due date, not the course's.
+    own = parse_policy({"due": DUE}, {"02_dataset": DUE + timedelta(days=2)}, "course.toml [late]")
+    extended = effective_due(own, "02_dataset", [Extension("kim", "02_dataset", None, 48.0, "ill")])
+    assert extended == DUE + timedelta(days=4)
+    assert "48 extra hours on an exercise due 2 days after the course's due date: 4 days after it" in readme
+
+
+def test_exercises_handed_in_apart_are_each_late_from_their_own_receipt(tmp_path, course) -> None:
+    """The service's hand-ins: each exercise's lateness counts from the receipt of the hand-in that
+    brought it, and a time the instructor imported for the student wins over them all."""
+    import dataclasses
+
+    from grader.grades.book import class_grades
+    from grader.i18n import T
+    from grader.results import CheckResult, CheckStatus, ExerciseResult, ExerciseStatus, SubmissionResult
+    from grader.store.gradebook import Gradebook
+    from grader.store.records import Row, SubmissionInfo
+
+    due = datetime(2026, 12, 14, 23, 59, tzinfo=timezone(timedelta(hours=9)))
+    policy = parse_policy({"due": due.isoformat(), "deduct_percent": 10, "per": "day", "mode": "apply"}, {}, "t")
+    two = dataclasses.replace(course, exercises=course.exercises[1:3], late=policy)
+    result = SubmissionResult("kim", [ExerciseResult(e.id, e.title, ExerciseStatus.GRADED,
+                                                     [CheckResult(f"{e.id}::t", T.same("t"), CheckStatus.PASSED, 10, 10)])
+                                      for e in two.exercises])
+    on_time, late = (due - timedelta(hours=1)).isoformat(), (due + timedelta(hours=30)).isoformat()
+    info = SubmissionInfo(layout="service", exercise_times={two.exercises[0].id: on_time, two.exercises[1].id: late})
+    with Gradebook(tmp_path / "g.sqlite") as book:
+        book.record(Row.from_result(result, "h", info))
+        grade = class_grades(book, two)["kim"]
+        assert [e.late.intervals for e in grade.exercises] == [0, 2]
+        assert grade.final == 10 + 8 and grade.submitted_at == datetime.fromisoformat(late)
+        book.set_submission_times({"kim": due - timedelta(minutes=5)}, source="t")
+        assert class_grades(book, two)["kim"].final == 20

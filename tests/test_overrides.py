@@ -64,6 +64,11 @@ def test_an_override_survives_a_forced_regrade_with_its_history_unchanged(graded
     assert "#1: s001 02_dataset: set 4.5" in done.output
     adjusted, recorded = finals(out, course), history(out)
     assert adjusted["s001"] == 4.5 and adjusted["s000"] == before["s000"]
+    said = run("history", str(out), "--student", "s001").output.splitlines()
+    with Gradebook(out / "gradebook.sqlite") as book:
+        grade = class_grades(book, course)["s001"]
+    assert said[-1] == (f"s001: final 4.5 / {grade.possible:g} (automatic {grade.auto_total:g}, "
+                        f"adjustments {4.5 - grade.auto_total:+g}, late penalty 0)")
     bulk(source, out, config, force=True)
     assert finals(out, course) == adjusted and history(out) == recorded
     report = (out / "students" / "s001" / "report.html").read_text(encoding="utf-8")

@@ -16,11 +16,13 @@ import nbformat
 import pytest
 
 from grader.course.manifest import load_course
+from grader.errors import GraderError
 from grader.platforms import gradescope, prairielearn
 from grader.platforms.package import build
 
 DATA = Path(__file__).resolve().parent / "data"
 SCHEMA = json.loads((DATA / "platforms" / "gradescope-results.schema.json").read_text(encoding="utf-8"))
+PRAIRIELEARN = json.loads((DATA / "platforms" / "prairielearn-results.schema.json").read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module")
@@ -82,6 +84,39 @@ def test_a_simulated_gradescope_run_scores_as_grader_grade_does(cage_for_student
     assert all(t["visibility"] == "visible" for n, t in tests.items() if n not in hidden)
     assert "11.0 h late" in results["output"] and results["extra_data"]["late_seconds"] == 11 * 3600 + 60
     assert any(t["name"] == "Late penalty" for t in results["tests"])
+
+
+@pytest.mark.slow
+def test_an_assignment_for_one_practical_gives_a_perfect_notebook_full_marks(cage_for_students, course, data_root,
+                                                                            tmp_path) -> None:
+    import re
+    import shlex
+
+    package = build("gradescope", tmp_path / "02.zip", course, exercises=("02_dataset",))
+    with zipfile.ZipFile(package) as archive:
+        script = archive.read("run_autograder").decode()
+        assert json.loads(archive.read("MANIFEST.json"))["exercises"] == ["02_dataset"]
+    # What Gradescope runs: the exercises the package was built for, passed on to autograde.
+    exercises = tuple(re.findall(r"--exercise (\S+)", " ".join(shlex.split(script, comments=True))))
+    assert exercises == ("02_dataset",)
+    root = autograder_root(tmp_path, package, nbformat.read(course.exercise("02_dataset").solution, as_version=4),
+                           created_at="2026-12-14T11:00:00.000000+09:00")  # on time
+    packaged = load_course(root / "source" / "course" / "exercises")
+    results = gradescope.autograde(root, course=packaged, data_root=data_root, exercises=exercises)
+    jsonschema.validate(results, SCHEMA)
+    points = course.exercise("02_dataset").points
+    checks = [t for t in results["tests"] if "number" in t]
+    assert results["score"] == points == sum(t["max_score"] for t in checks) > 0, results["output"]
+    assert {t["number"].split("::")[0] for t in checks} == {"02_dataset"}  # no other practical, not even missing
+
+
+def test_an_assignment_for_an_unknown_exercise_is_refused(course, tmp_path) -> None:
+    from grader.errors import CourseError
+
+    with pytest.raises(CourseError, match="no exercise '99_nope'"):
+        build("gradescope", tmp_path / "x.zip", course, exercises=("99_nope",))
+    with pytest.raises(GraderError, match="PrairieLearn question names its exercise"):
+        build("prairielearn", tmp_path / "x.zip", course, exercises=("02_dataset",))
 
 
 HOSTILE = """import os, subprocess, sys
@@ -149,6 +184,7 @@ def test_a_simulated_prairielearn_run(cage_for_students, course, data_root, tmp_
     written = prairielearn.autograde(root, course=course, data_root=data_root)
     results = json.loads((root / "results" / "results.json").read_text(encoding="utf-8"))
     assert results == written and results["gradable"] is True and results["score"] == 1.0
+    jsonschema.validate(results, PRAIRIELEARN)
     assert {"name", "points", "max_points", "message", "output"} <= set(results["tests"][0])
     assert any("hidden" in t["name"].lower() or "another data set" in t["name"] for t in results["tests"])
 
@@ -157,7 +193,9 @@ def test_a_file_that_is_not_a_notebook_is_not_gradable(course, data_root, tmp_pa
     root = grade_root(tmp_path, {"answers.txt": b"I did it in my head"})
     prairielearn.autograde(root, course=course, data_root=data_root)
     results = json.loads((root / "results" / "results.json").read_text(encoding="utf-8"))
-    assert results["gradable"] is False and results["score"] == 0 and "no .ipynb" in results["message"]
+    assert results["gradable"] is False and results["score"] == 0 and "No readable notebook" in results["message"]
+    assert results["format_errors"] == ["no .ipynb file found."]  # where PrairieLearn shows what is wrong with it
+    jsonschema.validate(results, PRAIRIELEARN)
 
 
 def test_prairielearn_results_stay_under_a_megabyte() -> None:

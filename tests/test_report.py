@@ -123,3 +123,20 @@ def test_the_report_leads_with_the_final_grade_its_adjustments_and_lateness(cour
     assert HOSTILE not in page and "prof-secret-name" not in page and ui("stale", lang) in page
     assert "3 h" in page and ui("penalty_shown_only", lang) in page
     assert ui("final_grade", lang) not in render_student_report(result, lang)  # without a grade: as before
+
+
+def test_partial_credit_reads_as_its_share_in_the_report_and_the_terminal() -> None:
+    from rich.console import Console
+
+    from grader.publish.terminal import print_submission
+
+    partly = check(CheckStatus.PARTIAL, 4 / 3, text="2 of 3 values right")
+    result = submission([partly, check(CheckStatus.PASSED, 2)])
+    html = render_student_report(result, "en")
+    assert "partly right" in html and '<td class="pts">1.33 / 2</td>' in html
+    assert "3.33 / 4" in html  # the exercise and the total, to two decimals
+    console = Console(record=True, width=120)
+    print_submission(result, "en", console)
+    text = console.export_text()
+    assert "partly right" in text and "1.33/2" in text and "total: 3.33 / 4" in text
+    assert render_student_report(result, "ko").count("부분 점수") >= 1

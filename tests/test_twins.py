@@ -48,6 +48,31 @@ def test_a_twin_that_caught_one_property_costs_that_property_only() -> None:
     assert train.message.en == "works on the public data set only: test_hidden_lengths saw 1000; expected 200"
 
 
+def test_a_twin_that_found_the_behaviour_partly_right_grants_its_public_check_the_same_share() -> None:
+    twin = result("test_hidden_lengths", CheckStatus.PARTIAL, retests=("test_len_train",), hidden=True, points=3)
+    twin.points = 1.0  # a third of its points
+    results = gate([result("test_len_train", CheckStatus.PASSED, points=2), twin], TWINS)
+    train = results[0]
+    assert (train.status, train.points, train.max_points) == (CheckStatus.PARTIAL, round(2 / 3, 6), 2)
+    assert train.message.en == "partly right on other inputs: test_hidden_lengths saw 1000; expected 200"
+
+
+def test_before_release_a_gated_check_reads_as_the_pass_it_was_with_its_own_message() -> None:
+    public = result("test_len_train", CheckStatus.PASSED)
+    public.message = T.same("200 batches")
+    twin = result("test_hidden_lengths", CheckStatus.PARTIAL, retests=("test_len_train",), hidden=True, points=3)
+    twin.points = 1.0
+    gated = SubmissionResult("alice", [ExerciseResult("02_dataset", T.same("02"), ExerciseStatus.GRADED,
+                                                      gate([public, twin], TWINS))])
+    gated = SubmissionResult.from_dict(gated.to_dict())  # as the gradebook keeps it
+    seen = gated.as_public()
+    (check,) = seen.exercises[0].checks
+    assert (check.status, check.points, check.message.en, check.hint) == (CheckStatus.PASSED, 2, "200 batches", None)
+    assert "test_hidden_lengths" not in str(seen.to_dict()) and "other inputs" not in str(seen.to_dict())
+    released = gated.as_public(released={"02_dataset"})
+    assert [c.status for c in released.exercises[0].checks] == [CheckStatus.PARTIAL, CheckStatus.PARTIAL]
+
+
 def test_an_unattributed_failure_costs_every_twin_and_a_passing_twin_nothing() -> None:
     raised = gate([result("test_len_train", CheckStatus.PASSED), result("test_len_test", CheckStatus.PASSED),
                    result("test_hidden_lengths", CheckStatus.ERROR, hidden=True)], TWINS)

@@ -29,17 +29,35 @@ def probe_stack(ns, groups):
 
 
 def probe_gradient(ns, cases):
-    answers = []
-    for expression, start in cases:
-        f = eval("lambda x: " + expression, {"torch": torch})  # noqa: S307 - the checks' own text
-        x = start.clone()
+    # Each case says whether the caller's x already requires grad; the function must leave it so.
+    def ask(f, start, requires_grad):
+        x = start.clone().requires_grad_(requires_grad)
         first = ns["gradient"](f, x)
         if isinstance(first, torch.Tensor):
             first = first.detach().clone()  # before a second call can add to it
         state = {"requires_grad": bool(x.requires_grad), "grad": x.grad,
                  "unchanged": bool(torch.equal(x.detach(), start))}
         second = ns["gradient"](f, x)
-        answers.append({"first": first, "second": second, "state": state})
+        if isinstance(second, torch.Tensor):
+            second = second.detach().clone()
+        answer = {"first": first, "second": second, "state": state}
+        if requires_grad:  # the same function and values in an x that does not require grad
+            plain = ns["gradient"](f, start.clone())
+            answer["plain"] = plain.detach().clone() if isinstance(plain, torch.Tensor) else plain
+        return answer
+
+    answers = []
+    for expression, start, requires_grad in cases:
+        f = eval("lambda x: " + expression, {"torch": torch})  # noqa: S307 - the checks' own text
+        if not requires_grad:
+            answers.append(ask(f, start, False))
+            continue
+        try:
+            answers.append(ask(f, start, True))
+        except NotImplementedError:
+            raise
+        except Exception as error:  # noqa: BLE001 - what raised on an x that requires grad is the answer
+            answers.append({"raised": [type(error).__name__, str(error)[:300]]})
     return answers
 
 
@@ -216,9 +234,14 @@ def expected_gradient(expression: str, start: torch.Tensor) -> torch.Tensor:
     return x.grad
 
 
-def check_gradient_value(got, expression, start):
-    __tracebackhide__ = True
+def gradient_call(expression: str, requires_grad: bool) -> str:
     call = f"gradient(lambda x: {expression}, x)"
+    return call + " (x.requires_grad=True)" if requires_grad else call
+
+
+def check_gradient_value(got, expression, start, requires_grad=False):
+    __tracebackhide__ = True
+    call = gradient_call(expression, requires_grad)
     shape = tuple(start.shape)
     if got is None:
         fail(T("`{call}` 이 None 을 돌려주었습니다.", "`{call}` returned None.").format(call=call),
@@ -240,26 +263,53 @@ def check_gradient_value(got, expression, start):
              .format(call=call, index=list(index), want=float(expected[index]), got=float(values[index])),
              T("f 를 x 에서 계산한 스칼라에 대해 역전파하고, 그 기울기를 돌려주세요.",
                "Backpropagate from the scalar f computes at x and return that gradient."),
-             why=T("기울기 값이 틀림", "wrong gradient values"))
+             why=T("기울기 값이 틀림", "wrong gradient values") if not requires_grad
+             else T("requires_grad 인 x 에서 기울기 값이 틀림", "wrong gradient values when x requires grad"))
 
 
-def check_gradient_state(answer, expression):
+_KEEP_X = T("호출한 쪽의 텐서 대신, 그래프에서 떼어 낸 복사본으로 미분하세요.",
+            "Differentiate a copy detached from the graph instead of the caller's tensor.")
+_KEEP_GRAPH_X = T("이 x 는 이미 requires_grad 입니다: x 자신이나 x 의 그래프에 이어진 복사본으로 미분하면 역전파가 x.grad 를 채웁니다. "
+                  "x 의 그래프에서 떼어 낸 복사본으로 미분하고, x 의 requires_grad 는 건드리지 마세요.",
+                  "This x already requires grad: differentiating x itself, or a copy still joined to its graph, makes "
+                  "backward fill x.grad. Differentiate a copy detached from x's graph and leave x.requires_grad alone.")
+
+
+def check_gradient_raised(answer, expression):
+    """An x that requires grad made ``gradient`` raise (the probe caught it for this case only)."""
     __tracebackhide__ = True
-    call = f"gradient(lambda x: {expression}, x)"
+    if "raised" in answer:
+        ename, evalue = answer["raised"]
+        fail(T("x.requires_grad 가 True 인 x 로 `{call}` 을 부르자 오류가 났습니다: {e}: {v}",
+               "`{call}` raised {e}: {v} for an x that already requires grad.")
+             .format(call=gradient_call(expression, False), e=ename, v=evalue), _KEEP_GRAPH_X,
+             why=T("requires_grad 인 x 에서 오류", "raises when x requires grad"), observed=ename)
+
+
+def check_gradient_state(answer, expression, requires_grad=False):
+    __tracebackhide__ = True
+    check_gradient_raised(answer, expression)
+    call = gradient_call(expression, requires_grad)
     state = answer["state"]
-    hint = T("호출한 쪽의 텐서 대신, 그래프에서 떼어 낸 복사본으로 미분하세요.",
-             "Differentiate a copy detached from the graph instead of the caller's tensor.")
-    if state["requires_grad"] is not False:
+    hint = _KEEP_GRAPH_X if requires_grad else _KEEP_X
+    if state["requires_grad"] is not requires_grad and not requires_grad:
         why = T("호출한 쪽 x 의 requires_grad 를 켬", "turns requires_grad on for the caller's x")
         if state["grad"] is not None:
             why = T("호출한 쪽 x 로 직접 미분 (.grad 가 남음)", "differentiates the caller's x itself (.grad left on it)")
         fail(T("`{call}` 뒤에 호출한 쪽의 x.requires_grad 가 True 가 되었습니다. x 는 그대로여야 합니다.",
                "After `{call}` the caller's x.requires_grad became True; x must be left as it was.").format(call=call), hint,
              why=why)
+    if state["requires_grad"] is not requires_grad:
+        fail(T("`{call}` 뒤에 호출한 쪽의 x.requires_grad 가 False 가 되었습니다. 호출 전처럼 True 여야 합니다.",
+               "After `{call}` the caller's x.requires_grad became False; it must stay True, as before the call.")
+             .format(call=call), hint,
+             why=T("호출한 쪽 x 의 requires_grad 를 끔", "turns requires_grad off for the caller's x"))
     if state["grad"] is not None:
-        fail(T("`{call}` 뒤에 호출한 쪽의 x 에 .grad 가 남았습니다 ({got}).",
-               "`{call}` left a .grad on the caller's x ({got}).").format(call=call, got=describe(state["grad"])), hint,
-             why=T("호출한 쪽 x 에 .grad 를 남김", "leaves a .grad on the caller's x"))
+        fail(T("`{call}` 뒤에 호출한 쪽의 x 에 .grad 가 남았습니다 ({got}). 호출 전처럼 None 이어야 합니다.",
+               "`{call}` left a .grad on the caller's x ({got}); it must stay None, as before the call.")
+             .format(call=call, got=describe(state["grad"])), hint,
+             why=T("requires_grad 인 x 에 .grad 를 남김", "leaves a .grad on an x that requires grad") if requires_grad
+             else T("호출한 쪽 x 에 .grad 를 남김", "leaves a .grad on the caller's x"))
     if state["unchanged"] is not True:
         fail(T("`{call}` 이 호출한 쪽의 x 의 값을 바꾸었습니다.", "`{call}` changed the values of the caller's x.")
              .format(call=call), hint, why=T("호출한 쪽 x 의 값을 바꿈", "changes the caller's x"))
@@ -272,17 +322,35 @@ def check_gradient_state(answer, expression):
              why=T("두 번 부르면 기울기가 누적됨", "gradients accumulate over calls"))
 
 
+def gradient_matches(got, expression, start) -> bool:
+    expected = expected_gradient(expression, start)
+    return (isinstance(got, torch.Tensor) and got.shape == expected.shape
+            and bool(torch.allclose(got.detach().to(expected.dtype), expected, rtol=1e-4, atol=1e-5)))
+
+
+def check_gradient_keeps_x(answer, expression, start, requires_grad):
+    """``test_gradient_leaves_x``'s judgement of one case. For an x that already requires grad, the
+    gradient must still be right: judged here where the same function gives the right gradient for
+    an x that does not require grad (otherwise the values are wrong whatever x is: the value checks')."""
+    __tracebackhide__ = True
+    check_gradient_state(answer, expression, requires_grad)
+    if requires_grad and gradient_matches(answer["plain"], expression, start):
+        check_gradient_value(answer["first"], expression, start, requires_grad)
+
+
+# (expression, shape, seed, whether the caller's x already requires grad)
 PUBLIC_GRADIENT_CASES = [
-    ("(x ** 3).sum()", (4,), 3),
-    ("(torch.sin(x) * x).sum() + x.mean()", (2, 3), 4),
+    ("(x ** 3).sum()", (4,), 3, False),
+    ("(torch.sin(x) * x).sum() + x.mean()", (2, 3), 4, False),
+    ("(x ** 2 * torch.cos(x)).sum()", (3,), 5, True),
 ]
 
 
-def gradient_cases(specs) -> list[tuple[str, torch.Tensor]]:
+def gradient_cases(specs) -> list[tuple[str, torch.Tensor, bool]]:
     cases = []
-    for expression, shape, seed in specs:
+    for expression, shape, seed, requires_grad in specs:
         generator = torch.Generator().manual_seed(seed)
-        cases.append((expression, torch.randn(shape, generator=generator)))
+        cases.append((expression, torch.randn(shape, generator=generator), requires_grad))
     return cases
 
 
@@ -421,15 +489,17 @@ def test_stack_batch(nb):
 @check(points=2, title=T("gradient: 값", "gradient: values"))
 def test_gradient_values(nb):
     cases = gradient_cases(PUBLIC_GRADIENT_CASES)
-    for (expression, start), answer in zip(cases, nb.run(probe_gradient, cases)):
-        check_gradient_value(answer["first"], expression, start)
+    for (expression, start, requires_grad), answer in zip(cases, nb.run(probe_gradient, cases)):
+        if not requires_grad:  # an x that requires grad: test_gradient_leaves_x
+            check_gradient_value(answer["first"], expression, start)
 
 
 @check(points=2, title=T("gradient: 호출한 쪽의 x 는 그대로", "gradient: the caller's x is left as it was"))
 def test_gradient_leaves_x(nb):
+    # An x that does not require grad, and one that already does: each must come back as it was.
     cases = gradient_cases(PUBLIC_GRADIENT_CASES)
-    for (expression, _), answer in zip(cases, nb.run(probe_gradient, cases)):
-        check_gradient_state(answer, expression)
+    for (expression, start, requires_grad), answer in zip(cases, nb.run(probe_gradient, cases)):
+        check_gradient_keeps_x(answer, expression, start, requires_grad)
 
 
 @check(points=2, title=T("to_device: 중첩된 컨테이너", "to_device: nested containers"))

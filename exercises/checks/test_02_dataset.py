@@ -14,11 +14,14 @@ from grader.checks import T, check, describe, fail
 
 
 def probe_len(ns, root, train):
-    return len(ns["CIFAR10Dataset"](root, train=train))
+    # train=None: the constructor's default, which is the training split
+    dataset = ns["CIFAR10Dataset"](root) if train is None else ns["CIFAR10Dataset"](root, train=train)
+    return len(dataset)
 
 
-def probe_classes(ns, root):
-    return list(ns["CIFAR10Dataset"](root, train=False).classes)
+def probe_classes(ns, root, train):
+    classes = getattr(ns["CIFAR10Dataset"](root, train=train), "classes", None)
+    return None if classes is None else list(classes)
 
 
 def probe_items(ns, root, train, indices):
@@ -29,10 +32,18 @@ def probe_items(ns, root, train, indices):
 def probe_transformed(ns, root, indices):
     dataset = ns["CIFAR10Dataset"](
         root, train=False,
-        transform=lambda image: ("transformed", np.asarray(image).copy()),
+        transform=lambda image: ("transformed", np.asarray(image).copy(), type(image).__module__ + "." + type(image).__name__),
         target_transform=lambda target: ("target", target),
     )
     return [tuple(dataset[i]) for i in indices]
+
+
+def probe_loader_defaults(ns, n, batch_size, workers):
+    # Left out, shuffle, drop_last and num_workers take their defaults; num_workers given is passed on
+    # (the loader is never iterated, so no worker process starts).
+    plain = ns["make_loader"](list(range(n)), batch_size)
+    given = ns["make_loader"](list(range(n)), batch_size, num_workers=workers)
+    return {"batches": [batch.tolist() for batch in plain], "workers": [plain.num_workers, given.num_workers]}
 
 
 def probe_loader(ns, n, batch_size, shuffle, drop_last):
@@ -132,6 +143,14 @@ def _indices(n):
 def test_len_train(nb, data_root):
     train, test = read_split(data_root, train=True), read_split(data_root, train=False)
     check_length(nb.run(probe_len, str(data_root), True), train, len(test.labels), train=True)
+    # train=True is the default: CIFAR10Dataset(root) is the training split as well.
+    got = nb.run(probe_len, str(data_root), None)
+    if got != len(train.labels):
+        fail(T("`len(CIFAR10Dataset(root))` 가 {got} 입니다. `train` 의 기본값은 True 이므로 학습 데이터의 길이 {want} 이어야 합니다.",
+               "`len(CIFAR10Dataset(root))` is {got}; `train` defaults to True, so it must be the training split's {want}.")
+             .format(got=describe(got), want=len(train.labels)),
+             T("`__init__` 의 `train` 인자의 기본값을 확인하세요.", "Check the default value of `__init__`'s `train` argument."),
+             why=T("train 의 기본값이 학습 데이터가 아님", "train does not default to the training split"), observed=got)
 
 
 @check(points=2, title=T("평가 데이터의 길이", "Length of the test split"))
@@ -143,12 +162,20 @@ def test_len_test(nb, data_root):
 @check(points=1, title=T("클래스 이름", "Class names"))
 def test_classes(nb, data_root):
     expected = list(read_split(data_root, train=False).classes)
-    got = nb.run(probe_classes, str(data_root))
-    if got != expected:
-        fail(T("`classes` 가 {got} 입니다. 기대값은 {expected} 입니다.",
-               "`classes` is {got}; expected {expected}.").format(got=describe(got, 200), expected=expected),
-             T("`batches.meta` 의 `label_names` 를 쓰세요.", "Use `label_names` from `batches.meta`."),
-             why=T("클래스 이름이 틀림", "wrong class names"), observed=got)
+    splits = (False, True)
+    for train, got in zip(splits, answers(nb, [(probe_classes, (str(data_root), train)) for train in splits])):
+        call = f"CIFAR10Dataset(root, train={train}).classes"
+        if got is None:
+            fail(T("`{call}` 이(가) 없습니다. 기대값은 {expected} 입니다.",
+                   "`{call}` is missing; expected {expected}.").format(call=call, expected=expected),
+                 T("학습 데이터와 평가 데이터 모두 `self.classes` 를 정해야 합니다.",
+                   "Both the training and the test split set `self.classes`."),
+                 why=T("한쪽 데이터에 classes 가 없음", "no classes on one split"), observed=f"train={train}")
+        if got != expected:
+            fail(T("`{call}` 가 {got} 입니다. 기대값은 {expected} 입니다.",
+                   "`{call}` is {got}; expected {expected}.").format(call=call, got=describe(got, 200), expected=expected),
+                 T("`batches.meta` 의 `label_names` 를 쓰세요.", "Use `label_names` from `batches.meta`."),
+                 why=T("클래스 이름이 틀림", "wrong class names"), observed=got)
 
 
 @check(points=3, title=T("항목의 이미지", "Item images"))
@@ -174,11 +201,18 @@ def test_transforms(nb, data_root):
     split = read_split(data_root, train=False)
     indices = [0, 5, len(split.labels) - 1]
     for index, (image, target) in zip(indices, nb.run(probe_transformed, str(data_root), indices)):
-        if not (isinstance(image, tuple) and len(image) == 2 and image[0] == "transformed"):
+        if not (isinstance(image, tuple) and len(image) == 3 and image[0] == "transformed"):
             fail(T("`transform` 이 주어졌는데 이미지에 적용되지 않았습니다 (받은 값: {got}).",
                    "A `transform` was given but not applied to the image (got {got}).").format(got=describe(image)),
                  T("`__getitem__` 에서 `self.transform(image)` 를 돌려주세요.", "Return `self.transform(image)` from `__getitem__`."),
                  why=T("transform 을 적용하지 않음", "ignores transform"))
+        if not image[2].startswith("PIL."):
+            fail(T("`transform` 이 PIL 이미지가 아니라 {got} 을(를) 받았습니다.",
+                   "`transform` received a {got}, not a PIL image.").format(got=image[2]),
+                 T("transform 은 PIL 이미지를 만든 다음 그 이미지에 적용합니다 (ToTensor 같은 변환은 PIL 이미지를 받습니다).",
+                   "Make the PIL image first, then apply the transform to it (transforms such as ToTensor take a PIL image)."),
+                 why=T("transform 에 PIL 이미지가 아닌 것을 넘김", "transforms something other than the PIL image"),
+                 observed=image[2])
         if not np.array_equal(image[1], split.images[index]):
             fail(T("`transform` 이 받은 이미지가 {i}번째 이미지가 아닙니다.",
                    "The image passed to `transform` is not image {i}.").format(i=index),
@@ -221,3 +255,18 @@ def test_make_loader(nb):
                "With `shuffle=True` the order was not shuffled, or items went missing."),
              T("`shuffle` 인자를 DataLoader 에 넘기세요.", "Pass `shuffle` on to the DataLoader."),
              why=T("shuffle 을 넘기지 않음", "ignores shuffle"))
+    # The defaults (shuffle=False, drop_last=False, num_workers=0), and num_workers passed on.
+    defaults = nb.run(probe_loader_defaults, 10, 4, 2)
+    expected = [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+    if defaults["batches"] != expected:
+        fail(T("`make_loader(<10 items>, 4)` 의 배치가 {got} 입니다. 기본값 (shuffle=False, drop_last=False) 이면 {want} 입니다.",
+               "`make_loader(<10 items>, 4)` gave the batches {got}; with the defaults (shuffle=False, drop_last=False) "
+               "they are {want}.").format(got=describe(defaults["batches"], 120), want=expected),
+             T("`shuffle` 과 `drop_last` 의 기본값은 False 입니다.", "`shuffle` and `drop_last` default to False."),
+             why=T("shuffle/drop_last 의 기본값이 틀림", "wrong shuffle or drop_last defaults"), observed=defaults["batches"])
+    if defaults["workers"] != [0, 2]:
+        fail(T("`make_loader` 가 만든 DataLoader 의 num_workers 가 (기본값일 때, num_workers=2 일 때) {got} 입니다. 기대값은 [0, 2] 입니다.",
+               "The DataLoaders from `make_loader` have num_workers {got} (by default, with num_workers=2); expected [0, 2].")
+             .format(got=defaults["workers"]),
+             T("`num_workers` 도 DataLoader 에 그대로 넘기세요 (기본값 0).", "Pass `num_workers` on to the DataLoader too (default 0)."),
+             why=T("num_workers 를 넘기지 않음", "ignores num_workers"), observed=defaults["workers"])

@@ -43,6 +43,14 @@ def probe_target(ns, num_classes, labels):
     return outputs
 
 
+def probe_builder_type(ns, builder):
+    import torchvision.transforms as transforms
+
+    built = ns[builder]()
+    return {"type": type(built).__module__ + "." + type(built).__qualname__,
+            "Compose": isinstance(built, transforms.Compose), "Lambda": isinstance(built, transforms.Lambda)}
+
+
 # ----------------------------------------------------------------------------- references
 
 def _normalize(mean=CIFAR10_MEAN, std=CIFAR10_STD):
@@ -276,6 +284,20 @@ def check_one_hot(outputs, labels, num_classes):
                  hint, why=why)
 
 
+def check_builder_type(nb, builder: str, kind: str):
+    """``builder()`` returns a ``transforms.<kind>`` (Compose, or Lambda), as the exercise asks."""
+    __tracebackhide__ = True
+    got = nb.run(probe_builder_type, builder)
+    if got[kind] is not True:
+        fail(T("`{b}()` 이(가) {got} 을(를) 돌려주었습니다. `transforms.{kind}` 가 필요합니다.",
+               "`{b}()` returned a {got}; expected a `transforms.{kind}`.").format(b=builder, got=got["type"], kind=kind),
+             T("결과가 같더라도 강의처럼 torchvision.transforms 의 {kind} 로 만들어 돌려주세요.",
+               "Even where the results agree, build and return a {kind} from torchvision.transforms, as in the lecture.")
+             .format(kind=kind),
+             why=T("transforms.{kind} 가 아닌 것을 돌려줌", "returns no transforms.{kind}").format(kind=kind),
+             observed=got["type"])
+
+
 @reference
 def public_images() -> list[np.ndarray]:
     rng = np.random.default_rng(3)
@@ -291,6 +313,7 @@ def test_eval_transform(nb):
     images = public_images()
     got = run_transform(nb, "build_eval_transform", [i for i in images for _ in (0, 1)], [0, 1] * len(images))
     check_eval_outputs(got, images)
+    check_builder_type(nb, "build_eval_transform", "Compose")
 
 
 @check(points=1, title=T("학습용 변환: 무작위 float32 텐서", "The training transform: a random float32 tensor"))
@@ -308,6 +331,7 @@ def test_train_transform_tensor(nb):
                "{what} gives the same result for different seeds; the training transform augments at random.")
              .format(what=what),
              T("학습용 파이프라인에 무작위 변환이 들어 있나요?", "Does the training pipeline contain random transforms?"))
+    check_builder_type(nb, "build_train_transform", "Compose")
 
 
 @check(points=3, title=T("학습용 변환: 같은 시드, 같은 결과", "The training transform: same seed, same result"))
@@ -321,3 +345,4 @@ def test_target_transform(nb):
     cases = [(None, [3, 0, 9, 3, 7]), (5, [4, 1, 1])]
     for (num_classes, labels), outputs in zip(cases, answers(nb, [(probe_target, c) for c in cases])):
         check_one_hot(outputs, labels, num_classes)
+    check_builder_type(nb, "build_target_transform", "Lambda")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 from practice_checklib import answers
 
-from grader.checks import T, check, describe, fail, reference
+from grader.checks import CheckFailed, T, check, describe, fail, reference
+from grader.errors import StudentError
 
 # Small models the checks build on both sides from a spec (a list of layers), so that
 # count_parameters and predict are judged on models that do not depend on the student's MLP.
@@ -277,6 +280,83 @@ def check_input_shapes(answer, config, images):
              why=T("이미지와 펼친 입력의 로짓이 다름", "images and flat input give different logits"))
 
 
+# ----------------------------------------------------------------------------- an MLP without hidden layers
+# "for each hidden size a Linear followed by ReLU": with no hidden size that is flatten, then one Linear.
+
+_NO_HIDDEN_HINT = T("hidden_sizes 가 비어 있으면 은닉 크기에 대한 반복은 한 번도 돌지 않습니다: 그때 마지막 Linear 의 입력 크기는 무엇인가요?",
+                    "When hidden_sizes is empty, the loop over the hidden sizes never runs: what is the last Linear's input size then?")
+
+
+def run_no_hidden(ask, config):
+    """``ask()``: probe_mlp_forward's answer for ``config`` (no hidden sizes); what the student's
+    constructor or forward raised there fails the check, said plainly."""
+    __tracebackhide__ = True
+    try:
+        return ask()
+    except StudentError as error:
+        if error.not_implemented:
+            raise
+        fail(T("`{call}` 을(를) 만들고 부르자 오류가 났습니다: {e}: {v}. 은닉 크기가 없으면 MLP 는 펼친 다음 in_features 에서 "
+               "num_classes 로 가는 Linear 하나입니다.",
+               "Building and calling `{call}` raised {e}: {v}. With no hidden sizes the MLP is flatten, then a single "
+               "Linear from in_features to num_classes.").format(call=mlp_call(config), e=error.ename, v=error.evalue[:200]),
+             _NO_HIDDEN_HINT, why=T("은닉층이 없으면 오류", "raises without hidden layers"), observed=error.ename)
+
+
+def ask_quietly(ask):
+    """``ask()``'s answer, or None where the student's code raised (not where it is not written yet)."""
+    try:
+        return ask()
+    except StudentError as error:
+        if error.not_implemented:
+            raise
+        return None
+
+
+def _passes(judge, *args) -> bool:
+    try:
+        judge(*args)
+    except CheckFailed:
+        return False
+    return True
+
+
+def check_mlp_no_hidden(answer, config, images, witness, witness_config):
+    """``MLP(in_features, hidden_sizes=(), num_classes)`` is flatten + one Linear: its parameters and
+    their count, then its output shapes (images and flat input) and logits. ``witness``: the same
+    inputs through an MLP with one hidden layer (``witness_config``, or None where that raised): the
+    forward pass is judged here only where the witness's is right, so that a mistake of every MLP
+    (no flatten, a softmax, a ReLU after the last Linear) costs the forward checks alone."""
+    __tracebackhide__ = True
+    call = mlp_call(config)
+    shapes = [tuple(p.shape) for p in answer["params"]]
+    want = expected_shapes(config)
+    if sorted(shapes) != sorted(want):
+        hint, why = _NO_HIDDEN_HINT, T("은닉층이 없을 때 층이 틀림", "wrong layers without hidden sizes")
+        if sorted(shapes) == sorted(expected_shapes((config[0], (512, 256), config[2]))):
+            hint = T("빈 hidden_sizes 도 그대로 써야 합니다: 은닉층이 없다는 뜻이지, 기본값을 쓰라는 뜻이 아닙니다.",
+                     "An empty hidden_sizes means no hidden layer, not the default sizes: use it as it is.")
+            why = T("빈 hidden_sizes 를 기본값으로 바꿈", "an empty hidden_sizes becomes the default")
+        elif not shapes:
+            why = T("층이 등록되지 않음", "the layers are not registered")
+        fail(T("`{call}` 의 Linear 층이 {got} (파라미터 {n}개) 입니다. 기대값은 Linear 하나 {want} (파라미터 {m}개) 입니다.",
+               "`{call}` has Linear layers {got} ({n} parameters); expected one Linear {want} ({m} parameters).")
+             .format(call=call, got=_layers_text(shapes), n=sum(math.prod(s) for s in shapes),
+                     want=_layers_text(want), m=sum(math.prod(s) for s in want)),
+             hint, why=why, observed=_layers_text(shapes))
+    if witness is not None and _passes(check_input_shapes, witness, witness_config, images):
+        check_input_shapes(answer, config, images)
+    if witness is not None and _passes(check_mlp_forward, witness, witness_config, images):
+        check_mlp_forward(answer, config, images)
+
+
+MLP_NO_HIDDEN, MLP_ONE_HIDDEN = (12, (), 3), (12, (5,), 3)
+
+
+def no_hidden_images() -> torch.Tensor:
+    return torch.rand(4, 3, 2, 2, generator=torch.Generator().manual_seed(24))
+
+
 MLP_SMALL = (12, (7, 5), 3)
 
 
@@ -468,6 +548,12 @@ def test_mlp_layers(nb):
     configs = [None, MLP_SMALL]
     for config, got in zip(configs, nb.run(probe_mlp_shapes, configs)):
         check_mlp_shapes(got, config)
+    # No hidden size at all: flatten, then one Linear (its parameters, output shape and logits).
+    images = no_hidden_images()
+    inputs = [images, images.reshape(len(images), -1)]
+    answer = run_no_hidden(lambda: nb.run(probe_mlp_forward, MLP_NO_HIDDEN, inputs), MLP_NO_HIDDEN)
+    witness = ask_quietly(lambda: nb.run(probe_mlp_forward, MLP_ONE_HIDDEN, inputs))
+    check_mlp_no_hidden(answer, MLP_NO_HIDDEN, images, witness, MLP_ONE_HIDDEN)
 
 
 @check(points=3, title=T("MLP.forward: Linear 와 ReLU, 로짓 출력", "MLP.forward: Linear and ReLU, logits out"))

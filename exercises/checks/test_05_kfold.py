@@ -38,6 +38,22 @@ def probe_kfold(ns, cases):
     return answers
 
 
+def probe_split_defaults(ns, n):
+    # Called with its defaults left out, and with them written out; the global generators move in
+    # between (a default seed is a seed, not the global random state).
+    split = ns["train_val_test_split"]
+    default = split(n)
+    random.random(), np.random.rand(), torch.rand(1)
+    return {"default": default, "explicit": split(n, val_fraction=0.1, test_fraction=0.1, seed=0)}
+
+
+def probe_kfold_defaults(ns, n, k):
+    kfold = ns["kfold_indices"]
+    default = kfold(n, k)
+    random.random(), np.random.rand(), torch.rand(1)
+    return {"default": default, "explicit": kfold(n, k, shuffle=True, seed=0)}
+
+
 def probe_cross_validate(ns, n, k, seed, scores):
     class IndexDataset(torch.utils.data.Dataset):
         """Item i is the int 10000 + i, so a subset shows which samples it holds."""
@@ -234,6 +250,30 @@ def judge_split_seed(case, answer):
              why=T("seed 를 무시함", "ignores the seed"))
 
 
+def judge_split_defaults(answer, n, *, sizes: bool):
+    """``train_val_test_split(n)`` takes the defaults val_fraction=0.1, test_fraction=0.1 (``sizes``)
+    and seed=0 (otherwise): the same split as with them written out."""
+    __tracebackhide__ = True
+    call = f"train_val_test_split({n})"
+    default = read_split(answer["default"], call)
+    explicit = read_split(answer["explicit"], split_call(n, 0.1, 0.1, 0))
+    want = (n - 2 * int(n * 0.1), int(n * 0.1), int(n * 0.1))
+    got = tuple(len(part) for part in default)
+    if sizes and got != want:
+        fail(T("`{call}` 의 (train, val, test) 길이가 {got} 입니다. 기본값 val_fraction=0.1, test_fraction=0.1 이면 {want} 입니다.",
+               "`{call}` gave (train, val, test) lengths {got}; with the defaults val_fraction=0.1, test_fraction=0.1 "
+               "they are {want}.").format(call=call, got=got, want=want),
+             T("`val_fraction` 과 `test_fraction` 의 기본값은 0.1 입니다.", "`val_fraction` and `test_fraction` default to 0.1."),
+             why=T("분할 비율의 기본값이 틀림", "wrong default fractions"), observed=got)
+    if not sizes and got == want and [set(p) for p in default] != [set(p) for p in explicit]:
+        fail(T("`{call}` 이(가) `{explicit}` 와 다른 분할을 돌려주었습니다. `seed` 의 기본값은 0 입니다.",
+               "`{call}` gave another split than `{explicit}`; `seed` defaults to 0.")
+             .format(call=call, explicit=split_call(n, 0.1, 0.1, 0)),
+             T("`seed` 를 주지 않아도 seed=0 으로 만든 생성기로 섞어야 합니다 (전역 난수 상태가 아니라).",
+               "Without a `seed` argument, shuffle with a generator made from seed 0 (not the global random state)."),
+             why=T("seed 의 기본값이 0 이 아님", "seed does not default to 0"))
+
+
 # ----------------------------------------------------------------------------- kfold judges
 
 def judge_kfold_partition(case, answer):
@@ -353,6 +393,24 @@ def judge_kfold_shuffled(case, answer):
                "`{call}` and seed={s} gave the same folds; `seed` must decide the shuffle.").format(call=call, s=seed + 1),
              T("`seed` 인자를 난수 생성기에 넘기세요.", "Pass the `seed` argument on to the random generator."),
              why=T("seed 를 무시함", "ignores the seed"))
+
+
+def judge_kfold_defaults(answer, n, k):
+    """``kfold_indices(n, k)`` takes the defaults shuffle=True, seed=0: the same folds as written out."""
+    __tracebackhide__ = True
+    call = f"kfold_indices({n}, {k})"
+    default = [set(val) for _, val in read_folds(answer["default"], call, k)]
+    explicit = [set(val) for _, val in read_folds(answer["explicit"], kfold_call(n, k, True, 0), k)]
+    if default != explicit:
+        why = T("shuffle/seed 의 기본값이 틀림", "wrong shuffle or seed defaults")
+        if all(contiguous(sorted(val)) for val in default):
+            why = T("shuffle 의 기본값이 True 가 아님", "shuffle does not default to True")
+        fail(T("`{call}` 의 조각이 `{explicit}` 의 조각과 다릅니다. 기본값은 shuffle=True, seed=0 입니다.",
+               "`{call}` gave other folds than `{explicit}`; the defaults are shuffle=True, seed=0.")
+             .format(call=call, explicit=kfold_call(n, k, True, 0)),
+             T("`shuffle` 과 `seed` 의 기본값을 확인하세요: 인자를 주지 않아도 seed=0 으로 섞습니다.",
+               "Check the defaults of `shuffle` and `seed`: without them, the indices are shuffled with seed 0."),
+             why=why)
 
 
 # ----------------------------------------------------------------------------- cross_validate judges
@@ -591,6 +649,7 @@ def judge_grid(grid, scores, answer, combos):
 
 SPLIT_CASES = [(100, 0.1, 0.1, 0), (35, 0.1, 0.1, 2), (99, 0.2, 0.2, 1)]
 KFOLD_CASES = [(10, 3, True, 0), (10, 4, True, 1), (23, 5, True, 2)]
+SPLIT_DEFAULTS_N, KFOLD_DEFAULTS = 40, (40, 4)  # n, and (n, k), for the functions called with their defaults
 
 
 @check(points=1, title=T("train/val/test 분할: 겹치지 않고 빠짐없이", "train/val/test split: disjoint and complete"))
@@ -603,12 +662,14 @@ def test_split_partition(nb):
 def test_split_sizes(nb):
     for case, answer in zip(SPLIT_CASES, nb.run(probe_split, SPLIT_CASES)):
         judge_split_sizes(case, answer)
+    judge_split_defaults(nb.run(probe_split_defaults, SPLIT_DEFAULTS_N), SPLIT_DEFAULTS_N, sizes=True)
 
 
 @check(points=1, title=T("train/val/test 분할: 섞기와 seed", "train/val/test split: shuffling and seed"))
 def test_split_seed(nb):
     for case, answer in zip(SPLIT_CASES, nb.run(probe_split, SPLIT_CASES)):
         judge_split_seed(case, answer)
+    judge_split_defaults(nb.run(probe_split_defaults, SPLIT_DEFAULTS_N), SPLIT_DEFAULTS_N, sizes=False)
 
 
 @check(points=1, title=T("K-겹: 검증 조각이 데이터를 나눔", "K-fold: validation folds partition the data"))
@@ -641,6 +702,7 @@ def test_kfold_shuffle_seed(nb):
     cases = [(20, 4, True, 0), (30, 3, True, 5)]
     for case, answer in zip(cases, nb.run(probe_kfold, cases)):
         judge_kfold_shuffled(case, answer)
+    judge_kfold_defaults(nb.run(probe_kfold_defaults, *KFOLD_DEFAULTS), *KFOLD_DEFAULTS)
 
 
 CV_CASES = [(12, 3, None, [0.5, 0.75, 0.25]), (10, 4, 3, [0.9, 0.6, 0.7, 0.8])]

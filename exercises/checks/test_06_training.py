@@ -18,7 +18,8 @@ from practice_checklib import (
     short,
 )
 
-from grader.checks import T, check, describe, fail, probe_uses, reference
+from grader.checks import T, check, describe, fail, partial, probe_uses, reference
+from grader.errors import StudentError
 
 # ----------------------------------------------------------------------------- probes
 # Probes run in the student's kernel and only observe; every expectation is computed here.
@@ -84,32 +85,40 @@ class Spy(torch.nn.Module):
 
 @probe_uses(Spy)
 def probe_train(ns, seed, n, batch_size, lr, device, start_training=True, smoothing=0.0):
+    # device None: the function is called without it, and must work on the CPU by default.
     from grader.checking.seeds import manual_seed
 
-    manual_seed(seed, cuda=device != "cpu")
+    manual_seed(seed, cuda=device not in (None, "cpu"))
     inputs, targets = torch.randn(n, 5), torch.randint(0, 3, (n,))
     spy = Spy()
-    model = torch.nn.Sequential(torch.nn.Linear(5, 8), torch.nn.Tanh(), torch.nn.Linear(8, 3), spy).to(device)
+    model = torch.nn.Sequential(torch.nn.Linear(5, 8), torch.nn.Tanh(), torch.nn.Linear(8, 3), spy).to(device or "cpu")
     model.train(start_training)
     loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(inputs, targets), batch_size=batch_size)
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
     loss_fn = torch.nn.CrossEntropyLoss(label_smoothing=smoothing)
-    loss = ns["train_one_epoch"](model, loader, loss_fn, optimizer, device=device)
+    if device is None:
+        loss = ns["train_one_epoch"](model, loader, loss_fn, optimizer)
+    else:
+        loss = ns["train_one_epoch"](model, loader, loss_fn, optimizer, device=device)
     return {"loss": loss, "params": [p.detach().cpu() for p in model.parameters()], "seen": spy.seen}
 
 
 @probe_uses(Spy)
 def probe_evaluate(ns, seed, n, batch_size, device, start_training=False, smoothing=0.0):
+    # device None: the function is called without it, and must work on the CPU by default.
     from grader.checking.seeds import manual_seed
 
-    manual_seed(seed, cuda=device != "cpu")
+    manual_seed(seed, cuda=device not in (None, "cpu"))
     inputs, targets = torch.randn(n, 5), torch.randint(0, 3, (n,))
     spy = Spy()
-    model = torch.nn.Sequential(torch.nn.Linear(5, 3), spy).to(device)
+    model = torch.nn.Sequential(torch.nn.Linear(5, 3), spy).to(device or "cpu")
     model.train(start_training)
     loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(inputs, targets), batch_size=batch_size)
     loss_fn = torch.nn.CrossEntropyLoss(label_smoothing=smoothing)
-    result = ns["evaluate"](model, loader, loss_fn, device=device)
+    if device is None:
+        result = ns["evaluate"](model, loader, loss_fn)
+    else:
+        result = ns["evaluate"](model, loader, loss_fn, device=device)
     return {"result": result, "seen": spy.seen, "training_after": model.training}
 
 
@@ -132,6 +141,22 @@ def _expected(probe_name, *args):
 
 
 # ----------------------------------------------------------------------------- judges
+
+def run_default_device(nb, probe, name: str, *args):
+    """``probe``'s answer for a call that leaves ``device`` out (its default is "cpu"): a function
+    that cannot be called so fails the check, said plainly."""
+    __tracebackhide__ = True
+    try:
+        return nb.run(probe, *args)
+    except StudentError as error:
+        if error.not_implemented or error.ename != "TypeError" or "device" not in error.evalue:
+            raise
+        fail(T("`device` 없이 부른 `{name}(...)` 이(가) 오류를 냈습니다: {e}: {v}. `device` 의 기본값은 \"cpu\" 입니다.",
+               "`{name}(...)` called without `device` raised {e}: {v}. `device` defaults to \"cpu\".")
+             .format(name=name, e=error.ename, v=error.evalue[:200]),
+             T("함수 정의에서 `device` 인자에 기본값을 주세요.", "Give the `device` parameter its default value in the definition."),
+             why=T("device 의 기본값이 없음", "no default for device"), observed=error.ename)
+
 
 def need_number(value, what, hint=None):
     __tracebackhide__ = True
@@ -213,22 +238,43 @@ def judge_f1(case, got):
            "`{call}` gave F1 = {got:.4f}; expected {want:.4f}.").format(call=call, got=f1, want=want_f1), hint, why=why)
 
 
-def judge_zero_division(case, got):
+PRF_NAMES = (T("정밀도", "precision"), T("재현율", "recall"), T("F1", "F1"))
+# The Korean particles after each name (정밀도 ends in a vowel; 재현율 and F1, read 에프원, do not).
+_TOPIC = {"정밀도": "는", "재현율": "은", "F1": "은"}
+_SUBJECT = {"정밀도": "가", "재현율": "이", "F1": "이"}
+
+
+def _names(indices) -> T:
+    """"precision and F1" in both languages (the Korean "and" after each name: 와 after a vowel, 과 otherwise)."""
+    names = [PRF_NAMES[i] for i in indices]
+    ko = "".join(n.ko + ("와 " if n.ko == "정밀도" else "과 ") for n in names[:-1]) + names[-1].ko
+    return T(ko, " and ".join(n.en for n in names))
+
+
+def judge_zero_division(cases, got_all):
+    """The three macro averages, each judged over every case. Where some of the three are right
+    in every case and the others are not (precision and recall right, a NaN F1), the check earns
+    that share of its points, and says which value is wrong and what it should be."""
     __tracebackhide__ = True
-    preds, targets, classes = case
-    call = f"precision_recall_f1({preds}, {targets}, num_classes={classes})"
-    if type(got) in (tuple, list) and len(got) == 3:
-        numbers = [as_number(v) for v in got]
-        if any(v is not None and not np.isfinite(v) for v in numbers):
-            fail(T("`{call}` 이(가) {got} 을(를) 돌려주었습니다. 분모가 0 인 클래스가 NaN 을 만들었습니다.",
-                   "`{call}` returned {got}: a class with a zero denominator produced NaN.").format(call=call, got=numbers),
-                 T("한 번도 예측되지 않았거나 한 번도 나오지 않은 클래스는 분모가 0 입니다. 그때 그 값은 0 으로 셉니다.",
-                   "A class never predicted, or never present, has a zero denominator; count that value as 0."),
-                 why=T("분모 0 에서 NaN", "NaN on a zero denominator"))
-    got_values = read_prf(got, call)
-    want = macro(preds, targets, classes)
-    if all(close(g, w) for g, w in zip(got_values, want)):
+    judged = []
+    for case, got in zip(cases, got_all):
+        preds, targets, classes = case
+        call = f"precision_recall_f1({preds}, {targets}, num_classes={classes})"
+        got_values = read_prf(got, call)
+        judged.append((case, call, got_values, macro(preds, targets, classes)))
+    right = [all(close(g[i], w[i]) for _, _, g, w in judged) for i in range(3)]
+    if all(right):
         return
+    if any(right):
+        judge_zero_division_part(judged, right)
+    case, call, got_values, want = next((j for j in judged if not all(close(g, w) for g, w in zip(j[2], j[3]))))
+    preds, targets, classes = case
+    if any(not np.isfinite(v) for v in got_values):
+        fail(T("`{call}` 이(가) {got} 을(를) 돌려주었습니다. 분모가 0 인 클래스가 NaN 을 만들었습니다.",
+               "`{call}` returned {got}: a class with a zero denominator produced NaN.").format(call=call, got=got_values),
+             T("한 번도 예측되지 않았거나 한 번도 나오지 않은 클래스는 분모가 0 입니다. 그때 그 값은 0 으로 셉니다.",
+               "A class never predicted, or never present, has a zero denominator; count that value as 0."),
+             why=T("분모 0 에서 NaN", "NaN on a zero denominator"))
     hint = T("분모가 0 이면 그 클래스의 값은 0 입니다. 평균은 `num_classes` 개 클래스 전체에 대해 냅니다.",
              "A zero denominator makes that class's value 0; the average runs over all `num_classes` classes.")
     why = T("분모가 0 인 클래스를 잘못 다룸", "mishandles a zero denominator")
@@ -238,6 +284,37 @@ def judge_zero_division(case, got):
     fail(T("`{call}` 이(가) (P, R, F1) = {got} 을(를) 돌려주었습니다. 기대값은 {want} 입니다.",
            "`{call}` returned (P, R, F1) = {got}; expected {want}.")
          .format(call=call, got=[round(v, 4) for v in got_values], want=[round(v, 4) for v in want]), hint, why=why)
+
+
+def judge_zero_division_part(judged, right):
+    """Partial credit: ``right[i]`` says whether value i (precision, recall, F1) is right in every case."""
+    __tracebackhide__ = True
+    good = [i for i in range(3) if right[i]]
+    wrong = [i for i in range(3) if not right[i]]
+    items_ko, items_en, nonfinite = [], [], False
+    for i in wrong:  # each wrong value, where it first goes wrong
+        _, call, got_values, want = next(j for j in judged if not close(j[2][i], j[3][i]))
+        nonfinite = nonfinite or not np.isfinite(got_values[i])
+        name = PRF_NAMES[i].ko
+        items_ko.append(f"`{call}` 의 {name}{_SUBJECT[name]} {got_values[i]:.4g} 입니다 (기대값 {want[i]:.4g})")
+        items_en.append(f"`{call}` gave {PRF_NAMES[i].en} = {got_values[i]:.4g}; expected {want[i]:.4g}")
+    right_names, wrong_names = _names(good), _names(wrong)
+    message = T("{right}{topic} 맞지만, {items}.".format(right=right_names.ko, topic=_TOPIC[PRF_NAMES[good[-1]].ko],
+                                                       items="; ".join(items_ko)),
+                "{right} {verb} right, but {items}.".format(right=right_names.en[:1].upper() + right_names.en[1:],
+                                                            verb="are" if len(good) > 1 else "is",
+                                                            items="; ".join(items_en)))
+    hint = T("분모가 0 이면 그 클래스의 값은 0 입니다. 평균은 `num_classes` 개 클래스 전체에 대해 냅니다.",
+             "A zero denominator makes that class's value 0; the average runs over all `num_classes` classes.")
+    if wrong == [2]:
+        hint = T("정밀도와 재현율이 모두 0 인 클래스는 F1 = 2PR/(P+R) 의 분모도 0 입니다: 그 클래스의 F1 도 0 으로 셉니다.",
+                 "A class whose precision and recall are both 0 has a zero denominator in F1 = 2PR/(P+R) as well: "
+                 "count its F1 as 0 too.")
+    if nonfinite:
+        why = T(f"분모가 0 일 때 {wrong_names.ko} 만 NaN", f"NaN {wrong_names.en} only, on a zero denominator")
+    else:
+        why = T(f"분모가 0 일 때 {wrong_names.ko} 만 틀림", f"only {wrong_names.en} wrong on a zero denominator")
+    partial(len(good) / 3, message, hint, why=why, observed=[PRF_NAMES[i].en for i in wrong])
 
 
 def reference_cross_entropy(logits, targets):
@@ -407,8 +484,8 @@ def test_f1_macro(nb):
 
 @check(points=1, title=T("분모가 0 인 클래스", "Classes with a zero denominator"))
 def test_zero_division(nb):
-    for case, got in zip(ZERO_CASES, nb.run(probe_prf, ZERO_CASES)):
-        judge_zero_division(case, got)
+    # Judged as one answer (P, R, F1): two of the three right earns two thirds of the point.
+    judge_zero_division(ZERO_CASES, nb.run(probe_prf, ZERO_CASES))
 
 
 @check(points=1, title=T("교차 엔트로피의 값", "Cross-entropy value"))
@@ -455,7 +532,7 @@ def test_train_one_epoch_updates(nb, device):
 
 @check(points=1, title=T("학습 모드에서 학습", "Training runs in train mode"))
 def test_train_one_epoch_mode(nb):
-    got = nb.run(probe_train, 2, 8, 4, 0.1, "cpu", False)
+    got = run_default_device(nb, probe_train, "train_one_epoch", 2, 8, 4, 0.1, None, False)  # device left out
     if not got["seen"] or not all(training for training, _ in got["seen"]):
         fail(T("`train_one_epoch` 의 순전파가 평가 모드에서 실행되었습니다 (평가 모드였던 모델을 받았을 때).",
                "`train_one_epoch` ran its forward passes in eval mode (given a model that was in eval mode)."),
@@ -472,7 +549,7 @@ def test_evaluate_values(nb, device):
 
 @check(points=1, title=T("평가는 평가 모드에서", "Evaluation runs in eval mode"))
 def test_evaluate_eval_mode(nb):
-    got = nb.run(probe_evaluate, 4, 6, 4, "cpu", True)
+    got = run_default_device(nb, probe_evaluate, "evaluate", 4, 6, 4, None, True)  # device left out
     if not got["seen"] or any(training for training, _ in got["seen"]):
         fail(T("`evaluate` 의 순전파가 학습 모드에서 실행되었습니다 (학습 모드였던 모델을 받았을 때).",
                "`evaluate` ran its forward passes in train mode (given a model that was in train mode)."),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from grader.intake.submissions import Entry
@@ -37,8 +37,9 @@ class Backend(ABC):
     peak_rss_kb: int = 0  # the largest peak resident memory one of them reported
 
     @abstractmethod
-    def grade(self, entries: list[Entry], outcome: Outcome) -> None:
-        """Grade every entry; ``outcome`` is called once per entry, in this thread."""
+    def grade(self, entries: Iterable[Entry | None], outcome: Outcome) -> None:
+        """Grade every entry ``entries`` yields; ``outcome`` is called once per entry, in this
+        thread. A ``None`` from ``entries`` means nothing to grade right now: ask again shortly."""
 
     def close(self) -> None:  # noqa: B027 - optional: a back end that started nothing has nothing to stop
         """Stop what the back end started (worker processes, a local cluster, a connection)."""

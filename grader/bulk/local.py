@@ -18,6 +18,7 @@ import signal
 import time
 import traceback
 from collections import deque
+from collections.abc import Iterable, Sized
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
@@ -30,6 +31,8 @@ from grader.intake.submissions import Entry
 __all__ = ["DEFAULT_UNIT", "LocalBackend", "Reply"]
 
 DEFAULT_UNIT = "grader.session:grade"
+_POLL_S = 0.1  # how often a worker with nothing to do asks a source that had nothing for it
+_END = object()
 
 
 @dataclass(frozen=True)
@@ -162,25 +165,40 @@ class LocalBackend(Backend):
                 slot.process.kill()
                 slot.process.join(5)
 
-    def grade(self, entries: list[Entry], outcome: Outcome) -> None:
-        pending = deque(entries)
-        self.workers = max(1, min(self._size or os.cpu_count() or 1, len(entries)))
+    def grade(self, entries: Iterable[Entry | None], outcome: Outcome) -> None:
+        """Grade what ``entries`` yields, handing each to the next free worker; a ``None`` means
+        nothing right now (a queue that fills while it is graded: the course service), and the
+        run ends when ``entries`` does and every worker is done."""
+        known = len(entries) if isinstance(entries, Sized) else None
+        source, waiting, ended = iter(entries), deque[Entry](), False
+        self.workers = max(1, min(self._size or os.cpu_count() or 1, known if known is not None else self._size or 1))
         self.slots = [_Slot(i) for i in range(self.workers)]
         for slot in self.slots:
             self._start(slot)
-        while pending or any(s.entry for s in self.slots):
+        while not ended or waiting or any(s.entry for s in self.slots):
             for slot in self.slots:
-                if slot.entry is None and pending:
-                    entry = pending.popleft()
-                    try:
-                        assert slot.conn is not None
-                        slot.conn.send((entry.student_id, str(entry.path)))
-                        slot.entry, slot.started = entry, time.monotonic()
-                    except OSError:  # the idle worker died: give the task back and replace it
-                        pending.appendleft(entry)
-                        self._restart(slot)
+                if slot.entry is not None:
+                    continue
+                if not waiting and not ended:
+                    taken = next(source, _END)
+                    if taken is _END:
+                        ended = True
+                    elif isinstance(taken, Entry):
+                        waiting.append(taken)
+                if not waiting:
+                    break
+                entry = waiting.popleft()
+                try:
+                    assert slot.conn is not None
+                    slot.conn.send((entry.student_id, str(entry.path)))
+                    slot.entry, slot.started = entry, time.monotonic()
+                except OSError:  # the idle worker died: give the task back and replace it
+                    waiting.appendleft(entry)
+                    self._restart(slot)
             busy = [s for s in self.slots if s.entry is not None]
-            wait([s.conn for s in busy if s.conn is not None] + [s.process.sentinel for s in busy], timeout=1.0)
+            idle = len(busy) < len(self.slots) and not ended
+            wait([s.conn for s in busy if s.conn is not None] + [s.process.sentinel for s in busy],
+                 timeout=_POLL_S if idle else 1.0)
             for slot in busy:
                 self._collect(slot, outcome)
 

@@ -38,7 +38,8 @@ from grader.store.records import Row, Status
 if TYPE_CHECKING:
     from grader.bulk.dask.spec import ClusterSpec
 
-__all__ = ["BulkOptions", "BulkSummary", "grade_class", "print_summary", "rich_progress"]
+__all__ = ["BulkOptions", "BulkSummary", "backend_for", "grade_class", "print_summary", "rich_progress",
+           "with_layout_problems"]
 
 Progress = Callable[[int, int, str, str], None]  # (finished, total, student id, status)
 
@@ -92,7 +93,7 @@ def _sources(entry: Entry) -> list[tuple[str, Path]]:
     return named
 
 
-def _with_layout_problems(result: SubmissionResult, entry: Entry, graded_course: str) -> SubmissionResult:
+def with_layout_problems(result: SubmissionResult, entry: Entry, graded_course: str) -> SubmissionResult:
     """``result`` with what the input's layout found; ``graded_course``: the course's hash as graded here."""
     result.meta.update(entry.info.to_dict())
     ignored = entry.info.ignored_files or []
@@ -146,11 +147,11 @@ def grade_class(source: Path, config: GradeConfig, options: BulkOptions, *,
     out = options.out_dir.resolve()
     work = config.work_dir / "bulk" / hashlib.sha256(str(out).encode()).hexdigest()[:12]
     entries = discover(Path(source), work)
-    with _backend(config, options, work) as backend:
+    with backend_for(config, options, work) as backend:
         return _grade(entries, config, options, backend, started, progress)
 
 
-def _backend(config: GradeConfig, options: BulkOptions, work: Path) -> Backend:
+def backend_for(config: GradeConfig, options: BulkOptions, work: Path) -> Backend:
     """Where submissions are graded: a local pool, or a Dask cluster (connected to and checked
     before the gradebook is touched, so that no cluster means nothing written)."""
     budget = _budget(config, options)
@@ -210,7 +211,7 @@ def _grade(entries: list[Entry], config: GradeConfig, options: BulkOptions, back
             if result is None:
                 done(_error_row(entry, digest, error or "no result", config))
             else:
-                done(Row.from_result(_with_layout_problems(SubmissionResult.from_dict(result), entry, graded_course),
+                done(Row.from_result(with_layout_problems(SubmissionResult.from_dict(result), entry, graded_course),
                                      digest, entry.info))
 
         if readable:

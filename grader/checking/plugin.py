@@ -233,6 +233,10 @@ class CheckPlugin:
         error = excinfo.value if excinfo is not None else None
         if isinstance(error, CheckFailed):
             result.status, result.message, result.hint = CheckStatus.FAILED, error.message, error.hint
+            if error.credit >= 1.0:  # every part right after all: the message stays, the points are whole
+                result.status = CheckStatus.PASSED
+            elif error.credit > 0.0:
+                result.status, result.points = CheckStatus.PARTIAL, round(result.max_points * error.credit, 6)
             result.retests, result.why, result.observed = list(error.retests), error.why, error.observed
         elif isinstance(error, StudentError) and error.not_implemented:
             result.status = CheckStatus.FAILED

@@ -3,8 +3,8 @@
 The only package that imports click. :mod:`.common` holds the group, the options and the exit
 codes; the commands live beside it, one module per family: :mod:`.run` (check, grade, bulk),
 :mod:`.publish` (export), :mod:`.author` (assign, data), :mod:`.decisions` (override, history,
-late), :mod:`.insight` (clusters, annotate, similarity), :mod:`.platforms` (package, autograde)
-and :mod:`.submit`.
+late), :mod:`.insight` (clusters, annotate, similarity), :mod:`.platforms` (package, autograde),
+:mod:`.service` (the course service) and :mod:`.submit`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,16 @@ import sys
 
 import click
 
-from grader.cli import author, decisions, insight, platforms, publish, run, submit  # noqa: F401 - each registers its commands
+from grader.cli import (  # noqa: F401 - each registers its commands
+    author,
+    decisions,
+    insight,
+    platforms,
+    publish,
+    run,
+    service,
+    submit,
+)
 from grader.cli.common import ExitCode, cli
 from grader.errors import CourseError
 

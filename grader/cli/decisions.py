@@ -94,15 +94,20 @@ def override(out_dir: str, student: str | None, exercise: str | None, check_id: 
 @click.argument("out_dir", metavar="OUT", type=click.Path(exists=True, file_okay=False))
 @click.option("--student", help="Only this student's adjustments.")
 @GRADEBOOK_OPTION
-def history(out_dir: str, student: str | None, gradebook_path: str | None) -> None:
-    """Every adjustment ever recorded, oldest first: who, when, why, and what revoked what."""
+@COURSE_OPTION
+def history(out_dir: str, student: str | None, gradebook_path: str | None, course_path: str | None) -> None:
+    """Every adjustment ever recorded, oldest first: who, when, why, and what revoked what; then
+    the final grade they make, for each student named (the numbers every export writes)."""
+    from grader.grades.book import class_grades
     from grader.store.gradebook import Gradebook
 
     path = gradebook_in(out_dir, gradebook_path, must_exist=True)
     try:
+        course = course_from(course_path)
         with Gradebook(path) as book:
             every = book.adjustments()
             files = book.files_hashes()
+            grades = class_grades(book, course)
     except GraderError as error:
         raise Failure(error) from None
     revoked = {a.revokes: a.id for a in every if a.kind == "revoke"}
@@ -120,6 +125,12 @@ def history(out_dir: str, student: str | None, gradebook_path: str | None) -> No
                    f"  {a.describe()}  \"{a.reason}\"  by {a.author}" + (f"  [{'; '.join(notes)}]" if notes else ""))
     if not shown:
         click.echo(f"no adjustments in {path}" + (f" for {student}" if student else ""))
+    for sid in sorted({a.student_id for a in shown} | ({student} if student else set())):
+        if sid in grades:
+            grade = grades[sid]
+            click.echo(f"{sid}: final {grade.final:g} / {grade.possible:g} (automatic {grade.auto_total:g}, "
+                       f"adjustments {grade.adjustments:+g}, late penalty {grade.late_penalty:g}"
+                       + ("" if course.late is None or course.late.applies else ", not applied") + ")")
 
 
 @cli.command(epilog=EXIT_CODES_HELP)

@@ -79,8 +79,16 @@ def _number(section: Mapping[str, Any], key: str, where: str, *, low: float = 0.
     return float(value)
 
 
-def parse_policy(section: Mapping[str, Any] | None, exercise_dues: Mapping[str, Any], where: str) -> LatePolicy | None:
-    """The ``[late]`` table and the exercises' own ``due`` entries, checked; None without either."""
+def parse_policy(section: Mapping[str, Any] | None, exercise_dues: Mapping[str, Any], where: str, *,
+                 due_lines: Mapping[str, int] | None = None) -> LatePolicy | None:
+    """The ``[late]`` table and the exercises' own ``due`` entries, checked; None without either.
+    ``due_lines``: the manifest's line of each ``due`` (``""`` for ``[late]``'s, else the exercise's
+    id), said in what refuses a time."""
+    lines = due_lines or {}
+
+    def at(key: str) -> str:
+        return f" line {lines[key]}" if key in lines else ""
+
     if not section and not exercise_dues:
         return None
     section = dict(section or {})
@@ -96,8 +104,8 @@ def parse_policy(section: Mapping[str, Any] | None, exercise_dues: Mapping[str, 
         raise LatePolicyError(f"{where}: mode must be \"report\" or \"apply\", not {mode!r}")
     zero_after = _number(section, "zero_after_days", where)
     return LatePolicy(
-        due=aware(section["due"], f"{where} due") if "due" in section else None,
-        due_by_exercise={ex: aware(due, f"{where} due of {ex}") for ex, due in exercise_dues.items()},
+        due=aware(section["due"], f"{where}{at('')} due") if "due" in section else None,
+        due_by_exercise={ex: aware(due, f"{where}{at(ex)} due of {ex}") for ex, due in exercise_dues.items()},
         grace=timedelta(minutes=_number(section, "grace_minutes", where) or 0.0),
         deduct_percent=_number(section, "deduct_percent", where, high=100) or 0.0,
         per=per,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import importlib.util
 import inspect
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -202,7 +203,7 @@ def load_course(path: Path) -> Course:
     data_section = data.get("data", {})
     dues = {str(e["id"]): e["due"] for e in data.get("exercises", []) if isinstance(e, dict) and "due" in e}
     try:
-        late = parse_policy(data.get("late"), dues, f"{manifest} [late]")
+        late = parse_policy(data.get("late"), dues, f"{manifest} [late]", due_lines=_due_lines(manifest))
     except LatePolicyError as exc:
         raise CourseError(str(exc)) from None
     return Course(
@@ -216,6 +217,30 @@ def load_course(path: Path) -> Course:
         late=late,
         independent_points=bool(course.get("independent_points", False)),
     )
+
+
+def _due_lines(manifest: Path) -> dict[str, int]:
+    """Where each ``due`` is written in ``course.toml`` (1-based lines): ``""`` for ``[late]``'s, else
+    the id of the ``[[exercises]]`` entry it belongs to. TOML's parser keeps no positions."""
+    found: dict[str, int] = {}
+    table, exercise_line, exercise_id = "", None, None
+    for number, line in enumerate(manifest.read_text(encoding="utf-8").splitlines(), start=1):
+        text = line.split("#", 1)[0].strip()
+        if text.startswith("["):
+            table, exercise_line, exercise_id = text, None, None
+        elif table == "[late]" and re.match(r"due\s*=", text):
+            found[""] = number
+        elif table == "[[exercises]]":
+            match = re.match(r"id\s*=\s*[\"']([^\"']+)", text)
+            if match:
+                exercise_id = match.group(1)
+                if exercise_line is not None:
+                    found[exercise_id] = exercise_line
+            elif re.match(r"due\s*=", text):
+                exercise_line = number
+                if exercise_id is not None:
+                    found[exercise_id] = number
+    return found
 
 
 def find_course(start: Path) -> Path:

@@ -93,9 +93,9 @@ def parse_sheet(text: str, where: str, *, author: str, course: Course,
         has = ", ".join(reader.fieldnames or [])
         raise AdjustmentError(f"{where}: the header lacks {', '.join(missing)} (has {has})")
     found = []
-    for line, row in enumerate(reader, start=2):
+    for row in reader:
         cells = {key: (row.get(key) or "").strip() for key in wanted}
-        at = f"{where} line {line}"
+        at = f"{where} line {reader.line_num}"
         asked = [kind for kind in ("set", "add", "excuse") if cells[kind]]
         if not asked:
             continue  # a blank cell means no change

@@ -126,6 +126,14 @@ def submitted_at(row: Row, recorded: dict[str, datetime]) -> datetime | None:
     return datetime.fromisoformat(layout) if layout else None
 
 
+def exercise_times(row: Row, recorded: dict[str, datetime]) -> dict[str, datetime] | None:
+    """When each exercise was handed in, where they came separately (the service); a time given to
+    the grader for the student wins over them all."""
+    if row.student_id in recorded or not row.info.exercise_times:
+        return None
+    return {exercise: datetime.fromisoformat(at) for exercise, at in row.info.exercise_times.items()}
+
+
 def class_grades(book: Gradebook, course: Course, rows: list[Row] | None = None) -> dict[str, FinalGrade]:
     """Every student's final grade, from this gradebook and the course's late policy (``rows``:
     the gradebook's rows where the caller has them already)."""
@@ -139,5 +147,6 @@ def class_grades(book: Gradebook, course: Course, rows: list[Row] | None = None)
         extensions[extension.student_id].append(extension)
     return {row.student_id: final_grade(row.student_id, row.result, course, adjustments[row.student_id],
                                         files_hash=row.files_hash, policy=course.late,
-                                        submitted_at=submitted_at(row, times), extensions=extensions[row.student_id])
+                                        submitted_at=submitted_at(row, times), extensions=extensions[row.student_id],
+                                        exercise_times=exercise_times(row, times))
             for row in (book.rows() if rows is None else rows)}

@@ -13,7 +13,7 @@ marked *stale*: the student resubmitted after the instructor decided.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -141,8 +141,11 @@ def _exercise(exercise_id: str, points: float, result_exercise: ExerciseResult |
 
 def final_grade(student_id: str, result: SubmissionResult | None, course: Course, adjustments: Iterable[Adjustment], *,
                 files_hash: str | None = None, policy: LatePolicy | None = None,
-                submitted_at: datetime | None = None, extensions: Iterable[Extension] = ()) -> FinalGrade:
-    """The final grade of one student (``result`` None when nothing could be graded)."""
+                submitted_at: datetime | None = None, extensions: Iterable[Extension] = (),
+                exercise_times: Mapping[str, datetime] | None = None) -> FinalGrade:
+    """The final grade of one student (``result`` None when nothing could be graded).
+    ``exercise_times``: when each exercise was handed in, where they came separately (the course
+    service); an exercise not named there was handed in at ``submitted_at``."""
     mine = [a for a in effective_adjustments(adjustments) if a.student_id == student_id]
     theirs = [e for e in extensions if e.student_id == student_id]
     by_id = {e.exercise_id: e for e in result.exercises} if result is not None else {}
@@ -155,9 +158,12 @@ def final_grade(student_id: str, result: SubmissionResult | None, course: Course
                           [a for a in mine if a.exercise_id == exercise.id], files_hash)
         if policy is not None and not grade.excused:
             grade.due = effective_due(policy, exercise.id, theirs)
-            grade.late = cost(policy, submitted=submitted_at, due=grade.due, score=grade.adjusted,
+            submitted = (exercise_times or {}).get(exercise.id, submitted_at)
+            grade.late = cost(policy, submitted=submitted, due=grade.due, score=grade.adjusted,
                               possible=grade.possible)
             if policy.applies:
                 grade.final = grade.adjusted - grade.late.penalty
         grades.append(grade)
+    if exercise_times:
+        submitted_at = max(exercise_times.values())
     return FinalGrade(student_id, grades, submitted_at, policy.mode if policy else "")

@@ -31,7 +31,8 @@ def _rows(text: str, where: str, required: Iterable[str]) -> list[tuple[int, dic
     if missing:
         has = ", ".join(reader.fieldnames or [])
         raise LatePolicyError(f"{where}: the header lacks {', '.join(missing)} (has {has})")
-    return [(line, {k: (v or "").strip() for k, v in row.items() if k}) for line, row in enumerate(reader, start=2)]
+    # The reader's own line count: a quoted field may span lines, and then the next row's line is not its index.
+    return [(reader.line_num, {k: (v or "").strip() for k, v in row.items() if k}) for row in reader]
 
 
 def parse_extensions(text: str, where: str, *, students: set[str], exercises: set[str]) -> list[Extension]:

@@ -27,10 +27,11 @@ from __future__ import annotations
 import re
 import shutil
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from grader.course.late import LatePolicyError, aware
+from grader.errors import SubmissionError
 from grader.i18n import T
 from grader.intake.extract import IGNORED, ArchiveLimits, ArchiveRejected, extract_zip, safe_name
 from grader.store.records import SubmissionInfo
@@ -54,15 +55,49 @@ class Entry:
     problem: T | None = None  # why the submission could not be read at all
 
 
+def _created_at_lines(node: Any) -> dict[str, int]:
+    """``submission_<id>`` → the 1-based line of its ``:created_at:`` value in the YAML document."""
+    import yaml
+
+    lines: dict[str, int] = {}
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if isinstance(value, yaml.MappingNode):
+                for inner_key, inner_value in value.value:
+                    if getattr(inner_key, "value", None) == ":created_at":
+                        lines[str(key.value)] = inner_value.start_mark.line + 1
+    return lines
+
+
+def _submitted_at(created: Any, where: str) -> str | None:
+    """A submission's time from Gradescope's metadata, as ISO 8601 with its zone; a time without a
+    zone is refused (a guess would shift every student's lateness by the grader's own offset)."""
+    if created is None or (isinstance(created, str) and not created.strip()):
+        return None
+    try:
+        return aware(created, where).isoformat()
+    except LatePolicyError as error:
+        raise SubmissionError(str(error)) from None
+
+
 def _gradescope_submissions(metadata: Path) -> tuple[dict[str, dict[str, Any]], T | None]:
-    """``submission_<id>`` → what the export says of it (members, names, time), and any problem."""
+    """``submission_<id>`` → what the export says of it (members, names, time), and any problem.
+
+    A ``:created_at:`` that is not a time with its zone refuses the whole class
+    (:class:`~grader.errors.SubmissionError`, naming the file and line): nothing is graded on a guess."""
     import yaml
 
     try:
-        data = yaml.safe_load(metadata.read_text(encoding="utf-8", errors="replace"))
+        loader = yaml.SafeLoader(metadata.read_text(encoding="utf-8", errors="replace"))
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
     except yaml.YAMLError as exc:
         return {}, T(f"{metadata.name}: YAML로 읽을 수 없습니다 ({str(exc)[:160]}); 폴더 이름을 학생 id로 씁니다.",
                      f"{metadata.name} is not valid YAML ({str(exc)[:160]}); folder names are used as student ids.")
+    lines = _created_at_lines(node)
     found: dict[str, dict[str, Any]] = {}
     for folder, info in (data or {}).items() if isinstance(data, dict) else ():
         if not isinstance(info, dict):
@@ -72,11 +107,10 @@ def _gradescope_submissions(metadata: Path) -> tuple[dict[str, dict[str, Any]], 
         known = [(str(p.get(":sid") or p.get(":email") or "").strip(), str(p.get(":name", ""))) for p in people]
         known = [(i, name) for i, name in known if i]
         entry: dict[str, Any] = {"members": [i for i, _ in known], "names": [name for _, name in known]}
-        created = info.get(":created_at")
-        if isinstance(created, datetime):
-            entry["submitted_at"] = (created if created.tzinfo else created.replace(tzinfo=UTC)).isoformat()
-        elif isinstance(created, str) and created.strip():
-            entry["submitted_at"] = created.strip()
+        where = f"{metadata} line {lines.get(str(folder), '?')} ({folder} :created_at:)"
+        submitted = _submitted_at(info.get(":created_at"), where)
+        if submitted is not None:
+            entry["submitted_at"] = submitted
         found[str(folder)] = entry
     return found, None
 

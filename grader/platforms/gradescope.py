@@ -25,7 +25,7 @@ from grader.course.late import LatePolicy, aware
 from grader.course.manifest import Course
 from grader.grades.final import final_grade
 from grader.platforms.adapter import collect, grade_collected, versions, write_atomically
-from grader.publish.exports import gradescope_results
+from grader.publish.exports import gradescope_results, visible_summary
 from grader.store.records import Row, SubmissionInfo
 
 __all__ = ["ROOT", "autograde", "metadata"]
@@ -66,26 +66,30 @@ def _failure(error: str) -> dict[str, Any]:
             "extra_data": {"grader_version": __version__, "error": error[-4000:]}}
 
 
-def autograde(root: Path, *, course: Course, data_root: Path, lang: str = "en") -> dict[str, Any]:
-    """Grade ``root/submission`` and write ``root/results/results.json``; the document written."""
+def autograde(root: Path, *, course: Course, data_root: Path, lang: str = "en",
+              exercises: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Grade ``root/submission`` and write ``root/results/results.json``; the document written.
+
+    ``exercises``: the assignment grades these exercises only, out of their points (one Gradescope
+    assignment per practical); none: the whole course.
+    """
     results = root / "results" / "results.json"
     try:
+        graded = replace(course, exercises=tuple(course.exercise(e) for e in dict.fromkeys(exercises))) \
+            if exercises else course
         meta = metadata(root)
-        policy, submitted = _policy(course, meta)
+        policy, submitted = _policy(graded, meta)
         with tempfile.TemporaryDirectory(prefix="grader-gradescope-") as scratch:
+            # Collected against the whole course: a grader submit manifest is made against all of it.
             collected = collect(root / "submission", Path(scratch) / "submission", course)
-            result = grade_collected(collected, course=course, data_root=data_root, work_dir=Path(scratch) / "work",
+            result = grade_collected(collected, course=graded, data_root=data_root, work_dir=Path(scratch) / "work",
                                      student_id=_student(meta), lang=lang,
                                      protected=(root / "source", root / "results", Path(scratch) / "work"))
         row = Row.from_result(result, "", SubmissionInfo())
-        grade = final_grade(row.student_id, result, course, [], policy=policy, submitted_at=submitted)
+        grade = final_grade(row.student_id, result, graded, [], policy=policy, submitted_at=submitted)
         document = gradescope_results(row, lang, grade)
         sandbox = sorted({e.kernel.get("sandbox", "none") for e in result.exercises if e.kernel}) or ["none"]
-        summary = f"Score: {grade.final:g} / {grade.possible:g}"
-        if grade.late:
-            summary += (f" (submitted {grade.late_seconds / 3600:.1f} h late; "
-                        + (f"{grade.late_penalty:g} points deducted)" if policy and policy.applies
-                           else "late penalty not applied)"))
+        summary = visible_summary(document, grade)  # the total only where no hidden test bears on it
         said = [document["output"]] if document["output"] != row.status.value else []
         document["output"] = "\n".join([summary, *said])
         document["stdout_visibility"] = "hidden"

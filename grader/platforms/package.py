@@ -77,10 +77,18 @@ def _fill(template: str, values: dict[str, str]) -> str:
     return template.replace("\r\n", "\n")
 
 
-def build(platform: str, out: Path, course: Course, *, torch_index: str = "") -> Path:
-    """Write the package for ``platform`` to ``out`` (a zip) and return its path."""
+def build(platform: str, out: Path, course: Course, *, torch_index: str = "", exercises: tuple[str, ...] = ()) -> Path:
+    """Write the package for ``platform`` to ``out`` (a zip) and return its path.
+
+    ``exercises``: a Gradescope assignment that grades these exercises only, out of their points
+    (one assignment per practical); none: the whole course. The package carries the whole course
+    all the same, so that a ``grader submit`` manifest made against it is recognised.
+    """
     if platform not in PLATFORMS:
         raise GraderError(f"unknown platform {platform!r} (one of {', '.join(PLATFORMS)})")
+    if exercises and platform != "gradescope":
+        raise GraderError("--exercise is for Gradescope; a PrairieLearn question names its exercise in its params")
+    graded = [course.exercise(e) for e in dict.fromkeys(exercises)] or list(course.exercises)
     if not course.has_hidden_checks:
         raise GraderError(f"{course.root}: the package needs the hidden checks (the solutions folder's checks)")
     project = Path(__file__).resolve().parents[2]
@@ -88,7 +96,8 @@ def build(platform: str, out: Path, course: Course, *, torch_index: str = "") ->
         raise GraderError(f"{project}: not a checkout of the grader (no pyproject.toml): cannot build its wheel")
     slug = re.sub(r"[^a-z0-9]+", "-", course.title.en.lower()).strip("-")[:40] or "course"
     values = {"VERSION": __version__, "COURSE": course.title.en, "SLUG": slug, "TORCH_INDEX": torch_index,
-              "SMOKE_NOTEBOOK": course.exercises[0].notebook}
+              "SMOKE_NOTEBOOK": graded[0].notebook,
+              "EXERCISE_ARGS": " ".join(f"--exercise {e.id}" for e in graded) if exercises else ""}
     contents: dict[str, bytes] = {}
     templates = resources.files("grader.platforms") / "templates"
     for name, template in PLATFORMS[platform].items():
@@ -104,7 +113,7 @@ def build(platform: str, out: Path, course: Course, *, torch_index: str = "") ->
     digests = {name: hashlib.sha256(data).hexdigest() for name, data in sorted(contents.items())}
     course_hash = hashlib.sha256("".join(f"{n}:{d}\n" for n, d in digests.items() if n.startswith("course/")).encode())
     manifest = {"platform": platform, "grader_version": __version__, "course_hash": course_hash.hexdigest(),
-                "files": digests}
+                "exercises": [e.id for e in graded], "files": digests}
     contents["MANIFEST.json"] = json.dumps(manifest, indent=2, sort_keys=True).encode()
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(out.name + ".partial")

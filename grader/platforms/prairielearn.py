@@ -2,10 +2,10 @@
 
 The same core as Gradescope's (:mod:`.adapter`): the student's files gathered safely, graded with
 the hidden checks in the container's cage, the results written whole by atomic rename. The
-document is PrairieLearn's: ``score`` in [0, 1], ``gradable: false`` when no readable notebook was
-given, ``tests[]`` with ``name``, ``points``, ``max_points``, ``message`` and ``output``, under 1 MB
-(the longest texts are cut first). ``data.json``'s ``params.exercise``, where a question sets it,
-grades that exercise only.
+document is PrairieLearn's: ``score`` in [0, 1], ``gradable: false`` with ``format_errors`` when
+no readable notebook was given, ``tests[]`` with ``name``, ``points``, ``max_points``, ``message``
+and ``output``, under 1 MB (the longest texts are cut first). ``data.json``'s
+``params.exercise``, where a question sets it, grades that exercise only.
 """
 
 from __future__ import annotations
@@ -19,14 +19,17 @@ from typing import Any
 
 from grader import __version__
 from grader.course.manifest import Course
+from grader.grades.final import FinalGrade, final_grade
+from grader.i18n import T, points_text, ui
 from grader.platforms.adapter import collect, grade_collected, versions, write_atomically
-from grader.results import ExerciseStatus
+from grader.results import CheckResult, ExerciseStatus, SubmissionResult
 
-__all__ = ["LIMIT_BYTES", "ROOT", "autograde"]
+__all__ = ["LIMIT_BYTES", "ROOT", "autograde", "prairielearn_results"]
 
 ROOT = Path("/grade")
 LIMIT_BYTES = 1_000_000  # PrairieLearn refuses larger results
 _CUT = "… [cut: the results must stay under 1 MB]"
+NOT_SCORED = T("(채점에 들어가지 않는 정보용 검사)", "(for information: not scored)")
 
 
 def _params(root: Path) -> dict[str, Any]:
@@ -53,6 +56,34 @@ def _fit(document: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
+def _test(exercise_id: str, check: CheckResult, lang: str) -> dict[str, Any]:
+    """One check as a PrairieLearn test. A check that could not run where it was graded (CUDA-only,
+    and no GPU here) and does not count is worth 0 of 0 and says so: neither passed nor failed."""
+    message = check.message(lang) if check.message else ui(check.status.value, lang)
+    return {"name": f"{exercise_id}: {check.title(lang)}" + (f" [{check.device}]" if check.device else ""),
+            "points": check.points if check.counts else 0.0,
+            "max_points": check.max_points if check.counts else 0.0,
+            "message": message if check.counts else f"{message} {NOT_SCORED(lang)}",
+            "output": check.hint(lang) if check.hint else ""}
+
+
+def prairielearn_results(result: SubmissionResult, grade: FinalGrade, lang: str = "en") -> dict[str, Any]:
+    """PrairieLearn's ``results.json`` for a graded submission: its score the final grade's share
+    (the one derivation every export uses), one test per check; without a readable notebook,
+    ``gradable`` false and the reasons in ``format_errors``."""
+    readable = [e for e in result.exercises if e.status not in (ExerciseStatus.MISSING, ExerciseStatus.INVALID)]
+    problems = [p(lang) for p in result.problems] + [p(lang) for e in result.exercises for p in e.problems]
+    if not readable:
+        # PrairieLearn shows format_errors as what is wrong with the submission itself, and does
+        # not count an ungradable submission against the student.
+        return {"gradable": False, "score": 0.0, "tests": [], "format_errors": problems or ["no .ipynb file found."],
+                "message": "No readable notebook was submitted."}
+    tests = [_test(exercise.exercise_id, check, lang) for exercise in result.exercises for check in exercise.checks]
+    score = round(grade.final / grade.possible, 6) if grade.possible else 0.0
+    return {"gradable": True, "score": score, "message": f"Score: {points_text(grade.final)} / "
+            f"{points_text(grade.possible)}", "output": "\n".join(problems), "tests": tests}
+
+
 def autograde(root: Path, *, course: Course, data_root: Path, lang: str = "en") -> dict[str, Any]:
     """Grade ``root/student`` and write ``root/results/results.json``; the document written."""
     results = root / "results" / "results.json"
@@ -65,25 +96,7 @@ def autograde(root: Path, *, course: Course, data_root: Path, lang: str = "en") 
                                      work_dir=Path(scratch) / "work", student_id="student", lang=lang,
                                      protected=(root / "serverFilesCourse", root / "results", root / "data",
                                                 Path(scratch) / "work"))
-        readable = [e for e in result.exercises if e.status not in (ExerciseStatus.MISSING, ExerciseStatus.INVALID)]
-        problems = [p(lang) for p in result.problems] + [p(lang) for e in result.exercises for p in e.problems]
-        if not readable:
-            document: dict[str, Any] = {
-                "gradable": False, "score": 0.0, "tests": [],
-                "message": "No readable notebook was submitted: " + ("; ".join(problems) or "no .ipynb file found."),
-            }
-        else:
-            tests = [{"name": f"{exercise.exercise_id}: {check.title(lang)}"
-                              + (f" [{check.device}]" if check.device else ""),
-                      "points": check.points if check.counts else 0.0,
-                      "max_points": check.max_points if check.counts else 0.0,
-                      "message": check.message(lang) if check.message else check.status.value,
-                      "output": check.hint(lang) if check.hint else ""}
-                     for exercise in result.exercises for check in exercise.checks]
-            score = round(result.score / result.max_score, 6) if result.max_score else 0.0
-            document = {"gradable": True, "score": score,
-                        "message": f"Score: {result.score:g} / {result.max_score:g}", "output": "\n".join(problems),
-                        "tests": tests}
+        document = prairielearn_results(result, final_grade("student", result, graded_course, []), lang)
         sandbox = sorted({e.kernel.get("sandbox", "none") for e in result.exercises if e.kernel}) or ["none"]
         print(versions(", ".join(sandbox)))
     except Exception:  # noqa: BLE001 - PrairieLearn must still get a results file

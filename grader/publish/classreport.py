@@ -16,11 +16,11 @@ from pathlib import Path
 from grader.clock import utc_stamp
 from grader.course.manifest import Course
 from grader.grades.final import FinalGrade
-from grader.i18n import T, ui
+from grader.i18n import T, points_text, ui
 from grader.insight.annotations import Found, notes, orphaned
 from grader.insight.mistakes import Cluster, clusters
 from grader.intake.extract import safe_name
-from grader.publish.report import environment
+from grader.publish.report import SUBMISSION_COLOURS, environment
 from grader.results import CheckStatus, ExerciseStatus
 from grader.store.gradebook import Gradebook
 from grader.store.records import Annotation, Row, Status
@@ -70,8 +70,6 @@ WORDS: dict[str, T] = {
     "orphaned": T("묶음이 사라진 답변 (지금 아무도 없음)", "answers whose cluster is now empty"),
     "no_mistakes": T("모두 통과했습니다.", "every check passed"),
 }
-STATUS_COLOURS = {"graded": "#1a7f37", "timeout": "#8250df", "error": "#cf222e", "missing": "#6e7781",
-                  "unreadable": "#bc4c00"}
 
 
 @dataclass
@@ -116,14 +114,19 @@ class ClassSummary:
     median: float
 
 
-def _exercise_cell(row: Row, exercise_id: str, lang: str) -> str:
+def _exercise_cell(row: Row, exercise_id: str, lang: str, grade: FinalGrade | None) -> str:
+    """An exercise's cell: its final score (the one every export writes), "EX" where excused."""
+    final = next((e for e in grade.exercises if e.exercise_id == exercise_id), None) if grade else None
+    if final is not None and final.excused:
+        return "EX"
     if row.result is None:
         return "—"
     for exercise in row.result.exercises:
         if exercise.exercise_id == exercise_id:
-            if exercise.status in (ExerciseStatus.MISSING, ExerciseStatus.INVALID):
+            if exercise.status in (ExerciseStatus.MISSING, ExerciseStatus.INVALID) and not (final and final.applied):
                 return ui(exercise.status.value, lang)
-            return f"{exercise.score:g}/{exercise.max_score:g}"
+            score, possible = (final.final, final.possible) if final else (exercise.score, exercise.max_score)
+            return f"{points_text(score)}/{points_text(possible)}"
     return "—"
 
 
@@ -152,7 +155,7 @@ def summarise(rows: list[Row], course: Course, lang: str = "en",
         students.append(StudentLine(
             id=row.student_id, status=row.status.value, score=score, max_score=possible,
             percent=round(percent, 1), late=bool(row.info.late) or bool(grade and grade.late),
-            exercises={e.id: _exercise_cell(row, e.id, lang) for e in course.exercises},
+            exercises={e.id: _exercise_cell(row, e.id, lang, grade) for e in course.exercises},
             href=report_href(row.student_id) if report_href and row.result is not None else None,
             notes=_notes(row, lang), name=row.info.name or "", auto=row.score,
             adjusted=bool(grade and grade.applied), stale=bool(grade and grade.stale),
@@ -226,7 +229,7 @@ def render_class_report(rows: list[Row], course: Course, *, lang: str = "en",
     tallest = max(summary.histogram + [1])
     return environment().get_template("class.html.j2").render(
         s=summary, course=course, lang=lang, w=lambda key: word(key, lang), tallest=tallest, bins=BINS,
-        status_colour=STATUS_COLOURS, generated=utc_stamp(),
+        status_colour=SUBMISSION_COLOURS, generated=utc_stamp(),
         statuses=[s.value for s in Status],
         mistakes=mistakes if mistakes is not None else mistake_sections(rows, course, lang),
         href=report_href or _no_report)

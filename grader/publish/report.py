@@ -14,20 +14,24 @@ from typing import Any
 import jinja2
 
 from grader.grades.final import FinalGrade
-from grader.i18n import T, ui
+from grader.i18n import T, points_text, ui
 from grader.kernel.sandbox.words import does_not_stop
 from grader.results import CheckStatus, ExerciseResult, SubmissionResult
 
-__all__ = ["environment", "exercise_table_html", "render_student_report", "write_student_report"]
+__all__ = ["SUBMISSION_COLOURS", "environment", "exercise_table_html", "render_student_report", "report_context",
+           "write_student_report"]
 
 STATUS_COLOURS = {
     CheckStatus.PASSED: "#1a7f37",
+    CheckStatus.PARTIAL: "#0969da",
     CheckStatus.FAILED: "#cf222e",
     CheckStatus.ERROR: "#bc4c00",
     CheckStatus.TIMEOUT: "#8250df",
     CheckStatus.NOT_RUN: "#6e7781",
     CheckStatus.PUBLIC_ONLY: "#9a6700",
 }
+SUBMISSION_COLOURS = {"graded": "#1a7f37", "timeout": "#8250df", "error": "#cf222e", "missing": "#6e7781",
+                      "unreadable": "#bc4c00"}
 
 
 @functools.cache  # one environment: its compiled templates are reused (bulk renders thousands)
@@ -41,13 +45,10 @@ def environment() -> jinja2.Environment:
     )
     env.globals["ui"] = ui
     env.globals["does_not_stop"] = does_not_stop
-    env.globals["colour"] = lambda status: STATUS_COLOURS[CheckStatus(status)]
-    env.filters["pts"] = _points
+    env.globals["check_colours"] = {status.value: colour for status, colour in STATUS_COLOURS.items()}
+    env.globals["submission_colours"] = SUBMISSION_COLOURS
+    env.filters["pts"] = points_text
     return env
-
-
-def _points(value: float) -> str:
-    return f"{value:g}"
 
 
 def score_ring(score: float, maximum: float, size: int = 96) -> dict[str, Any]:
@@ -69,17 +70,22 @@ def late_words(seconds: float) -> str:
     return " ".join(parts[:2]) or f"{rest} s"
 
 
+def report_context(result: SubmissionResult, lang: str = "en", grade: FinalGrade | None = None,
+                   notes: Mapping[str, list[T]] | None = None) -> dict[str, Any]:
+    """What the student report's templates read (``_student_body.html.j2`` within a page of one's own)."""
+    shown = grade if grade is not None and (grade.applied or grade.late or grade.mode) else None
+    score, possible = (shown.final, shown.possible) if shown else (result.score, result.max_score)
+    return {"result": result, "lang": lang, "ring": score_ring(score, possible), "Status": CheckStatus,
+            "grade": shown, "late_words": late_words, "notes": notes or {}}
+
+
 def render_student_report(result: SubmissionResult, lang: str = "en", grade: FinalGrade | None = None,
                           notes: Mapping[str, list[T]] | None = None) -> str:
     """The student's page; with ``grade``, their final grade, adjustments (reasons, never authors)
     and lateness lead it. ``notes``: the instructor's answers to the student's mistake clusters,
     by check id (or exercise id for the whole exercise). A check's ``why`` and ``observed`` are
     the instructor's and never shown here: they may quote hidden inputs."""
-    shown = grade if grade is not None and (grade.applied or grade.late or grade.mode) else None
-    score, possible = (shown.final, shown.possible) if shown else (result.score, result.max_score)
-    template = environment().get_template("student.html.j2")
-    return template.render(result=result, lang=lang, ring=score_ring(score, possible), Status=CheckStatus,
-                           grade=shown, late_words=late_words, notes=notes or {})
+    return environment().get_template("student.html.j2").render(report_context(result, lang, grade, notes))
 
 
 def write_student_report(result: SubmissionResult, path: Path, lang: str = "en", grade: FinalGrade | None = None,

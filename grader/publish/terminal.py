@@ -8,13 +8,14 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from grader.i18n import ui
+from grader.i18n import points_text, ui
 from grader.results import CheckStatus, ExerciseResult, SubmissionResult
 
 __all__ = ["exercise_table_text", "print_submission"]
 
 _STYLES = {
     CheckStatus.PASSED: "green",
+    CheckStatus.PARTIAL: "cyan",
     CheckStatus.FAILED: "red",
     CheckStatus.ERROR: "dark_orange",
     CheckStatus.TIMEOUT: "magenta",
@@ -32,7 +33,8 @@ def _table(exercise: ExerciseResult, lang: str) -> Table:
     table.add_column(ui("message", lang), overflow="fold")
     for check in exercise.checks:
         name = escape(check.title(lang) + (f" [{check.device}]" if check.device else ""))
-        points = f"{check.points:g}/{check.max_points:g}" if check.counts else f"({check.max_points:g})"
+        points = (f"{points_text(check.points)}/{points_text(check.max_points)}" if check.counts
+                  else f"({points_text(check.max_points)})")
         message = check.message(lang) if check.message else ""
         if check.hint:
             message += f"\n{ui('hint', lang)}: {check.hint(lang)}"
@@ -40,7 +42,7 @@ def _table(exercise: ExerciseResult, lang: str) -> Table:
         style = _STYLES[check.status]
         table.add_row(name, f"[{style}]{ui(check.status.value, lang)}[/]", points, message,)
     table.add_section()
-    table.add_row(ui("total", lang), "", f"{exercise.score:g}/{exercise.max_score:g}", "")
+    table.add_row(ui("total", lang), "", f"{points_text(exercise.score)}/{points_text(exercise.max_score)}", "")
     return table
 
 
@@ -60,4 +62,4 @@ def print_submission(result: SubmissionResult, lang: str, console: Console) -> N
         for cell in exercise.cell_errors:
             console.print(f"[red]{ui('cell', lang)} {cell.index}: {escape(cell.ename)}: {escape(cell.evalue[:200])}[/]",
                           highlight=False)
-    console.print(f"[bold]{ui('total', lang)}: {result.score:g} / {result.max_score:g}[/]")
+    console.print(f"[bold]{ui('total', lang)}: {points_text(result.score)} / {points_text(result.max_score)}[/]")

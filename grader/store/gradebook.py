@@ -27,7 +27,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from grader.clock import utc_stamp
 from grader.errors import GraderError
@@ -176,7 +176,7 @@ class Gradebook:
                 self._db.execute("ROLLBACK")
             raise
 
-    def __enter__(self) -> Gradebook:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -196,19 +196,23 @@ class Gradebook:
     def record(self, row: Row, code: dict[str, str] | None = None) -> None:
         """Store one student's outcome, replacing any earlier one, in its own transaction; with
         ``code`` (exercise id → the student's own code), that replaces their stored code too."""
+        with self._transaction():
+            self._write_row(row, code)
+
+    def _write_row(self, row: Row, code: dict[str, str] | None) -> None:
+        """:meth:`record`'s writes, inside a transaction the caller holds."""
         values = (row.student_id, row.content_hash, Status(row.status).value, row.score, row.max_score,
                   json.dumps(row.result.to_dict(), ensure_ascii=False) if row.result else None,
                   row.error, json.dumps(row.info.to_dict(), ensure_ascii=False, sort_keys=True),
                   row.graded_at or _now(),
                   row.files_hash)
-        with self._transaction():
-            self._db.execute("INSERT OR REPLACE INTO submissions (student_id, content_hash, status, score, max_score,"
-                             " result, error, meta, graded_at, files_hash)"
-                             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", values)
-            if code is not None:
-                self._db.execute("DELETE FROM code WHERE student_id = ?", (row.student_id,))
-                self._db.executemany("INSERT INTO code VALUES (?, ?, ?)",
-                                     [(row.student_id, exercise, text) for exercise, text in sorted(code.items())])
+        self._db.execute("INSERT OR REPLACE INTO submissions (student_id, content_hash, status, score, max_score,"
+                         " result, error, meta, graded_at, files_hash)"
+                         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", values)
+        if code is not None:
+            self._db.execute("DELETE FROM code WHERE student_id = ?", (row.student_id,))
+            self._db.executemany("INSERT INTO code VALUES (?, ?, ?)",
+                                 [(row.student_id, exercise, text) for exercise, text in sorted(code.items())])
 
     def rows(self) -> list[Row]:
         return list(self._iter_rows())

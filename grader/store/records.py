@@ -30,6 +30,7 @@ class SubmissionInfo:
     lms_submission_ids: list[str] = field(default_factory=list)  # several files, several submissions (Canvas)
     group: list[str] = field(default_factory=list)  # a group's members, its submitter first
     submitted_at: str | None = None  # the LMS's submission time (ISO 8601, with its zone)
+    exercise_times: dict[str, str] | None = None  # per exercise, where each came separately (the service's hand-ins)
     ignored_files: list[str] | None = None  # what was not a notebook (None: not looked at, unreadable)
     metadata_problem: T | None = None  # the LMS's metadata file could not be read
     submit_manifest: dict[str, Any] | None = None  # grader submit's manifest, compared with the files

@@ -7,7 +7,7 @@ import torch
 from test_01_tensors import (
     check_chw_layout,
     check_chw_values,
-    check_gradient_state,
+    check_gradient_keeps_x,
     check_gradient_value,
     check_stack,
     gradient_cases,
@@ -53,12 +53,14 @@ def test_hidden_stack_batch(nb):
 @check(points=1, title=T("gradient: 다른 함수와 모양", "gradient: other functions and shapes"))
 def test_hidden_gradient(nb):
     cases = gradient_cases([
-        ("torch.logsumexp(x.flatten(), 0)", (3, 2, 2), 13),
-        ("3 * x ** 2", (), 14),
-        ("(x @ x.T).trace() - x.abs().sum()", (2, 4), 15),
+        ("torch.logsumexp(x.flatten(), 0)", (3, 2, 2), 13, False),
+        ("3 * x ** 2", (), 14, False),
+        ("(x @ x.T).trace() - x.abs().sum()", (2, 4), 15, False),
+        ("torch.tanh(x).pow(2).sum() + x.prod()", (2, 2), 16, True),
     ])
-    for (expression, start), answer in zip(cases, nb.run(probe_gradient, cases)):
-        with retests("test_gradient_values"):
-            check_gradient_value(answer["first"], expression, start)
+    for (expression, start, requires_grad), answer in zip(cases, nb.run(probe_gradient, cases)):
+        if not requires_grad:
+            with retests("test_gradient_values"):
+                check_gradient_value(answer["first"], expression, start)
         with retests("test_gradient_leaves_x"):
-            check_gradient_state(answer, expression)
+            check_gradient_keeps_x(answer, expression, start, requires_grad)

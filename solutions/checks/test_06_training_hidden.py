@@ -41,9 +41,8 @@ def test_hidden_metrics(nb):
             judge_precision_recall(case, answer)
         with retests("test_f1_macro"):
             judge_f1(case, answer)
-    for case, answer in zip(zero, next(got)):
-        with retests("test_zero_division"):
-            judge_zero_division(case, answer)
+    with retests("test_zero_division"):  # partly right: the hidden check earns that share, and so its twin
+        judge_zero_division(zero, next(got))
 
 
 @check(points=1, title=T("다른 모양의 교차 엔트로피", "Cross-entropy of other shapes"))

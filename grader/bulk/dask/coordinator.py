@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import CancelledError
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -33,6 +33,7 @@ from grader.intake.submissions import Entry
 
 __all__ = ["DaskBackend", "DaskRun", "connect"]
 
+_END = object()
 POLL_S = 1.0  # how often the scheduler is asked which workers live and what runs (budgets)
 ALLOWED_FAILURES = 2  # worker deaths a task may cause before it is an error row (1 can blame an innocent)
 
@@ -132,20 +133,36 @@ class DaskRun:
         self.slots = slots
         return slots
 
-    def run(self, entries: list[Entry], on_row: Outcome) -> None:
-        """Grade ``entries``; ``on_row(entry, result dict or None, error or None)`` once per entry."""
+    def run(self, entries: Iterable[Entry | None], on_row: Outcome) -> None:
+        """Grade what ``entries`` yields (``None``: nothing right now, see :class:`~grader.bulk.backend.Backend`);
+        ``on_row(entry, result dict or None, error or None)`` once per entry."""
         self.live = len(self.slots or self.check_workers())
         settings = settings_of(self.config, self.unit)
-        pending = deque(entries)
+        source = iter(entries)
+        pending: deque[Entry] = deque()
         packed: deque[_Packed] = deque()  # the next submissions, zipped while the workers grade
         flying: dict[str, _Task] = {}
         lost_since: float | None = None
+        drained = False  # the source said it has no more
+
+        def take(most: int) -> None:
+            nonlocal drained
+            while not drained and len(pending) < most:
+                taken = next(source, _END)
+                if taken is _END:
+                    drained = True
+                elif isinstance(taken, Entry):
+                    pending.append(taken)
+                else:
+                    return  # nothing right now
 
         def feed() -> None:
+            take(self._window())
             while (pending or packed) and len(flying) < self._window():
                 self._submit(packed.popleft() if packed else _pack(pending.popleft()), settings, flying)
 
-        while pending or packed or flying:
+        take(self._window())
+        while not drained or pending or packed or flying:
             if self.client.status != "running":
                 lost_since = lost_since or time.monotonic()
                 if time.monotonic() - lost_since > self.lost_after:
@@ -156,8 +173,12 @@ class DaskRun:
                 continue
             lost_since = None
             feed()
+            take(self._window())
             while pending and len(packed) < self._window():
                 packed.append(_pack(pending.popleft()))
+            if not flying:
+                time.sleep(0.1)  # a queue with nothing in it yet (the course service): ask it again shortly
+                continue
             try:
                 wait([t.future for t in flying.values()], timeout=1.0, return_when="FIRST_COMPLETED")
             except (TimeoutError, CancelledError):
@@ -272,7 +293,7 @@ class DaskBackend(Backend):
             self.close()
             raise
 
-    def grade(self, entries: list[Entry], outcome: Outcome) -> None:
+    def grade(self, entries: Iterable[Entry | None], outcome: Outcome) -> None:
         try:
             self._run.run(entries, outcome)
         finally:

@@ -26,7 +26,7 @@ chmod -R a+rX "$VENV" "$DATA"
 SMOKE=$(mktemp -d)
 mkdir -p "$SMOKE/submission" "$SMOKE/results"
 cp "$SOURCE/course/exercises/@SMOKE_NOTEBOOK@" "$SMOKE/submission/"
-"$VENV/bin/grader" autograde gradescope --root "$SMOKE" --course "$SOURCE/course/exercises" --data-root "$DATA"
+"$VENV/bin/grader" autograde gradescope --root "$SMOKE" --course "$SOURCE/course/exercises" --data-root "$DATA" @EXERCISE_ARGS@
 "$VENV/bin/python" - "$SMOKE/results/results.json" <<'PY'
 import json, sys
 results = json.load(open(sys.argv[1]))

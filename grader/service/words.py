@@ -1,0 +1,82 @@
+"""The service pages' words, in Korean and English (the reports' own words are in :mod:`grader.i18n`)."""
+
+from __future__ import annotations
+
+from grader.i18n import T
+
+__all__ = ["WORDS", "word"]
+
+WORDS: dict[str, T] = {
+    "service": T("과제 제출", "Hand-in"),
+    "signed_in_as": T("로그인", "signed in as"),
+    "sign_out": T("로그아웃", "sign out"),
+    "language": T("언어", "language"),
+    "exercises": T("실습", "Exercises"),
+    "exercise": T("실습", "exercise"),
+    "due": T("마감", "due"),
+    "no_due": T("마감 없음", "no due date"),
+    "counted": T("채점에 들어가는 제출", "counted hand-in"),
+    "feedback": T("피드백", "feedback"),
+    "released": T("공개됨", "released"),
+    "not_released": T("아직 공개되지 않음", "not released yet"),
+    "upload": T("올리기", "Upload"),
+    "files": T("파일", "files"),
+    "choose_files": T("노트북(.ipynb) 또는 grader submit의 zip", "notebooks (.ipynb) or a grader submit zip"),
+    "kind": T("종류", "kind"),
+    "check": T("자가 검사", "self-check"),
+    "handin": T("제출 (채점용)", "hand-in (for grading)"),
+    "handin_note": T("마지막 제출이 채점에 들어갑니다. 제출은 횟수 제한이 없습니다.",
+                     "Your latest hand-in of each exercise counts. Hand-ins are never limited."),
+    "checks_left": T("이번 시간에 남은 자가 검사: {n}회", "self-checks left this hour: {n}"),
+    "next_frees": T("다음 자가 검사 가능: {at}", "the next frees at {at}"),
+    "rate_limited": T("자가 검사는 한 시간에 {n}회까지입니다. {at}에 다시 할 수 있습니다. 제출은 언제든 됩니다.",
+                      "Self-checks are limited to {n} an hour; the next frees at {at}. You can always hand in."),
+    "send": T("보내기", "Send"),
+    "uploads": T("내 제출 기록", "Your uploads"),
+    "no_uploads": T("아직 올린 것이 없습니다.", "Nothing uploaded yet."),
+    "received_at": T("받은 시각 (서버)", "received (server time)"),
+    "state": T("상태", "state"),
+    "score": T("점수", "score"),
+    "queued": T("대기 중", "queued"),
+    "grading": T("채점 중", "grading"),
+    "graded": T("채점됨", "graded"),
+    "failed": T("채점하지 못함", "could not be graded"),
+    "receipt": T("접수증", "Receipt"),
+    "upload_id": T("접수 번호", "submission id"),
+    "sha256": T("SHA-256", "SHA-256"),
+    "bytes": T("바이트", "bytes"),
+    "self_check_result": T("자가 검사 결과 (공개 검사)", "Self-check (public checks)"),
+    "hidden_later": T("숨은 검사 결과, 조정, 지각, 코멘트는 강사가 공개한 뒤에 보입니다.",
+                      "Hidden checks, adjustments, lateness and comments appear once the instructor releases them."),
+    "waiting": T("채점을 기다리는 중입니다. 이 페이지는 결과가 나오면 저절로 바뀝니다.",
+                 "Waiting to be graded; this page updates by itself when the result is in."),
+    "back": T("돌아가기", "back"),
+    "no_feedback": T("아직 공개된 피드백이 없습니다.", "No feedback has been released yet."),
+    "open_link": T("강사에게 받은 개인 링크로 들어오세요.", "Open the personal link your instructor gave you."),
+    "bad_link": T("이 링크는 올바르지 않거나 취소되었습니다. 강사에게 새 링크를 요청하세요.",
+                  "This link is wrong or was revoked; ask your instructor for a new one."),
+    "not_found": T("찾을 수 없습니다.", "Not found."),
+    "forbidden": T("이 작업을 할 권한이 없습니다.", "You may not do this."),
+    "csrf": T("양식이 만료되었습니다. 페이지를 새로 고친 뒤 다시 보내세요.",
+              "The form has expired; reload the page and send it again."),
+    "rejected": T("받지 않았습니다", "Not accepted"),
+    "desk": T("강사 데스크", "Instructor's desk"),
+    "students": T("학생", "students"),
+    "student": T("학생", "student"),
+    "name": T("이름", "name"),
+    "release": T("공개하기", "Release"),
+    "release_to": T("공개 대상", "release to"),
+    "whole_class": T("반 전체", "the whole class"),
+    "one_student": T("한 학생 (id)", "one student (id)"),
+    "releases": T("공개 기록", "Releases"),
+    "author": T("누가", "by"),
+    "when": T("언제", "when"),
+    "queue": T("채점 대기열", "queue"),
+    "grading_down": T("채점이 멈췄습니다: {why}", "grading has stopped: {why}"),
+    "progress": T("올리는 중", "uploading"),
+}
+
+
+def word(key: str, lang: str, **values: object) -> str:
+    text = WORDS[key](lang)
+    return text.format(**values) if values else text
