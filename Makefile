@@ -5,7 +5,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_OUT ?= demo-out
 
-.PHONY: demo test test-fast test-without-bwrap lint clean
+AXE := tests/a11y/node_modules/axe-core/axe.min.js
+
+.PHONY: demo test test-fast test-without-bwrap lint clean a11y maybe-a11y
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,10 +23,10 @@ demo: $(STAMP)
 	$(BIN)/grader bulk $(DEMO_OUT)/sample-class --out $(DEMO_OUT)/class --cell-timeout 20 --notebook-timeout 120
 	@echo "Class report: $(abspath $(DEMO_OUT))/class/index.html"
 
-test: $(STAMP)
+test: $(STAMP) maybe-a11y
 	$(BIN)/python -m pytest
 
-test-fast: $(STAMP)
+test-fast: $(STAMP) maybe-a11y
 	$(BIN)/python -m pytest -m "not slow"
 
 # The tests that start kernels, as on a fresh machine where bubblewrap is not installed: a mount
@@ -35,10 +37,23 @@ test-without-bwrap: $(STAMP)
 	    $(BIN)/python -m pytest -m slow; \
 	else $(BIN)/python -m pytest -m slow; fi
 
+# axe-core for tests/test_accessibility.py, from the committed lock file (npm gives its files an
+# old mtime: touch, so that make sees it fresh). Run by .ci/run, where it must succeed.
+a11y: $(AXE)
+$(AXE): tests/a11y/package.json tests/a11y/package-lock.json
+	cd tests/a11y && npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
+# For make test: without npm, or offline, the accessibility tests skip, saying why.
+maybe-a11y:
+	@if command -v npm >/dev/null; then $(MAKE) --no-print-directory a11y || \
+	  echo "npm ci failed in tests/a11y: the accessibility tests will skip"; \
+	else echo "npm not found: the accessibility tests will skip (apt-get install nodejs npm)"; fi
+
 # Checks on the code (configured in pyproject.toml): style and imports, then types.
 lint: $(STAMP)
 	$(BIN)/ruff check
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) $(DEMO_OUT) exercises/data
+	rm -rf $(VENV) $(DEMO_OUT) exercises/data tests/a11y/node_modules

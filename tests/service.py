@@ -157,3 +157,23 @@ def make_service(tmp_path: Path, data_root: Path, students: list[str], *, course
     with open(folder / "links.csv", newline="", encoding="utf-8") as source:
         links = {row["student_id"]: row["link"] for row in csv.DictReader(source)}
     return Served(folder, links, data_root, port=port)
+
+
+def fake_exercises(session, path: Path, *, submission_id: str | None = None):
+    """A stand-in unit for the desk: each course notebook handed in is graded by two made-up checks,
+    ``test_a`` passed (2 of 2) and ``test_b`` failed (0 of 3, the same mistake for everyone: one
+    cluster); the others are missing. No kernel: what is read is the files' names."""
+    from grader.i18n import T
+    from grader.results import CheckResult, CheckStatus, ExerciseResult, ExerciseStatus, SubmissionResult
+
+    names = {p.name for p in Path(path).rglob("*.ipynb")}
+    exercises = []
+    for exercise in session.config.course.exercises:
+        if exercise.notebook not in names:
+            exercises.append(ExerciseResult(exercise.id, exercise.title, ExerciseStatus.MISSING, []))
+            continue
+        checks = [CheckResult(f"{exercise.id}::test_a", T.same("a"), CheckStatus.PASSED, 2.0, 2.0),
+                  CheckResult(f"{exercise.id}::test_b", T("나", "b"), CheckStatus.FAILED, 0.0, 3.0,
+                              message=T.same("b is wrong"), why=T.same("always b"))]
+        exercises.append(ExerciseResult(exercise.id, exercise.title, ExerciseStatus.GRADED, checks))
+    return SubmissionResult(submission_id or "", exercises, grader_version="fake", hidden_checks=True)

@@ -57,3 +57,18 @@ def test_student_notebook_records_exercise_and_given_cells(course) -> None:
     assert meta["exercise_id"] == "02_dataset"
     given_cells = [c for c in student.cells if c.id in meta["given_cells"]]
     assert given_cells and all("YOUR CODE HERE" not in c.source for c in given_cells)
+
+
+def test_an_answer_cell_is_blank_for_the_student_and_keeps_its_tag(course) -> None:
+    import nbformat
+
+    from grader.course.assign import ANSWER_PLACEHOLDER
+
+    exercise = course.exercise("06_training")
+    solution = nbformat.read(exercise.solution, as_version=4)
+    student = make_student_notebook(solution, exercise.id)
+    tagged = [(s, t) for s, t in zip(solution.cells, student.cells, strict=True)
+              if t.metadata.get("grader", {}).get("answer") == "why_not_accuracy"]
+    assert len(tagged) == 1 and tagged[0][1].cell_type == "markdown"
+    model, blank = tagged[0]
+    assert blank.source == ANSWER_PLACEHOLDER and "step function" in model.source

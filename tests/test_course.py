@@ -11,6 +11,7 @@ from grader.checking.remote import MissingNotebook
 from grader.results import CheckStatus
 from grader.checking.runner import run_checks
 
+_ENTRY = 'id = "a"\nnotebook = "a.ipynb"\npoints = 1\ntitle = { ko = "k", en = "e" }\n'
 MANIFEST = """
 [course]
 title = {{ ko = "k", en = "e" }}
@@ -24,7 +25,14 @@ title = {{ ko = "k", en = "e" }}
     ('id = "a"\nnotebook = "a.ipynb"\npoints = 1\ntitle = { en = "x" }', "both 'ko' and 'en'"),
     ('id = "a"\nnotebook = "a.ipynb"\npoints = 1\ntitle = { ko = "k", en = "e" }\npublic_checks = "nope.py"',
      "not found"),
-], ids=["no-points", "one-language-title", "missing-check-file"])
+    (_ENTRY + '[[exercises.rubric]]\nid = "Why"\ntitle = { ko = "k", en = "e" }\npoints = 3', "lower-case"),
+    (_ENTRY + '[[exercises.rubric]]\nid = "why"\ntitle = { ko = "k", en = "e" }\npoints = 0', "more than 0"),
+    (_ENTRY + '[[exercises.rubric]]\nid = "why"\ntitle = { ko = "k", en = "e" }\npoints = 3\n'
+              'levels = [{ points = 4, comment = { ko = "k", en = "e" } }]', "outside 0..3"),
+    (_ENTRY + '[[exercises.rubric]]\nid = "why"\ntitle = { ko = "k", en = "e" }\npoints = 3\n'
+              'levels = [{ points = 1, comment = { en = "e" } }]', "both 'ko' and 'en'"),
+], ids=["no-points", "one-language-title", "missing-check-file", "rubric-id", "rubric-points", "rubric-level",
+        "rubric-comment"])
 def test_manifest_problems_name_the_file(tmp_path, entry: str, message: str) -> None:
     (tmp_path / "course.toml").write_text(MANIFEST.format(entry=entry), encoding="utf-8")
     with pytest.raises(CourseError, match=message) as error:
@@ -76,3 +84,12 @@ def test_a_check_file_parse_hit_by_cpythons_ast_counter_race_is_parsed_again(mon
     course = load_course(course_module.Path(__file__).resolve().parent.parent / "exercises")
     assert len(failures) == 2 and course.exercises  # loaded all the same, twins paired from the parse
     assert any(exercise.twins for exercise in course.exercises)
+
+
+def test_a_rubric_item_adds_to_the_points_possible(course) -> None:
+    training = course.exercise("06_training")
+    (item,) = training.rubric
+    assert training.possible == training.points + item.points == 21
+    assert [level.points for level in item.levels] == [3, 1, 0]
+    assert training.rubric_item("06_training::rubric:why_not_accuracy") is item
+    assert course.automatic_only().exercise("06_training").possible == training.points

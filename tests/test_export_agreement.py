@@ -25,6 +25,7 @@ from junitparser import Failure, JUnitXml
 
 from grader.course.late import parse_policy
 from grader.course.manifest import Course
+from grader.course.rubric import RubricItem
 from grader.grades.book import class_grades
 from grader.grades.final import ExerciseGrade, FinalGrade, final_grade
 from grader.i18n import T
@@ -116,7 +117,7 @@ def classes(draw, course: Course) -> Class:
         row = draw(st.sampled_from(students))
         exercise = draw(st.sampled_from([e.id for e in course.exercises]))
         ids = [c.id for e in (row.result.exercises if row.result else []) if e.exercise_id == exercise
-               for c in e.checks]
+               for c in e.checks] + [course.exercise(exercise).rubric_check_id(i) for i in course.exercise(exercise).rubric]
         check = draw(st.one_of(st.none(), st.sampled_from(ids))) if ids else None
         kind = draw(st.sampled_from(["set", "add", "excuse"]))
         value = None if kind == "excuse" else draw(st.sampled_from(
@@ -152,10 +153,11 @@ def classes(draw, course: Course) -> Class:
 
 
 def worth(row: Row, exercise: ExerciseGrade, course: Course) -> float:
-    """What an exercise is worth before any excuse: its checks' points, or the course's."""
+    """What an exercise is worth before any excuse: its checks' points, or the course's, and its rubric items'."""
     graded = {e.exercise_id: e for e in row.result.exercises} if row.result else {}
-    found = graded.get(exercise.exercise_id)
-    return found.max_score if found is not None else course.exercise(exercise.exercise_id).points
+    found, declared = graded.get(exercise.exercise_id), course.exercise(exercise.exercise_id)
+    rubric = sum(item.points for item in declared.rubric)
+    return (found.max_score if found is not None else declared.points) + rubric
 
 
 def graded(row: Row, exercise: ExerciseGrade) -> bool:
@@ -383,7 +385,10 @@ def check_csv(path: Path, rows: list[Row], grades: dict[str, FinalGrade], course
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_every_export_agrees_with_the_final_grade(course: Course, data: st.DataObject) -> None:
-    small = dataclasses.replace(course, exercises=course.exercises[:3])
+    # The first exercise has a rubric item: scored by "set" adjustments of it, or never.
+    essay = RubricItem("essay", T.same("Essay"), 3.0, "essay")
+    small = dataclasses.replace(course, exercises=(dataclasses.replace(course.exercises[0], rubric=(essay,)),
+                                                   *course.exercises[1:3]))
     drawn = data.draw(classes(small))
     policy = parse_policy(drawn.policy, drawn.exercise_dues, "test")
     graded_course = dataclasses.replace(small, late=policy)
@@ -406,7 +411,7 @@ def test_every_export_agrees_with_the_final_grade(course: Course, data: st.DataO
 
         check_csv(written["csv"], rows, grades, graded_course)
         canvas = check_lms(written["canvas"], rows, grades, graded_course, excused="EX", first=5, points_row=True)
-        points = [e.points for e in small.exercises]
+        points = [e.possible for e in small.exercises]
         assert canvas[1][5:] == [f"{p:g}" for p in points] + [f"{sum(points):g}"]
         assert all(line[2] == line[3] == "" for line in canvas[2:])  # no SIS id is ever guessed
         moodle = check_lms(written["moodle"], rows, grades, graded_course, excused="-", first=1, points_row=False)

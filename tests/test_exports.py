@@ -145,7 +145,7 @@ def test_csv_parses_one_row_per_student(tmp_path: Path, course) -> None:
         ("3", "3", "10", "graded", "yes")
     assert set(e.id for e in course.exercises) <= set(first)
     # Nothing came back: out of the course's points (as the gradebook's error rows count it).
-    possible = f"{sum(e.points for e in course.exercises):g}"
+    possible = f"{sum(e.possible for e in course.exercises):g}"
     assert (found[1]["02_dataset"], found[1]["status"], found[1]["max_score"]) == ("", "unreadable", possible)
 
 
@@ -158,8 +158,8 @@ def test_canvas_csv_has_canvas_columns_and_only_canvas_ids(tmp_path: Path, cours
     found = table(write_canvas_csv(mixed, course, tmp_path / "canvas.csv", column="Practicals (777)"))
     titles = [e.title.en for e in course.exercises]
     assert found[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", *titles, "Practicals (777)"]
-    assert found[1] == ["Points Possible", "", "", "", "", *[f"{e.points:g}" for e in course.exercises],
-                        f"{sum(e.points for e in course.exercises):g}"]
+    assert found[1] == ["Points Possible", "", "", "", "", *[f"{e.possible:g}" for e in course.exercises],
+                        f"{sum(e.possible for e in course.exercises):g}"]
     by_name = {r[0]: r for r in found[2:]}
     assert by_name["kimminjun"][1:5] == ["1001", "", "", ""]
     assert by_name["kimminjun"][5 + [e.id for e in course.exercises].index("02_dataset")] == "3"
@@ -206,8 +206,8 @@ def test_blackboard_csv_is_quoted_utf8_with_total_points_headings(tmp_path: Path
     heading = re.compile(r"^(.+) \[Total Pts: (\d+(?:\.\d+)?) Score\] \|(\d*)$")
     parsed = [heading.match(h) for h in header[1:]]
     assert all(parsed), header
-    assert [float(m.group(2)) for m in parsed[:-1]] == [e.points for e in course.exercises]
-    assert float(parsed[-1].group(2)) == sum(e.points for e in course.exercises)
+    assert [float(m.group(2)) for m in parsed[:-1]] == [e.possible for e in course.exercises]
+    assert float(parsed[-1].group(2)) == sum(e.possible for e in course.exercises)
     ids = {m.group(1): m.group(3) for m in parsed}
     assert ids[course.exercise("02_dataset").title.ko] == "4711" and ids[course.exercise("01_tensors").title.ko] == ""
     assert students[0][0] == "김민준,\"quoted\""
@@ -241,7 +241,7 @@ def test_gradescope_results_follow_the_spec(tmp_path: Path, course) -> None:
     assert broken["score"] == 0 and broken["tests"] == [] and "cannot be read" in broken["output"]
     assert json.loads(json.dumps(gradescope_results(rows()[0], "ko")))["tests"][0]["name"] == "02_dataset: 가"
     nothing = json.loads(next(f for f in files if "broken" in str(f)).read_text(encoding="utf-8"))
-    assert sum(t["max_score"] for t in nothing["tests"]) == sum(e.points for e in course.exercises)
+    assert sum(t["max_score"] for t in nothing["tests"]) == sum(e.possible for e in course.exercises)
 
 
 def visible(document: dict) -> tuple[str, list[dict]]:

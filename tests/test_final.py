@@ -75,7 +75,7 @@ def test_the_late_penalty_comes_after_the_adjustments(course, mode: str) -> None
 
 def test_without_a_result_every_exercise_counts_out_of_its_points_and_can_be_set(course) -> None:
     nothing = final_grade("bob", None, course, [])
-    assert nothing.final == 0 and nothing.possible == sum(e.points for e in course.exercises)
+    assert nothing.final == 0 and nothing.possible == sum(e.possible for e in course.exercises)
     rescued = final_grade("bob", None, course, [Adjustment(student_id="bob", exercise_id="02_dataset", kind="set",
                                                            reason="zip was broken; graded by hand", author="t",
                                                            value=12, created_at="2026-12-16T10:00:00+00:00", id=1)])

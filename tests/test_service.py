@@ -383,13 +383,13 @@ def test_a_second_server_on_the_same_folder_is_refused(served: Served) -> None:
 def test_the_service_folder_is_a_gradebook_the_cli_reads(served: Served, tmp_path: Path) -> None:
     # The service's database is an ordinary gradebook: exports read it while it serves. The service
     # is its one writer, so a command that writes it is refused, saying why.
-    served.api_upload("carol", "02_dataset.ipynb", notebook_bytes("carol hands in"))
+    assert served.api_upload("alice", "02_dataset.ipynb", notebook_bytes("alice hands in")).status_code == 201
     served.wait_all_graded(len(served.uploads()), timeout=60)
     done = CliRunner().invoke(cli, ["export", str(served.folder), "--format", "csv", "--to", str(tmp_path)])
     assert done.exit_code == 0, done.output
     exported = "".join(f.read_text(encoding="utf-8") for f in tmp_path.glob("*.csv"))
-    assert "carol" in exported, exported
-    refused = CliRunner().invoke(cli, ["override", str(served.folder), "--student", "carol", "--exercise",
+    assert "\nalice," in exported, exported
+    refused = CliRunner().invoke(cli, ["override", str(served.folder), "--student", "alice", "--exercise",
                                        "02_dataset", "--add", "1", "--reason", "r", "--course", "exercises"])
     assert refused.exit_code == 3 and "another grader command" in refused.output, refused.output
 

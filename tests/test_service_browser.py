@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from .service import ROOT, Served, make_service
+from .test_accessibility import assert_accessible
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 playwright = pytest.importorskip("playwright.sync_api", reason="needs the playwright package (pip install playwright)")
@@ -110,3 +111,74 @@ def test_a_student_hands_in_and_sees_feedback_and_nobody_else_does(browser, grad
     assert "No feedback has been released yet." in bob.inner_text("main")
     assert service.health()["torch_loaded"] is False  # the web process graded nothing itself
     assert errors == []
+
+
+@pytest.fixture(scope="module")
+def desk_service(tmp_path_factory, data_root: Path) -> Served:
+    """The desk's own service: the stand-in unit grades (the desk does not depend on how)."""
+    service = make_service(tmp_path_factory.mktemp("desk-browser"), data_root, ["alice", "bob"])
+    service.unit = "tests.service:fake_exercises"
+    service.start()
+    yield service
+    service.stop()
+
+
+def test_the_desk_scores_answers_and_releases_in_a_browser(browser, desk_service: Served) -> None:
+    """A TA scores the written answer from the keyboard and answers a regrade request; the
+    instructor releases the exercise; the student's feedback page changes with each."""
+    import nbformat
+
+    service = desk_service
+    notebook = nbformat.read(ROOT / "solutions" / "06_training.ipynb", as_version=4)
+    assert service.api_upload("alice", "06_training.ipynb", nbformat.writes(notebook).encode()).status_code == 201
+    service.wait_all_graded(1, timeout=60)
+    errors: list[str] = []
+    pages = {}
+    for person in ("alice", "ta1", "prof"):
+        pages[person] = browser.new_context().new_page()
+        pages[person].on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        pages[person].goto(service.links[person])
+    alice, ta, prof = pages["alice"], pages["ta1"], pages["prof"]
+    alice.goto(f"{service.url}/me/feedback")
+    assert "No feedback has been released yet." in alice.inner_text("main")
+
+    # The TA scores the written answer: the answer beside the rubric, level 1 chosen with the "2" key.
+    ta.click("#rubric-items a")
+    ta.wait_for_load_state("load")  # its script (the keys) has run
+    assert "step function" in ta.inner_text("#answer")
+    assert_accessible(ta, "a rubric item with a student's answer")
+    ta.keyboard.press("2")
+    assert ta.is_checked("#level-2")
+    ta.keyboard.press("Enter")
+    ta.wait_for_selector("#all-scored")
+    assert "alice: 1" in ta.inner_text("#rubric-order")
+
+    # The instructor releases 06 to the class; the student sees the rubric item and its comment.
+    prof.select_option("#release-exercise", "06_training")
+    prof.click("#release button[type=submit]")
+    prof.wait_for_url(f"{service.url}/desk")
+    alice.goto(f"{service.url}/me/feedback")
+    assert "1 / 3" in alice.inner_text("#rubric") and "Partly" in alice.inner_text("#rubric")
+
+    # She asks for a regrade of the item; the TA accepts it with 2 more points; she sees the answer.
+    alice.select_option("#regrade-target", "06_training::rubric:why_not_accuracy")
+    alice.fill("#regrade-reason", "I did say why the gradient is zero.")
+    alice.click("#ask-regrade button[type=submit]")
+    alice.wait_for_url(f"{service.url}/me/feedback")
+    assert "waiting for an answer" in alice.inner_text("#my-requests")
+    ta.goto(f"{service.url}/desk/requests")
+    ta.fill("input[name=reply]", "Yes: full marks.")
+    ta.select_option("select[name=kind]", "set")
+    ta.fill("input[name=value]", "3")
+    ta.click("button[value=accepted]")
+    ta.wait_for_url(f"{service.url}/desk/requests")
+    assert "accepted" in ta.inner_text("main")
+    alice.goto(f"{service.url}/me/feedback")
+    assert "Yes: full marks." in alice.inner_text("#my-requests") and "3 / 3" in alice.inner_text("#rubric")
+    assert_accessible(alice, "feedback with a rubric item and a regrade request")
+    # Bob sees none of Alice's.
+    bob = browser.new_context().new_page()
+    bob.goto(service.links["bob"])
+    bob.goto(f"{service.url}/me/feedback")
+    assert "full marks" not in bob.content() and "I did say why" not in bob.content()
+    assert not errors, errors  # no CSP violation, no script error

@@ -128,7 +128,11 @@ def history(out_dir: str, student: str | None, gradebook_path: str | None, cours
     for sid in sorted({a.student_id for a in shown} | ({student} if student else set())):
         if sid in grades:
             grade = grades[sid]
-            click.echo(f"{sid}: final {grade.final:g} / {grade.possible:g} (automatic {grade.auto_total:g}, "
+            items = [i for e in grade.exercises for i in e.rubric_items]
+            unscored = sum(i.given is None for i in items)
+            rubric = (f"rubric {grade.rubric:g}" + (f" ({unscored} not scored)" if unscored else "") + ", ") \
+                if items else ""
+            click.echo(f"{sid}: final {grade.final:g} / {grade.possible:g} (automatic {grade.auto_total:g}, {rubric}"
                        f"adjustments {grade.adjustments:+g}, late penalty {grade.late_penalty:g}"
                        + ("" if course.late is None or course.late.applies else ", not applied") + ")")
 

@@ -2,9 +2,11 @@
 
 In a solution notebook, each region between ``### BEGIN SOLUTION`` and ``### END SOLUTION``
 becomes a stub (``# YOUR CODE HERE`` and ``raise NotImplementedError``, indented like the
-marker). Outputs and execution counts are stripped, the exercise id is written into the
-notebook's metadata, and the given cells (every code cell without a solution region) are
-fingerprinted there so that a submission that edits them can be flagged.
+marker). A markdown cell whose metadata names a rubric item it answers (``grader.answer``)
+becomes a blank answer for the student to write. Outputs and execution counts are stripped, the
+exercise id is written into the notebook's metadata, and the given cells (every code cell
+without a solution region) are fingerprinted there so that a submission that edits them can be
+flagged.
 """
 
 from __future__ import annotations
@@ -18,13 +20,16 @@ from typing import Any
 import nbformat
 
 from grader.course.manifest import Course
+from grader.course.rubric import ANSWER_KEY
 from grader.errors import CourseError
 from grader.intake.notebooks import METADATA_KEY
 
-__all__ = ["BEGIN", "END", "assign_course", "fingerprint", "make_student_notebook", "stub_source"]
+__all__ = ["ANSWER_PLACEHOLDER", "BEGIN", "END", "assign_course", "fingerprint", "make_student_notebook",
+           "stub_source"]
 
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
+ANSWER_PLACEHOLDER = "**답 / Answer:** _(여기에 답을 쓰세요 / Write your answer here)_"
 _BEGIN_LINE = re.compile(r"^(?P<indent>[ \t]*)" + re.escape(BEGIN) + r"\s*$")
 _END_LINE = re.compile(r"^[ \t]*" + re.escape(END) + r"\s*$")
 
@@ -62,6 +67,8 @@ def make_student_notebook(solution: Any, exercise_id: str, where: str = "noteboo
     student = copy.deepcopy(solution)
     given: dict[str, str] = {}
     for index, cell in enumerate(student.cells):
+        if cell.cell_type == "markdown" and cell.metadata.get(METADATA_KEY, {}).get(ANSWER_KEY):
+            cell.source = ANSWER_PLACEHOLDER  # the model answer stays in the solution
         if cell.cell_type != "code":
             continue
         cell.outputs = []

@@ -13,17 +13,21 @@ import inspect
 import re
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from grader.course.late import LatePolicy, LatePolicyError, parse_policy
 from grader.errors import CourseError
 from grader.i18n import T
 
+if TYPE_CHECKING:
+    from grader.course.rubric import RubricItem
+
 __all__ = ["Course", "Exercise", "find_course", "load_course"]
 
 MANIFEST = "course.toml"
+RUBRIC_PREFIX = "rubric:"
 
 
 @dataclass(frozen=True)
@@ -37,9 +41,22 @@ class Exercise:
     solution: Path | None  # the reference notebook, where the solutions folder is present
     # A public check's name → the hidden checks that re-test its behaviour on other inputs (grader.checking.twins).
     twins: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    rubric: tuple[RubricItem, ...] = ()  # what people score (grader.course.rubric)
 
     def check_files(self, *, hidden: bool) -> tuple[Path, ...]:
         return self.public_checks + (self.hidden_checks if hidden else ())
+
+    @property
+    def possible(self) -> float:
+        """The exercise's points possible: its checks' and its rubric items'."""
+        return self.points + sum(item.points for item in self.rubric)
+
+    def rubric_check_id(self, item: RubricItem) -> str:
+        """The id a rubric item's score goes under, as a check's does (``06_training::rubric:why``)."""
+        return f"{self.id}::{RUBRIC_PREFIX}{item.id}"
+
+    def rubric_item(self, check_id: str) -> RubricItem | None:
+        return next((item for item in self.rubric if self.rubric_check_id(item) == check_id), None)
 
 
 @dataclass(frozen=True)
@@ -53,6 +70,11 @@ class Course:
     cuda_counts: bool  # whether CUDA-only checks count towards the score
     late: LatePolicy | None = None  # the late policy ([late], and each exercise's "due")
     independent_points: bool = False  # True: public checks count without their hidden twins
+
+    def automatic_only(self) -> Course:
+        """The course without its rubric items: what an autograder on a platform grades (Gradescope and
+        PrairieLearn score what people judge in their own manual grading)."""
+        return replace(self, exercises=tuple(replace(e, rubric=()) for e in self.exercises))
 
     def exercise(self, exercise_id: str) -> Exercise:
         for exercise in self.exercises:
@@ -154,6 +176,8 @@ def _twins(table: Any, public: tuple[Path, ...], hidden: tuple[Path, ...], where
 
 def load_course(path: Path) -> Course:
     """Read and validate a manifest (a ``course.toml`` or the folder that holds one)."""
+    from grader.course.rubric import parse_rubric  # a course's own part: only where one is loaded
+
     path = Path(path)
     manifest = path / MANIFEST if path.is_dir() else path
     try:
@@ -197,6 +221,7 @@ def load_course(path: Path) -> Course:
             hidden_checks=hidden,
             solution=solution,
             twins=_twins(entry.get("twins"), public, hidden, where),
+            rubric=parse_rubric(entry.get("rubric"), where),
         ))
     if not exercises:
         raise CourseError(f"{manifest}: lists no exercises")

@@ -65,7 +65,11 @@ def check_request(adjustment: Adjustment, *, course: Course, results: Mapping[st
         if adjustment.kind == "set" and adjustment.value < 0:
             raise AdjustmentError(f"{at}set needs a number of points of at least 0")
     check = resolve_check(adjustment.check_id, adjustment.exercise_id)
-    if check is not None:
+    item = course.exercise(adjustment.exercise_id).rubric_item(check) if check is not None else None
+    if item is not None:  # a rubric item's score: within its points, whatever was graded
+        if adjustment.kind == "set" and (adjustment.value or 0.0) > item.points:
+            raise AdjustmentError(f"{at}{check} is worth {item.points:g} points at most, not {adjustment.value:g}")
+    elif check is not None:
         result = results[adjustment.student_id]
         known = {c.id for e in (result.exercises if result else []) if e.exercise_id == adjustment.exercise_id
                  for c in e.checks}

@@ -23,7 +23,8 @@ from grader.grades.late import parse_extensions, parse_times
 from grader.store.gradebook import Gradebook, writer_lock
 from grader.store.records import Adjustment, Extension, Row
 
-__all__ = ["class_grades", "import_extensions", "import_sheet", "import_times", "override", "revoke"]
+__all__ = ["checked_adjustment", "class_grades", "import_extensions", "import_sheet", "import_times", "override",
+           "record_adjustment", "revoke"]
 
 
 @contextmanager
@@ -48,10 +49,20 @@ def _stamped(adjustment: Adjustment, rows: dict[str, Row]) -> Adjustment:
 def override(path: Path, course: Course, adjustment: Adjustment) -> Adjustment:
     """Record one adjustment (``set``, ``add`` or ``excuse``), checked; it comes back with its id."""
     with _writing(path) as book:
-        rows = {row.student_id: row for row in book.rows()}
-        results = {s: r.result for s, r in rows.items()}
-        checked = _stamped(check_request(adjustment, course=course, results=results), rows)
-        (number,) = book.add_adjustments([checked])
+        return record_adjustment(book, course, adjustment)
+
+
+def checked_adjustment(book: Gradebook, course: Course, adjustment: Adjustment) -> Adjustment:
+    """``adjustment`` checked against the course and the gradebook, stamped with now and the
+    student's current files; not recorded."""
+    rows = {row.student_id: row for row in book.rows()}
+    return _stamped(check_request(adjustment, course=course, results={s: r.result for s, r in rows.items()}), rows)
+
+
+def record_adjustment(book: Gradebook, course: Course, adjustment: Adjustment) -> Adjustment:
+    """Check and record one adjustment in an open gradebook (the caller is its writer); with its id."""
+    checked = checked_adjustment(book, course, adjustment)
+    (number,) = book.add_adjustments([checked])
     return dataclasses.replace(checked, id=number)
 
 

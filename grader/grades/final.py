@@ -1,7 +1,9 @@
 """A student's final grade, derived from the gradebook alone: never stored, always recomputed.
 
 Per exercise: the automatic score, then the instructor's adjustments in time order (revoked ones
-left out), within 0 and the points possible; then the late penalty of the course's policy. In
+left out), within 0 and the points possible; rubric items (:mod:`grader.course.rubric`) count as
+checks worth their points that start at 0, and a score given to one is a ``set`` adjustment of
+it, so it is kept, revoked and shown as every adjustment is; then the late penalty of the course's policy. In
 ``report`` mode the penalty is shown and not deducted; in ``apply`` mode it is. So
 ``final = auto_total + adjustments - late_penalty`` holds in ``apply`` mode, and
 ``final = auto_total + adjustments`` in ``report`` mode. Changing the policy, an extension or an
@@ -18,12 +20,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from grader.course.late import LatePolicy
-from grader.course.manifest import Course
+from grader.course.manifest import Course, Exercise
 from grader.grades.late import LateCost, cost, effective_due
 from grader.results import ExerciseResult, SubmissionResult
 from grader.store.records import Adjustment, Extension
 
-__all__ = ["ExerciseGrade", "FinalGrade", "effective_adjustments", "final_grade"]
+__all__ = ["ExerciseGrade", "FinalGrade", "RubricGrade", "effective_adjustments", "final_grade"]
 
 _ON_TIME = LateCost(0.0, 0, 0.0)
 
@@ -34,6 +36,16 @@ class Applied:
 
     adjustment: Adjustment
     stale: bool
+
+
+@dataclass(frozen=True)
+class RubricGrade:
+    """A rubric item as it counts: what it was given (None: not scored yet), of what, and why."""
+
+    check_id: str
+    given: float | None
+    worth: float  # 0 when excused
+    comment: str = ""
 
 
 @dataclass
@@ -47,6 +59,12 @@ class ExerciseGrade:
     excused: bool = False
     applied: list[Applied] = field(default_factory=list)
     due: datetime | None = None
+    rubric_items: list[RubricGrade] = field(default_factory=list)
+
+    @property
+    def rubric(self) -> float:
+        """What the rubric items were given (part of ``adjusted``)."""
+        return sum(item.given or 0.0 for item in self.rubric_items)
 
 
 @dataclass
@@ -61,8 +79,13 @@ class FinalGrade:
         return sum(e.auto for e in self.exercises)
 
     @property
+    def rubric(self) -> float:
+        return sum(e.rubric for e in self.exercises)
+
+    @property
     def adjustments(self) -> float:
-        return sum(e.adjusted - e.auto for e in self.exercises)
+        """What the adjustments changed, the rubric items' scores apart."""
+        return sum(e.adjusted - e.auto - e.rubric for e in self.exercises)
 
     @property
     def late_penalty(self) -> float:
@@ -102,12 +125,15 @@ def effective_adjustments(adjustments: Iterable[Adjustment]) -> list[Adjustment]
     return sorted(kept, key=lambda a: (a.created_at, a.id or 0))
 
 
-def _exercise(exercise_id: str, points: float, result_exercise: ExerciseResult | None,
+def _exercise(exercise: Exercise, result_exercise: ExerciseResult | None,
               adjustments: list[Adjustment], files_hash: str | None) -> ExerciseGrade:
     checks = {c.id: c for c in result_exercise.checks} if result_exercise is not None else {}
     current = {cid: (c.points if c.counts else 0.0) for cid, c in checks.items()}
+    rubric = {exercise.rubric_check_id(item): item.points for item in exercise.rubric}
+    current.update(dict.fromkeys(rubric, 0.0))
+    said: dict[str, str] = {}  # a rubric item → the reason of its latest score
     auto = result_exercise.score if result_exercise is not None else 0.0
-    possible = result_exercise.max_score if result_exercise is not None else points
+    possible = (result_exercise.max_score if result_exercise is not None else exercise.points) + sum(rubric.values())
     score, excused, applied = auto, False, []
     excused_checks: set[str] = set()
     for adjustment in adjustments:
@@ -121,6 +147,8 @@ def _exercise(exercise_id: str, points: float, result_exercise: ExerciseResult |
             elif adjustment.kind == "excuse":
                 excused = True
         elif check in current:
+            if check in rubric:
+                said[check] = adjustment.reason
             if adjustment.kind == "set":
                 score += float(adjustment.value or 0.0) - current[check]
                 current[check] = float(adjustment.value or 0.0)
@@ -130,13 +158,17 @@ def _exercise(exercise_id: str, points: float, result_exercise: ExerciseResult |
             elif adjustment.kind == "excuse" and check not in excused_checks:  # a second excuse changes nothing
                 excused_checks.add(check)
                 score -= current[check]
-                possible -= checks[check].max_points if checks[check].counts else 0.0
+                possible -= rubric[check] if check in rubric else checks[check].max_points if checks[check].counts \
+                    else 0.0
                 current[check] = 0.0
     if excused:
         score = possible = 0.0
     possible = max(possible, 0.0)
     score = min(max(score, 0.0), possible)
-    return ExerciseGrade(exercise_id, auto, possible, score, _ON_TIME, score, excused, applied)
+    items = [RubricGrade(c, None if c not in said else 0.0 if excused or c in excused_checks
+                         else min(max(current[c], 0.0), worth), 0.0 if excused or c in excused_checks else worth,
+                         said.get(c, "")) for c, worth in rubric.items()]
+    return ExerciseGrade(exercise.id, auto, possible, score, _ON_TIME, score, excused, applied, rubric_items=items)
 
 
 def final_grade(student_id: str, result: SubmissionResult | None, course: Course, adjustments: Iterable[Adjustment], *,
@@ -154,7 +186,7 @@ def final_grade(student_id: str, result: SubmissionResult | None, course: Course
     counted = set(by_id) | {a.exercise_id for a in mine} if result is not None else {e.id for e in course.exercises}
     grades = []
     for exercise in (e for e in course.exercises if e.id in counted):
-        grade = _exercise(exercise.id, exercise.points, by_id.get(exercise.id),
+        grade = _exercise(exercise, by_id.get(exercise.id),
                           [a for a in mine if a.exercise_id == exercise.id], files_hash)
         if policy is not None and not grade.excused:
             grade.due = effective_due(policy, exercise.id, theirs)

@@ -86,7 +86,7 @@ def autograde(root: Path, *, course: Course, data_root: Path, lang: str = "en",
                                      student_id=_student(meta), lang=lang,
                                      protected=(root / "source", root / "results", Path(scratch) / "work"))
         row = Row.from_result(result, "", SubmissionInfo())
-        grade = final_grade(row.student_id, result, graded, [], policy=policy, submitted_at=submitted)
+        grade = final_grade(row.student_id, result, graded.automatic_only(), [], policy=policy, submitted_at=submitted)
         document = gradescope_results(row, lang, grade)
         sandbox = sorted({e.kernel.get("sandbox", "none") for e in result.exercises if e.kernel}) or ["none"]
         summary = visible_summary(document, grade)  # the total only where no hidden test bears on it

@@ -96,7 +96,8 @@ def autograde(root: Path, *, course: Course, data_root: Path, lang: str = "en") 
                                      work_dir=Path(scratch) / "work", student_id="student", lang=lang,
                                      protected=(root / "serverFilesCourse", root / "results", root / "data",
                                                 Path(scratch) / "work"))
-        document = prairielearn_results(result, final_grade("student", result, graded_course, []), lang)
+        grade = final_grade("student", result, graded_course.automatic_only(), [])
+        document = prairielearn_results(result, grade, lang)
         sandbox = sorted({e.kernel.get("sandbox", "none") for e in result.exercises if e.kernel}) or ["none"]
         print(versions(", ".join(sandbox)))
     except Exception:  # noqa: BLE001 - PrairieLearn must still get a results file

@@ -73,7 +73,8 @@ def late_words(seconds: float) -> str:
 def report_context(result: SubmissionResult, lang: str = "en", grade: FinalGrade | None = None,
                    notes: Mapping[str, list[T]] | None = None) -> dict[str, Any]:
     """What the student report's templates read (``_student_body.html.j2`` within a page of one's own)."""
-    shown = grade if grade is not None and (grade.applied or grade.late or grade.mode) else None
+    shown = grade if grade is not None and (grade.applied or grade.late or grade.mode
+                                            or any(e.rubric_items for e in grade.exercises)) else None
     score, possible = (shown.final, shown.possible) if shown else (result.score, result.max_score)
     return {"result": result, "lang": lang, "ring": score_ring(score, possible), "Status": CheckStatus,
             "grade": shown, "late_words": late_words, "notes": notes or {}}

@@ -13,15 +13,13 @@ the writer), so a slow disk never holds the event loop; grading runs in :class:`
 
 from __future__ import annotations
 
-import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
-import jinja2
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
@@ -29,152 +27,38 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from grader.bulk.run import BulkOptions
 from grader.config import GradeConfig
 from grader.grades.final import FinalGrade
-from grader.hashing import config_fingerprint, digests_hash
 from grader.i18n import T
 from grader.results import ExerciseStatus, SubmissionResult
-from grader.service.folder import ServiceFolder, ServiceSettings
-from grader.service.grading import GradingLoop
-from grader.service.intake import MAX_FILES, Received, UploadRejected, check_upload
-from grader.service.security import BodyLimit, SecurityHeaders, csrf_token, csrf_valid
+from grader.service.base import Service, checked_form, failure, person_of, refused, require, wants_json, when
+from grader.service.desk import desk_routes
+from grader.service.folder import ServiceFolder
+from grader.service.intake import Received, UploadRejected
+from grader.service.lms import Lms
+from grader.service.lti import LaunchRefused, LtiError
+from grader.service.security import BodyLimit, SecurityHeaders
 from grader.service.words import word
-from grader.store.service import FileStore, Person, QuotaExceeded, ServiceStore, Upload, token_digest
+from grader.store.desk import RequestRefused
+from grader.store.service import Person, QuotaExceeded, ServiceStore, Upload, token_digest
+
+if TYPE_CHECKING:
+    from grader.bulk.run import BulkOptions
 
 __all__ = ["Service", "create_app"]
 
-Value = TypeVar("Value")
 STATIC = Path(__file__).resolve().parent / "static"
-
-
-class Service:
-    """One service folder as the app serves it: its settings, its course, its stores, its grading."""
-
-    def __init__(self, folder: ServiceFolder, config: GradeConfig, options: BulkOptions | None) -> None:
-        self.folder = folder
-        self.settings: ServiceSettings = folder.settings()
-        self.config = config
-        self.course = config.course
-        self.fingerprint = config_fingerprint(config)
-        self.files = FileStore(folder.files)
-        self.grading = GradingLoop(folder, config, options) if options is not None else None
-        self._local = threading.local()
-        self._stores: list[ServiceStore] = []
-        self._lock = threading.Lock()
-        self.pages = _environment()
-        from grader.publish.report import environment
-
-        self.report_css = environment().get_template("_style.css.j2").render()
-
-    def store(self) -> ServiceStore:
-        """This thread's connection to the service's database."""
-        store = getattr(self._local, "store", None)
-        if store is None:
-            store = self._local.store = ServiceStore(self.folder.database)
-            with self._lock:
-                self._stores.append(store)
-        return store
-
-    async def db(self, work: Callable[[ServiceStore], Value]) -> Value:
-        return await run_in_threadpool(lambda: work(self.store()))
-
-    def close(self) -> None:
-        if self.grading is not None:
-            self.grading.stop()
-        with self._lock:
-            for store in self._stores:
-                store.close()
-            self._stores.clear()
-
-    # ------------------------------------------------------------------ uploads
-    def accept(self, store: ServiceStore, student_id: str, kind: str, received: list[Received]) -> Upload:
-        """Check, keep and queue an upload (files first, then its row, committed before the answer)."""
-        listed = check_upload(received)
-        for item in received:
-            self.files.put(item.data)
-        digest = digests_hash([(f.name, f.sha256) for f in listed], self.fingerprint)
-        return store.add_upload(student_id, kind, listed, digest, checks_per_hour=self.settings.checks_per_hour)
-
-    def lang(self, request: Request) -> str:
-        chosen = request.query_params.get("lang")
-        if chosen in ("ko", "en"):
-            request.session["lang"] = chosen
-        found = request.session.get("lang")
-        return found if found in ("ko", "en") else self.settings.lang
-
-    def page(self, request: Request, template: str, status: int = 200, **values: Any) -> HTMLResponse:
-        lang = self.lang(request)
-        html = self.pages.get_template(template).render(
-            lang=lang, w=lambda key, **more: word(key, lang, **more), course=self.course,
-            csrf=csrf_token(request.session), path=request.url.path, **values)
-        return HTMLResponse(html, status_code=status)
-
-
-def _environment() -> jinja2.Environment:
-    from grader.publish.report import environment
-
-    reports = environment()
-    env = jinja2.Environment(
-        loader=jinja2.ChoiceLoader([jinja2.PackageLoader("grader.service", "templates"),
-                                    jinja2.PackageLoader("grader.publish", "templates")]),
-        autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.globals.update(reports.globals)
-    env.filters.update(reports.filters)
-    env.filters["when"] = _when
-    return env
-
-
-def _when(moment: str | datetime | None) -> str:
-    """A time as people read it: to the minute, with its offset."""
-    if moment is None:
-        return ""
-    value = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
-    return value.strftime("%Y-%m-%d %H:%M:%S %z").replace("+0000", "UTC")
-
-
-# ---------------------------------------------------------------------- who is asking
-
-async def _person(service: Service, request: Request) -> Person | None:
-    bearer = request.headers.get("authorization", "")
-    if bearer.lower().startswith("bearer "):
-        token = bearer[7:].strip()
-        return await service.db(lambda store: store.person(token))
-    digest = request.session.get("who")
-    if not isinstance(digest, str):
-        return None
-    return await service.db(lambda store: store.person_by_digest(digest))
-
-
-async def _require(service: Service, request: Request, *roles: str) -> Person:
-    person = await _person(service, request)
-    if person is None:
-        raise HTTPException(401)
-    if person.role not in roles:
-        raise HTTPException(403)
-    return person
-
-
-async def _form(request: Request, service: Service) -> Any:
-    form = await request.form(max_files=MAX_FILES + 1, max_fields=20)
-    if not csrf_valid(request.session, form.get("csrf")):
-        raise HTTPException(403, "csrf")
-    return form
-
-
-def _wants_json(request: Request) -> bool:
-    return "application/json" in request.headers.get("accept", "")
 
 
 # ---------------------------------------------------------------------- views
 
 def _views(service: Service) -> list[Any]:
     async def home(request: Request) -> Response:
-        person = await _person(service, request)
+        person = await person_of(service, request)
         if person is not None:
             return RedirectResponse("/me" if person.role == "student" else "/desk", 303)
         return service.page(request, "home.html.j2")
@@ -190,13 +74,54 @@ def _views(service: Service) -> list[Any]:
         # The token leaves the address bar (and the history) at once.
         return RedirectResponse("/me" if person.role == "student" else "/desk", 303)
 
+    async def lti_login(request: Request) -> Response:
+        """An LMS's third-party initiated login: on to its authorization endpoint (no CSRF token: it
+        comes from the LMS; the state and the nonce it gets are what the launch is checked by)."""
+        lms = _lms(service)
+        params = dict(request.query_params) if request.method == "GET" else dict(await request.form())
+        try:
+            redirect = await run_in_threadpool(lms.tool.login, {k: str(v) for k, v in params.items()})
+        except LaunchRefused as refusal:
+            return service.page(request, "message.html.j2", 400, title="rejected", text=str(refusal))
+        response = RedirectResponse(redirect.url, 302)
+        if service.settings.secure:  # the launch comes back as a cross-site POST: only SameSite=None reaches it
+            response.set_cookie("lti_state", redirect.state, max_age=600, httponly=True, secure=True,
+                                samesite="none")
+        return response
+
+    async def lti_launch(request: Request) -> Response:
+        lms = _lms(service)
+        form = {k: str(v) for k, v in (await request.form()).items()}
+        cookie = request.cookies.get("lti_state") if service.settings.secure else None
+        try:
+            launch = await run_in_threadpool(lambda: lms.tool.launch(form, state_cookie=cookie))
+        except LaunchRefused as refusal:
+            return service.page(request, "message.html.j2", 400, title="rejected", text=str(refusal))
+        except LtiError as error:
+            return service.page(request, "message.html.j2", 502, title="rejected", text=str(error))
+
+        def sign(store: ServiceStore) -> tuple[Person, str | None]:
+            person = lms.person_for(store, launch)
+            return person, store.digest_of(person.id, person.role)
+
+        person, digest = await service.db(sign)
+        if digest is None:  # a revoked person stays out, whatever the LMS says
+            raise HTTPException(401)
+        lang = request.session.get("lang")
+        request.session.clear()
+        request.session.update(who=digest, **({"lang": lang} if lang else {}))
+        return RedirectResponse("/me" if person.role == "student" else "/desk", 303)
+
+    async def lti_jwks(request: Request) -> Response:
+        return JSONResponse(_lms(service).tool.jwks())
+
     async def sign_out(request: Request) -> Response:
-        await _form(request, service)
+        await checked_form(request, service)
         request.session.clear()
         return RedirectResponse("/", 303)
 
     async def me(request: Request) -> Response:
-        person = await _require(service, request, "student")
+        person = await require(service, request, "student")
 
         def read(store: ServiceStore) -> dict[str, Any]:
             left, frees = store.checks_left(person.id, service.settings.checks_per_hour)
@@ -208,9 +133,9 @@ def _views(service: Service) -> list[Any]:
                             **await service.db(read))
 
     async def upload(request: Request) -> Response:
-        person = await _require(service, request, "student")
+        person = await require(service, request, "student")
         if request.headers.get("content-type", "").startswith("multipart/form-data"):
-            form = await _form(request, service)
+            form = await checked_form(request, service)
             kind = str(form.get("kind") or "")
             received = [Received(item.filename or "", await item.read()) for item in form.getlist("files")
                         if isinstance(item, UploadFile) and item.filename]
@@ -220,20 +145,20 @@ def _views(service: Service) -> list[Any]:
             kind = request.query_params.get("kind", "handin")
             received = [Received(request.query_params.get("name", ""), await request.body())]
         if kind not in ("check", "handin"):
-            return _refused(service, request, 400, T.same(f"kind must be check or handin, not {kind[:20]!r}"))
+            return refused(service, request, 400, T.same(f"kind must be check or handin, not {kind[:20]!r}"))
         try:
             made = await service.db(lambda store: service.accept(store, person.id, kind, received))
         except UploadRejected as rejected:
-            return _refused(service, request, 400, rejected.text)
+            return refused(service, request, 400, rejected.text)
         except QuotaExceeded as quota:
-            said = {lang: word("rate_limited", lang, n=quota.limit, at=_when(quota.frees_at)) for lang in ("ko", "en")}
-            return _refused(service, request, 429, T(said["ko"], said["en"]))
-        if _wants_json(request) or "authorization" in request.headers:
+            said = {lang: word("rate_limited", lang, n=quota.limit, at=when(quota.frees_at)) for lang in ("ko", "en")}
+            return refused(service, request, 429, T(said["ko"], said["en"]))
+        if wants_json(request) or "authorization" in request.headers:
             return JSONResponse(_receipt(made, service.settings.url), status_code=201)
         return RedirectResponse(f"/me/uploads/{made.id}", 303)
 
     async def one_upload(request: Request) -> Response:
-        person = await _require(service, request, "student")
+        person = await require(service, request, "student")
         found, released = await _own_upload(service, request, person)
         if "authorization" in request.headers:
             return JSONResponse(_receipt(found, service.settings.url))
@@ -241,7 +166,7 @@ def _views(service: Service) -> list[Any]:
                             shown=_shown(found, released))
 
     async def upload_status(request: Request) -> Response:
-        person = await _require(service, request, "student")
+        person = await require(service, request, "student")
         found, released = await _own_upload(service, request, person)
         html = ""
         if found.state in ("graded", "failed"):
@@ -251,37 +176,47 @@ def _views(service: Service) -> list[Any]:
         return JSONResponse({"state": found.state, "word": word(found.state, service.lang(request)), "html": html})
 
     async def feedback(request: Request) -> Response:
-        person = await _require(service, request, "student")
+        person = await require(service, request, "student")
         result, grade, released, notes = await service.db(lambda store: _released_feedback(service, store, person.id))
+        asked = await service.db(lambda store: store.requests(person.id))
         context: dict[str, Any] = {}
+        targets: list[tuple[str, str, str]] = []  # (exercise, check or rubric item id, title) a request may name
         if result is not None:
             from grader.publish.report import report_context
 
-            context = report_context(result, service.lang(request), grade, notes)
-        return service.page(request, "feedback.html.j2", person=person, released=released,
-                            report=context, **{"has_report": result is not None})
+            lang = service.lang(request)
+            context = report_context(result, lang, grade, notes)
+            for exercise in result.exercises:
+                declared = service.course.exercise(exercise.exercise_id)
+                targets += [(exercise.exercise_id, c.id, c.title(lang)) for c in exercise.checks if c.counts]
+                targets += [(exercise.exercise_id, declared.rubric_check_id(i), i.title(lang)) for i in declared.rubric]
+        return service.page(request, "feedback.html.j2", person=person, released=released, report=context,
+                            asked=asked, targets=targets, **{"has_report": result is not None})
 
-    async def desk(request: Request) -> Response:
-        person = await _require(service, request, "ta", "instructor")
+    async def ask_regrade(request: Request) -> Response:
+        person = await require(service, request, "student")
+        form = await checked_form(request, service)
+        target, reason = str(form.get("target") or ""), str(form.get("reason") or "")
+        exercise = target.split("::")[0]  # a check's id, or a rubric item's, starts with its exercise
 
-        def read(store: ServiceStore) -> dict[str, Any]:
-            return {"people": store.people("student"), "uploads": store.uploads(),
-                    "releases": store.releases(), "queue": store.queue_depth()}
+        def record(store: ServiceStore) -> int:
+            # Only on what the student can see: a released exercise's check or rubric item.
+            if exercise not in store.released(person.id):
+                raise RequestRefused(f"{exercise[:40]!r} is not released yet")
+            row = next((r for r in store.rows() if r.student_id == person.id), None)
+            known = {c.id for e in (row.result.exercises if row and row.result else []) if e.exercise_id == exercise
+                     for c in e.checks}
+            declared = next(e for e in service.course.exercises if e.id == exercise)
+            known |= {declared.rubric_check_id(item) for item in declared.rubric}
+            if target not in known:
+                raise RequestRefused(f"no check or rubric item {target[:80]!r} in {exercise}")
+            return store.ask_regrade(person.id, exercise, target, reason)
 
-        return service.page(request, "desk.html.j2", person=person, failure=_failure(service), **await service.db(read))
-
-    async def release(request: Request) -> Response:
-        person = await _require(service, request, "instructor")
-        form = await _form(request, service)
-        exercise = str(form.get("exercise") or "")
-        student = str(form.get("student") or "").strip() or None
-        if exercise not in {e.id for e in service.course.exercises}:
-            return _refused(service, request, 400, T.same(f"no exercise {exercise[:40]!r} in this course"))
-        known = await service.db(lambda store: {p.id for p in store.people("student")})
-        if student is not None and student not in known:
-            return _refused(service, request, 400, T.same(f"no student {student[:40]!r} on the roster"))
-        await service.db(lambda store: store.release(exercise, person.id, student))
-        return RedirectResponse("/desk", 303)
+        try:
+            await service.db(record)
+        except RequestRefused as error:
+            return refused(service, request, 400, T.same(str(error)))
+        return RedirectResponse("/me/feedback", 303)
 
     async def health(request: Request) -> Response:
         import sys
@@ -289,7 +224,7 @@ def _views(service: Service) -> list[Any]:
         queue = await service.db(lambda store: store.queue_depth())
         grading = service.grading
         return JSONResponse({"queue": queue, "grading": bool(grading and grading.is_alive()),
-                             "failure": _failure(service), "epoch": grading.epoch if grading else 0,
+                             "failure": failure(service), "epoch": grading.epoch if grading else 0,
                              "torch_loaded": "torch" in sys.modules})
 
     async def report_css(request: Request) -> Response:
@@ -297,21 +232,16 @@ def _views(service: Service) -> list[Any]:
 
     return [
         Route("/", home), Route("/s/{token}", sign_in), Route("/signout", sign_out, methods=["POST"]),
+        Route("/lti/login", lti_login, methods=["GET", "POST"]), Route("/lti/launch", lti_launch, methods=["POST"]),
+        Route("/lti/jwks", lti_jwks),
         Route("/me", me), Route("/me/uploads", upload, methods=["POST"]),
         Route("/me/uploads/{id:int}", one_upload), Route("/me/uploads/{id:int}/status", upload_status),
         Route("/me/feedback", feedback),
         Route("/api/uploads", upload, methods=["POST"]), Route("/api/uploads/{id:int}", one_upload),
-        Route("/desk", desk), Route("/desk/release", release, methods=["POST"]),
+        Route("/me/requests", ask_regrade, methods=["POST"]), *desk_routes(service),
         Route("/health", health), Route("/static/report.css", report_css),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
-
-
-def _failure(service: Service) -> str:
-    grading = service.grading
-    if grading is None:
-        return ""
-    return grading.failure or ("" if grading.is_alive() or not grading.ready.is_set() else "grading stopped")
 
 
 async def _own_upload(service: Service, request: Request, person: Person) -> tuple[Upload, set[str]]:
@@ -320,6 +250,12 @@ async def _own_upload(service: Service, request: Request, person: Person) -> tup
     if found is None or found.student_id != person.id:
         raise HTTPException(404)  # another student's is as absent as one never made
     return found, released
+
+
+def _lms(service: Service) -> Lms:
+    if service.lms is None:
+        raise HTTPException(404)  # not registered with an LMS: service.toml has no [lti]
+    return service.lms
 
 
 def _shown(upload: Upload, released: set[str]) -> SubmissionResult | None:
@@ -339,13 +275,6 @@ def _receipt(upload: Upload, base_url: str) -> dict[str, Any]:
             "files": [{"name": f.name, "sha256": f.sha256, "bytes": f.bytes} for f in upload.files],
             "url": f"{base_url.rstrip('/')}/me/uploads/{upload.id}",
             "score": ({"points": seen.score, "of": seen.max_score} if (seen := _shown(upload, set())) else None)}
-
-
-def _refused(service: Service, request: Request, status: int, why: T) -> Response:
-    lang = service.lang(request)
-    if _wants_json(request) or "authorization" in request.headers:
-        return JSONResponse({"error": why(lang), "error_ko": why.ko, "error_en": why.en}, status_code=status)
-    return service.page(request, "message.html.j2", status, title="rejected", text=why(lang))
 
 
 def _dues(service: Service, store: ServiceStore, student_id: str) -> dict[str, datetime | None]:
@@ -400,7 +329,7 @@ def create_app(folder: Path, config: GradeConfig, options: BulkOptions | None = 
         assert isinstance(error, HTTPException)
         key = {401: "bad_link", 403: "csrf" if error.detail == "csrf" else "forbidden", 404: "not_found"}.get(
             error.status_code, "not_found")
-        if _wants_json(request) or "authorization" in request.headers:
+        if wants_json(request) or "authorization" in request.headers:
             return JSONResponse({"error": word(key, "en"), "error_ko": word(key, "ko")},
                                 status_code=error.status_code)
         return service.page(request, "message.html.j2", error.status_code, title=key, text=None)

@@ -43,6 +43,7 @@ class ServiceSettings:
     upload_mb: float = 20.0  # one upload, all its files together
     workers: int = 0  # grading worker processes (0: one per core); `start --workers` overrides
     scheduler: str = ""  # a Dask scheduler's address: grade there instead of here
+    line_items: str = "exercise"  # publishing to an LMS: a line item per "exercise", or one for the "assignment"
 
     @property
     def secure(self) -> bool:
@@ -70,6 +71,7 @@ _COMMENTS = {
     "upload_mb": "one upload's size, all its files together",
     "workers": "grading worker processes (0: one per core)",
     "scheduler": "a Dask scheduler's address, to grade there instead of here",
+    "line_items": "publishing grades to an LMS (an [lti] table, see docs/lti.md): exercise or assignment",
 }
 
 
@@ -146,6 +148,7 @@ class ServiceFolder:
                               "'grader service init')") from None
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
             raise GraderError(f"{self.settings_path}: {error}") from None
+        data.pop("lti", None)  # the LMS registration: grader.service.lti reads and checks it
         known = set(ServiceSettings.__dataclass_fields__)
         unknown = sorted(set(data) - known)
         if unknown:
@@ -154,6 +157,9 @@ class ServiceFolder:
         if "course" not in data:
             raise GraderError(f"{self.settings_path}: no course (the course folder)")
         settings = ServiceSettings(**data)
+        if settings.line_items not in ("exercise", "assignment"):
+            raise GraderError(f"{self.settings_path}: line_items must be exercise or assignment, "
+                              f"not {settings.line_items!r}")
         for name, kind in (("checks_per_hour", int), ("upload_mb", (int, float)), ("workers", int)):
             value = getattr(settings, name)
             if not isinstance(value, kind) or isinstance(value, bool) or value < 0:

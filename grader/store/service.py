@@ -33,7 +33,7 @@ from typing import Any
 
 from grader.clock import utc_now, utc_stamp
 from grader.results import ExerciseStatus, SubmissionResult
-from grader.store.gradebook import Gradebook
+from grader.store.desk import DeskRecords
 from grader.store.records import Row, SubmissionInfo
 
 __all__ = ["FileStore", "Person", "QuotaExceeded", "ServiceStore", "StoredFile", "Upload", "token_digest"]
@@ -73,6 +73,15 @@ CREATE TRIGGER IF NOT EXISTS releases_append_only_u BEFORE UPDATE ON releases
     BEGIN SELECT RAISE(ABORT, 'releases are append-only'); END;
 CREATE TRIGGER IF NOT EXISTS releases_append_only_d BEFORE DELETE ON releases
     BEGIN SELECT RAISE(ABORT, 'releases are append-only'); END;
+CREATE TABLE IF NOT EXISTS lti_people (
+    user_id     TEXT PRIMARY KEY,      -- the LMS's stable id of the person (an LTI launch's "sub")
+    person_id   TEXT NOT NULL,
+    role        TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS lti_line_items (
+    resource_id TEXT PRIMARY KEY,      -- an exercise id, or "assignment"
+    line_item   TEXT NOT NULL          -- its URL at the LMS
+);
 CREATE INDEX IF NOT EXISTS uploads_queue ON uploads (state, id);
 CREATE INDEX IF NOT EXISTS uploads_student ON uploads (student_id, id);
 INSERT OR IGNORE INTO info VALUES ('service_epoch', '0');
@@ -152,8 +161,8 @@ class FileStore:
         return self.path(digest).read_bytes()
 
 
-class ServiceStore(Gradebook):
-    """The gradebook, with the service's people, uploads and queue beside it."""
+class ServiceStore(DeskRecords):
+    """The gradebook, with the service's people, uploads and queue, and the desk's records, beside it."""
 
     def __init__(self, path: Path) -> None:
         super().__init__(path)
@@ -193,6 +202,54 @@ class ServiceStore(Gradebook):
         cursor = self._db.execute(query + " WHERE role = ? ORDER BY id" if role else query + " ORDER BY role, id",
                                   (role,) if role else ())
         return [Person(i, r, n, bool(x)) for i, r, n, x in cursor]
+
+    def digest_of(self, person_id: str, role: str) -> str | None:
+        """The SHA-256 a session keeps for this person (their link's), while it works."""
+        found = self._db.execute("SELECT token_hash FROM people WHERE id = ? AND role = ? AND revoked_at IS NULL",
+                                 (person_id, role)).fetchone()
+        return found[0] if found else None
+
+    # ------------------------------------------------------------------ the LMS (LTI 1.3)
+    def lti_person(self, user_id: str) -> str | None:
+        found = self._db.execute("SELECT person_id FROM lti_people WHERE user_id = ?", (user_id,)).fetchone()
+        return found[0] if found else None
+
+    def link_lti_person(self, user_id: str, person_id: str, role: str, name: str) -> Person:
+        """Link an LMS user to a person (added with a link of their own where new, with ``role``)."""
+        with self._transaction():
+            self._db.execute("INSERT INTO lti_people VALUES (?, ?, ?) ON CONFLICT (user_id) DO UPDATE"
+                             " SET person_id = excluded.person_id, role = excluded.role", (user_id, person_id, role))
+        known = self._db.execute("SELECT revoked_at IS NOT NULL FROM people WHERE id = ? AND role = ?",
+                                 (person_id, role)).fetchone()
+        if known is None:
+            self.add_person(person_id, role, name)
+        return Person(person_id, role, name, bool(known and known[0]))
+
+    def lti_people(self, role: str) -> list[tuple[str, str]]:
+        """(LMS user id, person id) of everyone linked with ``role``."""
+        return list(self._db.execute("SELECT user_id, person_id FROM lti_people WHERE role = ? ORDER BY person_id",
+                                     (role,)))
+
+    def set_lti_endpoints(self, lineitems: str, memberships: str, resource_link: str) -> None:
+        with self._transaction():
+            for key, value in (("lti_lineitems", lineitems), ("lti_memberships", memberships),
+                               ("lti_resource_link", resource_link)):
+                if value:
+                    self._db.execute("INSERT OR REPLACE INTO info VALUES (?, ?)", (key, value))
+
+    def lti_endpoints(self) -> tuple[str, str, str]:
+        """The course's line items URL, roster URL and resource link id, from an instructor's last launch."""
+        found = dict(self._db.execute("SELECT key, value FROM info WHERE key LIKE 'lti_%'"))
+        return found.get("lti_lineitems", ""), found.get("lti_memberships", ""), found.get("lti_resource_link", "")
+
+    def set_lti_line_item(self, resource_id: str, line_item: str) -> None:
+        with self._transaction():
+            self._db.execute("INSERT OR REPLACE INTO lti_line_items VALUES (?, ?)", (resource_id, line_item))
+
+    def lti_line_item(self, resource_id: str) -> str | None:
+        found = self._db.execute("SELECT line_item FROM lti_line_items WHERE resource_id = ?",
+                                 (resource_id,)).fetchone()
+        return found[0] if found else None
 
     # ------------------------------------------------------------------ uploads and the queue
     def add_upload(self, student_id: str, kind: str, files: list[StoredFile], content_hash: str, *,
@@ -326,6 +383,10 @@ class ServiceStore(Gradebook):
         cursor = self._db.execute("SELECT DISTINCT exercise_id FROM releases WHERE student_id IS NULL"
                                   " OR student_id = ?", (student_id,))
         return {exercise for (exercise,) in cursor}
+
+    def released_to_all(self) -> set[str]:
+        """The exercises released to the whole class."""
+        return {e for (e,) in self._db.execute("SELECT DISTINCT exercise_id FROM releases WHERE student_id IS NULL")}
 
     def releases(self) -> list[tuple[int, str, str | None, str, str]]:
         """Every release, oldest first: (number, exercise, student or None, author, when)."""

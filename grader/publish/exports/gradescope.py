@@ -81,15 +81,26 @@ def _final_tests(grade: FinalGrade, row: Row, shown: dict[str, tuple[float, floa
     tests: list[dict[str, Any]] = []
     for exercise in grade.exercises:
         score, most, hidden = shown.get(exercise.exercise_id, (0.0, 0.0, False))
+        for item in exercise.rubric_items:  # one test each, as a check's: scored by people, never hidden
+            given = item.given or 0.0
+            tests.append({"name": f"{exercise.exercise_id}: {item.check_id.split('::')[-1]}", "number": item.check_id,
+                          "score": round(given, 6),
+                          "max_score": round(item.worth, 6),
+                          "status": "passed" if given >= item.worth - 1e-9 else "failed",
+                          "output": _lf(item.comment) if item.given is not None else "not scored yet",
+                          "visibility": "visible"})
+            score, most = score + given, most + item.worth
+        rubric = {item.check_id for item in exercise.rubric_items}
+        changes = [a for a in exercise.applied if a.adjustment.check_id not in rubric]
         gained, worth = exercise.adjusted - score, exercise.possible - most
-        if not exercise.applied and abs(gained) < 1e-9 and abs(worth) < 1e-9:
+        if not changes and abs(gained) < 1e-9 and abs(worth) < 1e-9:
             continue
-        reasons = "; ".join(dict.fromkeys(a.adjustment.reason for a in exercise.applied))
-        name = (f"{exercise.exercise_id}: Instructor adjustment: {' '.join(reasons.split())}" if exercise.applied
+        reasons = "; ".join(dict.fromkeys(a.adjustment.reason for a in changes))
+        name = (f"{exercise.exercise_id}: Instructor adjustment: {' '.join(reasons.split())}" if changes
                 else f"{exercise.exercise_id}: not graded")
         tests.append({"name": name, "score": round(gained, 6), "max_score": round(worth, 6),
                       "status": "passed" if gained >= worth - 1e-9 else "failed",
-                      "output": _lf(reasons if exercise.applied else (row.error or row.status.value)),
+                      "output": _lf(reasons if changes else (row.error or row.status.value)),
                       # Its number is the exercise's total less its checks': hidden when any of them is.
                       "visibility": "after_published" if hidden else "visible"})
     if grade.late:

@@ -96,6 +96,19 @@ def _suite(row: Row, grade: FinalGrade, number: int, lang: str) -> ET.Element:
             elif check.status in (CheckStatus.ERROR, CheckStatus.TIMEOUT):
                 ET.SubElement(case, "error", message=message[:500], type=check.status.value).text = message
                 counts["errors"] += 1
+        for item in final.rubric_items:  # scored by people: a failure until it has all its points
+            if item.worth <= 0:
+                notes.append(f"excused: {exercise.exercise_id} {item.check_id}")
+                continue
+            case = ET.SubElement(suite, "testcase", classname=_xml(f"{row.student_id}.{exercise.exercise_id}"),
+                                 name=_xml(item.check_id), time="0.000")
+            counts["tests"] += 1
+            if item.given is None or item.given < item.worth - 1e-9:
+                said = (f"{figure(item.given)} of {figure(item.worth)} points: {item.comment}" if item.given is not None
+                        else "not scored yet")
+                ET.SubElement(case, "failure", message=_xml(said)[:500],
+                              type="rubric" if item.given is not None else "unscored").text = _xml(said)
+                counts["failures"] += 1
     for key, count in counts.items():
         suite.set(key, str(count))
     suite.set("time", f"{elapsed:.3f}")

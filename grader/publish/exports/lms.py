@@ -81,17 +81,20 @@ def lms_scores(row: Row, course: Course, grade: FinalGrade) -> LmsScores:
     """What an LMS column out of fixed points gets from a final grade.
 
     An exercise's column is out of what it was worth before any excuse (its checks' points, or
-    the course's where nothing was graded). Excused: ``None``. Where excused checks shrank the
-    points possible, ``final × worth / possible``: the student's share of the column is the
-    derivation's ``final / possible``. The total column likewise, over every exercise graded.
+    the course's where nothing was graded, and its rubric items' points). Excused: ``None``.
+    Where excused checks shrank the points possible, ``final × worth / possible``: the student's
+    share of the column is the derivation's ``final / possible``. The total column likewise, over every exercise graded.
     """
     graded = {e.exercise_id: e for e in row.result.exercises} if row.result is not None else {}
-    points = {e.id: e.points for e in course.exercises}
+    known = {e.id: e for e in course.exercises}
     cells: dict[str, float | None] = {}
     worth_total = 0.0
     for exercise in grade.exercises:
-        result = graded.get(exercise.exercise_id)
-        worth = result.max_score if result is not None else points.get(exercise.exercise_id, exercise.possible)
+        result, declared = graded.get(exercise.exercise_id), known.get(exercise.exercise_id)
+        if declared is None:
+            worth = exercise.possible
+        else:
+            worth = (result.max_score if result is not None else declared.points) + declared.possible - declared.points
         worth_total += worth
         if has_grade(row, exercise):
             cells[exercise.exercise_id] = _on_scale(exercise.final, exercise.possible, worth, excused=exercise.excused)
@@ -133,8 +136,8 @@ def write_canvas_csv(rows: list[Row], course: Course, path: Path, *, column: str
         writer.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section",
                          *[_canvas_heading(e.title(lang), e.id) for e in exercises],
                          _total_heading(course, column, lang)])
-        writer.writerow(["Points Possible", "", "", "", "", *[figure(e.points) for e in exercises],
-                         figure(sum(e.points for e in exercises))])
+        writer.writerow(["Points Possible", "", "", "", "", *[figure(e.possible) for e in exercises],
+                         figure(sum(e.possible for e in exercises))])
         for row in rows:
             scores = lms_scores(row, course, grade_of(row, course, grades))
             writer.writerow([row.info.name or row.student_id, row.info.lms_user_id or "", "", "", "",
@@ -192,9 +195,9 @@ def write_blackboard_csv(rows: list[Row], course: Course, path: Path, *, column:
     ids = column_ids or {}
     exercises = course.exercises
     with table(path, quote_all=True) as writer:
-        writer.writerow(["Username", *[_blackboard_heading(e.title(lang), e.points, ids.get(e.id, ""))
+        writer.writerow(["Username", *[_blackboard_heading(e.title(lang), e.possible, ids.get(e.id, ""))
                                        for e in exercises],
-                         _blackboard_heading(_total_heading(course, column, lang), sum(e.points for e in exercises),
+                         _blackboard_heading(_total_heading(course, column, lang), sum(e.possible for e in exercises),
                                              ids.get("total", ""))])
         for row in rows:
             scores = lms_scores(row, course, grade_of(row, course, grades))

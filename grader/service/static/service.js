@@ -61,3 +61,25 @@ document.addEventListener("DOMContentLoaded", () => {
   const section = document.getElementById("result");
   if (section && (section.dataset.state === "queued" || section.dataset.state === "grading")) awaitResult(section);
 });
+
+// The rubric page, from the keyboard: keys 1-9 choose a level, Enter saves and goes to the next student.
+function scoreFromKeyboard(form) {
+  document.addEventListener("keydown", (event) => {
+    const typing = event.target instanceof HTMLInputElement && event.target.type !== "radio";
+    if (typing || event.altKey || event.ctrlKey || event.metaKey) return;
+    const level = form.querySelector(`input[data-key="${event.key}"]`);
+    if (level) {
+      level.checked = true;
+      level.focus();
+      event.preventDefault();
+    } else if (event.key === "Enter" && !(event.target instanceof HTMLButtonElement)) {
+      form.requestSubmit();
+      event.preventDefault();
+    }
+  });
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  const rubric = document.getElementById("rubric-form");
+  if (rubric) scoreFromKeyboard(rubric);
+});
