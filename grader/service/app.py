@@ -203,7 +203,7 @@ def _views(service: Service) -> list[Any]:
             # Only on what the student can see: a released exercise's check or rubric item.
             if exercise not in store.released(person.id):
                 raise RequestRefused(f"{exercise[:40]!r} is not released yet")
-            row = next((r for r in store.rows() if r.student_id == person.id), None)
+            row = store.row(person.id)
             known = {c.id for e in (row.result.exercises if row and row.result else []) if e.exercise_id == exercise
                      for c in e.checks}
             declared = next(e for e in service.course.exercises if e.id == exercise)
@@ -296,16 +296,16 @@ def _released_feedback(service: Service, store: ServiceStore, student_id: str) -
     from grader.insight.mistakes import clusters
 
     released = store.released(student_id)
-    rows = store.rows()
-    row = next((r for r in rows if r.student_id == student_id), None)
+    row = store.row(student_id)
     if row is None or row.result is None or not released:
         return None, None, released, {}
     shown = [e for e in row.result.exercises if e.exercise_id in released]
     if not shown:
         return None, None, released, {}
-    grade = class_grades(store, service.course, rows)[student_id]
+    # Their own row only: a cluster's id comes from the mistake itself, so theirs are found alone.
+    grade = class_grades(store, service.course, [row])[student_id]
     grade = replace(grade, exercises=[e for e in grade.exercises if e.exercise_id in released])
-    found = clusters({r.student_id: r.result for r in rows}, service.course)
+    found = clusters({student_id: row.result}, service.course)
     mine = notes(store.annotations(), found).get(student_id, {})
     keep = {k: v for k, v in mine.items() if k.split("::")[0] in released}
     return replace(row.result, exercises=shown), grade, released, keep

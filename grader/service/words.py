@@ -15,7 +15,6 @@ WORDS: dict[str, T] = {
     "exercise": T("실습", "exercise"),
     "due": T("마감", "due"),
     "no_due": T("마감 없음", "no due date"),
-    "counted": T("채점에 들어가는 제출", "counted hand-in"),
     "feedback": T("피드백", "feedback"),
     "released": T("공개됨", "released"),
     "not_released": T("아직 공개되지 않음", "not released yet"),
@@ -86,7 +85,6 @@ WORDS: dict[str, T] = {
     "final": T("최종 점수", "final"),
     "open": T("열기", "open"),
     "clusters": T("실수 묶음", "Mistake clusters"),
-    "size": T("인원", "students"),
     "answer_cluster": T("답하기", "Answer"),
     "comment_ko": T("의견 (한국어)", "comment (Korean)"),
     "comment_en": T("의견 (영어)", "comment (English)"),
@@ -98,7 +96,6 @@ WORDS: dict[str, T] = {
     "answer": T("학생의 답", "The student's answer"),
     "no_answer": T("답이 없습니다: {why}", "No answer: {why}"),
     "rubric": T("채점 기준", "Rubric"),
-    "level_key": T("{key} 키", "key {key}"),
     "own_points": T("직접 점수", "points of your own"),
     "own_comment": T("직접 의견 (수준을 고르지 않을 때)", "a comment of your own (where no level is chosen)"),
     "save_next": T("저장하고 다음 학생", "Save and next"),
@@ -136,7 +133,6 @@ WORDS: dict[str, T] = {
                 "This service is not registered with an LMS (LTI 1.3)."),
     "nothing_to_send": T("보낼 것이 없습니다: 모두 보냈습니다.", "Nothing to send: everything was sent."),
     "sync_roster": T("LMS 명단 가져오기", "Sync the roster from the LMS"),
-    "student_page": T("학생 페이지", "Student page"),
     "not_scored": T("아직 채점되지 않음", "not scored yet"),
 }
 

@@ -217,14 +217,20 @@ class Gradebook:
     def rows(self) -> list[Row]:
         return list(self._iter_rows())
 
+    def row(self, student_id: str) -> Row | None:
+        """One student's row (a page about one student reads only theirs)."""
+        return next(self._iter_rows(student_id), None)
+
     def code(self, exercise_id: str) -> dict[str, str]:
         """student id → their own code for the exercise, as stored when graded."""
         return dict(self._db.execute("SELECT student_id, source FROM code WHERE exercise_id = ? ORDER BY student_id",
                                      (exercise_id,)))
 
-    def _iter_rows(self) -> Iterator[Row]:
-        cursor = self._db.execute("SELECT student_id, content_hash, status, score, max_score, result, error, meta,"
-                                  " graded_at, files_hash FROM submissions ORDER BY student_id")
+    def _iter_rows(self, student_id: str | None = None) -> Iterator[Row]:
+        query = ("SELECT student_id, content_hash, status, score, max_score, result, error, meta, graded_at,"
+                 " files_hash FROM submissions")
+        cursor = self._db.execute(query + " WHERE student_id = ?" if student_id is not None
+                                  else query + " ORDER BY student_id", (student_id,) if student_id is not None else ())
         for sid, digest, status, score, max_score, result, error, meta, graded_at, files in cursor:
             yield Row(sid, digest, Status(status), score, max_score,
                       SubmissionResult.from_dict(json.loads(result)) if result else None,
